@@ -1,0 +1,286 @@
+"""The data drop contract (version 1) as data.
+
+One ``FileSpec`` per file and one ``Column`` per column. Validation
+(``analytics.validation``), the staged table schemas (``analytics.store``) and the user
+documentation (``docs/data-drops.md``, made by ``analytics.docs_gen``) are all generated
+from ``CONTRACT``; change the rules here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+CONTRACT_VERSION = 1
+
+DType = Literal["str", "int", "float", "date"]
+
+RUC21_CODES = ("UN1", "UF1", "RLN1", "RLF1", "RSN1", "RSF1")
+RUC11_CODES = ("A1", "B1", "C1", "C2", "D1", "D2", "E1", "E2")
+RUC11_RURAL = ("D1", "D2", "E1", "E2")
+PROVIDER_TYPES = ("agency", "microenterprise", "in_house", "personal_assistant", "other")
+CQC_RATINGS = ("Outstanding", "Good", "Requires improvement", "Inadequate", "Not rated")
+SERVICE_TYPES = ("home_care", "supported_living", "extra_care", "reablement", "other")
+FUNDING = ("council", "direct_payment", "self_funded", "health", "other")
+CLIENT_GROUPS = ("older_people", "learning_disability", "physical_disability", "mental_health", "other")
+END_REASONS = (
+    "ended_as_planned",
+    "provider_handback",
+    "deceased",
+    "moved_to_residential",
+    "moved_provider",
+    "other",
+)
+REQUEST_OUTCOMES = ("sourced", "waiting", "withdrawn", "other")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a drop file and every rule it must meet.
+
+    ``minimum``/``maximum`` bound numbers (``*_inclusive`` says whether the bound itself is
+    allowed); ``allowed`` lists the only values accepted (matched case-insensitively and
+    stored in the canonical spelling given here); ``references`` is ``(file, column)`` that
+    each non-blank value must exist in; ``not_before`` names a date column of the same row
+    this one must be on or after; ``default`` fills blanks; ``personal`` marks person
+    identifiers, which are pseudonymised on load and never echoed in error messages.
+    """
+
+    name: str
+    required: bool
+    dtype: DType
+    description: str = ""
+    allowed: tuple[str, ...] | None = None
+    minimum: float | None = None
+    minimum_inclusive: bool = True
+    maximum: float | None = None
+    maximum_inclusive: bool = True
+    unique: bool = False
+    pattern: str | None = None
+    pattern_hint: str = ""
+    references: tuple[str, str] | None = None
+    not_before: str | None = None
+    default: str | None = None
+    personal: bool = False
+
+    def rule_text(self) -> str:
+        """Return the column's rules in plain English (used by the docs and error messages)."""
+        parts: list[str] = []
+        if self.allowed:
+            parts.append("one of " + ", ".join(f"`{v}`" for v in self.allowed))
+        if self.minimum is not None:
+            parts.append(("≥ " if self.minimum_inclusive else "> ") + _num(self.minimum))
+        if self.maximum is not None:
+            parts.append(("≤ " if self.maximum_inclusive else "< ") + _num(self.maximum))
+        if self.unique:
+            parts.append("unique")
+        if self.pattern_hint:
+            parts.append(self.pattern_hint)
+        if self.references:
+            parts.append(f"must exist in `{self.references[0]}.{self.references[1]}`")
+        if self.not_before:
+            parts.append(f"on or after `{self.not_before}`")
+        if self.default:
+            parts.append(f"blank means `{self.default}`")
+        if self.personal:
+            parts.append("pseudonymised on load")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One file of a drop: its name (the file stem), whether it must be present, its columns."""
+
+    name: str
+    required: bool
+    description: str
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _ref(file: str, column: str) -> tuple[str, str]:
+    return (file, column)
+
+
+AREAS = FileSpec(
+    "areas",
+    True,
+    "One row per small area the council reports on (ward or LSOA).",
+    (
+        Column("area_code", True, "str", "GSS code (`E05…` ward, `E01…` LSOA) or a local code", unique=True),
+        Column("area_name", True, "str", "Area name"),
+        Column("locality", False, "str", "The council's zone, neighbourhood or patch grouping"),
+        Column("ruc21", False, "str", "ONS Rural Urban Classification 2021 code", allowed=RUC21_CODES),
+        Column(
+            "ruc11",
+            False,
+            "str",
+            "ONS Rural Urban Classification 2011 code (used when `ruc21` is blank)",
+            allowed=RUC11_CODES,
+        ),
+        Column("population_65_plus", False, "int", "Residents aged 65 years and over", minimum=0),
+        Column("population_18_64", False, "int", "Residents aged 18 to 64 years", minimum=0),
+        Column("latitude", False, "float", "Area centroid latitude, WGS84, within the UK", minimum=49.8, maximum=60.9),
+        Column("longitude", False, "float", "Area centroid longitude, WGS84, within the UK", minimum=-8.7, maximum=1.8),
+    ),
+)
+
+PROVIDERS = FileSpec(
+    "providers",
+    True,
+    "One row per provider (location or branch) the council uses or tracks.",
+    (
+        Column("provider_id", True, "str", "The council's provider identifier", unique=True),
+        Column("provider_name", True, "str", "Provider name"),
+        Column("provider_type", True, "str", "Kind of provider", allowed=PROVIDER_TYPES),
+        Column(
+            "cqc_location_id",
+            False,
+            "str",
+            "CQC location ID",
+            pattern=r"^1-\d+$",
+            pattern_hint="`1-` followed by digits, e.g. `1-101234567`",
+        ),
+        Column("cqc_rating", False, "str", "Latest overall CQC rating", allowed=CQC_RATINGS),
+        Column("cqc_rating_date", False, "date", "Date the rating was published"),
+        Column("contract_type", False, "str", "Free text, e.g. `framework lot 1`, `spot`, `block`"),
+        Column(
+            "weekly_capacity_hours",
+            False,
+            "float",
+            "Hours a week the provider says it can deliver in total",
+            minimum=0,
+        ),
+        Column("base_area_code", False, "str", "Area of the provider's base", references=_ref("areas", "area_code")),
+        Column("active_from", False, "date", "First day the provider was active"),
+        Column("active_to", False, "date", "Last day active; blank = still active", not_before="active_from"),
+    ),
+)
+
+PACKAGES = FileSpec(
+    "packages",
+    True,
+    "One row per package of home care (a person served by one provider).",
+    (
+        Column("package_id", True, "str", "Package identifier", unique=True),
+        Column("person_id", True, "str", "The council's person identifier", personal=True),
+        Column("area_code", True, "str", "Area where the person lives", references=_ref("areas", "area_code")),
+        Column("provider_id", True, "str", "Provider delivering the package", references=_ref("providers", "provider_id")),
+        Column("start_date", True, "date", "First day of the package"),
+        Column("end_date", False, "date", "Last day; blank = ongoing", not_before="start_date"),
+        Column(
+            "planned_hours_per_week",
+            True,
+            "float",
+            "Planned hours of care a week",
+            minimum=0,
+            minimum_inclusive=False,
+            maximum=168,
+        ),
+        Column("service_type", False, "str", "Type of service", allowed=SERVICE_TYPES, default="home_care"),
+        Column("funding", False, "str", "Who pays", allowed=FUNDING),
+        Column("client_group", False, "str", "Primary client group", allowed=CLIENT_GROUPS),
+        Column(
+            "hourly_rate",
+            False,
+            "float",
+            "£ per hour paid",
+            minimum=0,
+            minimum_inclusive=False,
+            maximum=200,
+            maximum_inclusive=False,
+        ),
+        Column("end_reason", False, "str", "Why the package ended", allowed=END_REASONS),
+    ),
+)
+
+REQUESTS = FileSpec(
+    "requests",
+    False,
+    "The waiting list or brokerage log: one row per request for home care (optional but expected).",
+    (
+        Column("request_id", True, "str", "Request identifier", unique=True),
+        Column("person_id", True, "str", "The council's person identifier", personal=True),
+        Column("area_code", True, "str", "Area where the person lives", references=_ref("areas", "area_code")),
+        Column("requested_date", True, "date", "Date care was requested"),
+        Column(
+            "hours_per_week",
+            True,
+            "float",
+            "Hours a week requested",
+            minimum=0,
+            minimum_inclusive=False,
+            maximum=168,
+        ),
+        Column("sourced_date", False, "date", "Date a provider was found; blank = still waiting", not_before="requested_date"),
+        Column("provider_id", False, "str", "Provider that took it", references=_ref("providers", "provider_id")),
+        Column("outcome", False, "str", "Outcome of the request", allowed=REQUEST_OUTCOMES),
+    ),
+)
+
+DELIVERY = FileSpec(
+    "delivery",
+    False,
+    "Actual hours delivered, by week or month.",
+    (
+        Column("period_start", True, "date", "Start of the week or month the row covers"),
+        Column("provider_id", True, "str", "Provider", references=_ref("providers", "provider_id")),
+        Column("area_code", False, "str", "Area", references=_ref("areas", "area_code")),
+        Column("package_id", False, "str", "Package", references=_ref("packages", "package_id")),
+        Column("commissioned_hours", False, "float", "Hours commissioned in the period", minimum=0),
+        Column("delivered_hours", True, "float", "Hours delivered in the period", minimum=0),
+    ),
+)
+
+WORKFORCE = FileSpec(
+    "workforce",
+    False,
+    "Provider staffing: one row per provider per month.",
+    (
+        Column("provider_id", True, "str", "Provider", references=_ref("providers", "provider_id")),
+        Column("month", True, "date", "Any date in the month (stored as the first of the month)"),
+        Column("filled_posts", True, "int", "Filled care posts", minimum=0),
+        Column("vacancies", False, "int", "Vacant care posts", minimum=0),
+        Column("leavers_12m", False, "int", "Leavers in the 12 months to `month`", minimum=0),
+    ),
+)
+
+CONTRACTS = FileSpec(
+    "contracts",
+    False,
+    "Contracts with providers.",
+    (
+        Column("contract_id", True, "str", "Contract identifier", unique=True),
+        Column("provider_id", False, "str", "Provider", references=_ref("providers", "provider_id")),
+        Column("name", True, "str", "e.g. `Care at Home Lot 1 North`"),
+        Column("start_date", True, "date", "Contract start"),
+        Column("end_date", True, "date", "Contract end", not_before="start_date"),
+        Column("extension_months_available", False, "int", "Months of extension still available", minimum=0),
+        Column("annual_value", False, "float", "£ a year", minimum=0),
+    ),
+)
+
+CONTRACT: tuple[FileSpec, ...] = (AREAS, PROVIDERS, PACKAGES, REQUESTS, DELIVERY, WORKFORCE, CONTRACTS)
+FILES: dict[str, FileSpec] = {spec.name: spec for spec in CONTRACT}
+
+MANIFEST_KEYS = {
+    "as_of": "The date the extract describes (default: the latest activity date in the drop)",
+    "council_code": "GSS code of the council, e.g. `E06000063`",
+    "council_name": "e.g. `Cumberland`",
+    "synthetic": "`true` marks made-up data (the demo council); charts then say so",
+}
+
+TABLE_FORMATS = (".csv", ".xlsx", ".parquet")
+MANIFEST_NAMES = ("manifest.toml", "manifest.json", "manifest.yaml", "manifest.yml")
+BOUNDARIES_NAMES = ("boundaries.geojson", "boundaries.json")
