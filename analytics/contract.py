@@ -176,7 +176,9 @@ PACKAGES = FileSpec(
         Column("package_id", True, "str", "Package identifier", unique=True),
         Column("person_id", True, "str", "The council's person identifier", personal=True),
         Column("area_code", True, "str", "Area where the person lives", references=_ref("areas", "area_code")),
-        Column("provider_id", True, "str", "Provider delivering the package", references=_ref("providers", "provider_id")),
+        Column(
+            "provider_id", True, "str", "Provider delivering the package", references=_ref("providers", "provider_id")
+        ),
         Column("start_date", True, "date", "First day of the package"),
         Column("end_date", False, "date", "Last day; blank = ongoing", not_before="start_date"),
         Column(
@@ -223,7 +225,13 @@ REQUESTS = FileSpec(
             minimum_inclusive=False,
             maximum=168,
         ),
-        Column("sourced_date", False, "date", "Date a provider was found; blank = still waiting", not_before="requested_date"),
+        Column(
+            "sourced_date",
+            False,
+            "date",
+            "Date a provider was found; blank = still waiting",
+            not_before="requested_date",
+        ),
         Column("provider_id", False, "str", "Provider that took it", references=_ref("providers", "provider_id")),
         Column("outcome", False, "str", "Outcome of the request", allowed=REQUEST_OUTCOMES),
     ),

@@ -1,0 +1,247 @@
+"""The command line: ``python -m analytics COMMAND``.
+
+Exit codes: 0 success; 2 drop rejected (the report is printed); 1 anything else.
+Every command takes ``--data-dir PATH`` (the whole data store; default ``data/`` or
+``MARKET_DATA_DIR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
+
+
+def _progress_bar(description: str) -> tuple[Callable[[str, float], None], Callable[[], None]]:
+    """Return (callback, close) for a tqdm bar on stderr (hidden when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=description, unit="%", disable=None, file=sys.stderr, leave=False)
+
+    def update(step: str, fraction: float) -> None:
+        bar.set_description(step)
+        bar.update(max(0, round(fraction * 100) - bar.n))
+
+    return update, bar.close
+
+
+def _print_issues(report: dict, limit: int = 200) -> None:
+    from analytics.report import describe_issue
+
+    errors, warnings = report["errors"], report["warnings"]
+    if errors:
+        print(f"\n{len(errors)} error(s): the drop is rejected and the live data is unchanged.")
+        for row in errors[:limit]:
+            print("  ✗ " + describe_issue(row))
+        if len(errors) > limit:
+            print(f"  …and {len(errors) - limit} more (see the report files)")
+    if warnings:
+        print(f"\n{len(warnings)} warning(s) (not blocking):")
+        for row in warnings[:limit]:
+            print("  ! " + describe_issue(row))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from analytics.demo import generate_drop
+
+    summary = generate_drop(
+        Path(args.out), seed=args.seed, scale=args.scale, as_of=args.as_of or date(2026, 10, 31)
+    )
+    print(f"Demo drop written to {args.out}: " + json.dumps(summary, default=str))
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from analytics.report import write_reports
+    from analytics.store import check_drop, store_paths
+
+    update, close = _progress_bar("Validating")
+    try:
+        result, report = check_drop(args.drop, progress=update)
+    finally:
+        close()
+    folder = Path(args.report_dir) if args.report_dir else store_paths(args.data_dir).reports
+    md, js = write_reports(report, folder)
+    print(f"{'VALID' if result.ok else 'REJECTED'}: {args.drop} (as at {report['as_of']})")
+    _print_issues(report)
+    print(f"\nReports: {md}\n         {js}")
+    return EXIT_OK if result.ok else EXIT_REJECTED
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from analytics.store import refresh
+
+    update, close = _progress_bar("Refreshing")
+    try:
+        outcome = refresh(args.drop, args.data_dir, loaded_by=args.by, progress=update)
+    finally:
+        close()
+    _print_issues(outcome.report)
+    md, js = outcome.report_paths
+    if not outcome.accepted:
+        print(f"\nREJECTED: {args.drop}\nReports: {md}\n         {js}")
+        return EXIT_REJECTED
+    print(f"\nLIVE: drop {outcome.drop_id} (as at {outcome.report['as_of']})")
+    for table, rows in (outcome.row_counts or {}).items():
+        if table.startswith("stg_"):
+            print(f"  {table[4:]:<10} {rows:>9,} rows")
+    print(f"Reports: {md}")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from analytics.store import history
+
+    events = history(args.data_dir)
+    if args.json:
+        print(json.dumps(events, indent=2, default=str))
+        return EXIT_OK
+    if not events:
+        print("No drops loaded yet.")
+        return EXIT_OK
+    print(f"{'when':<26} {'event':<9} {'drop id':<34} {'as at':<11} {'by':<12} details")
+    for e in events:
+        mark = " (live)" if e.get("live") else ""
+        if e["event"] == "refresh":
+            rows = e.get("row_counts") or {}
+            detail = f"{e.get('source')}: " + ", ".join(
+                f"{k[4:]} {v:,}" for k, v in rows.items() if k.startswith("stg_")
+            )
+        elif e["event"] == "rollback":
+            detail = f"from {e.get('from_drop_id')}"
+        else:
+            detail = f"{e.get('source')}: {e.get('errors')} error(s)"
+        print(
+            f"{e['at']:<26} {e['event']:<9} {(e.get('drop_id') or '-') + mark:<34} {e.get('as_of') or '-':<11} "
+            f"{e.get('by') or '-':<12} {detail}"
+        )
+    return EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from analytics.store import rollback
+
+    entry = rollback(args.data_dir, to=args.to, by=args.by)
+    print(f"Rolled back: {entry['from_drop_id']} -> {entry['drop_id']} is live again.")
+    return EXIT_OK
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from analytics.headline import headline_from_store
+    from analytics.store import open_live
+
+    con = open_live(args.data_dir)
+    try:
+        figures = headline_from_store(con, as_of=args.as_of, locality=args.locality)
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(figures, indent=2, default=str))
+    else:
+        for key, value in figures.items():
+            print(f"{key:<40} {value}")
+    return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from analytics.docs_gen import write_docs
+
+    for path in write_docs():
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _iso_date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir", type=Path, default=None, help="data store folder (default: data/ or $MARKET_DATA_DIR)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m analytics", description="Home care market sufficiency data tools"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", parents=[common], help="write the synthetic demo council's drop")
+    p.add_argument("--out", required=True, type=Path, help="folder to write the drop into")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: config [demo] seed)")
+    p.add_argument(
+        "--scale", type=int, default=1, help="number of council copies (10, 100 for performance work)"
+    )
+    p.add_argument(
+        "--as-of", type=_iso_date, default=None, help="as-of date, YYYY-MM-DD (default 2026-10-31)"
+    )
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("validate", parents=[common], help="check a drop without loading it")
+    p.add_argument("drop", type=Path, help="drop folder or .zip")
+    p.add_argument(
+        "--report-dir", type=Path, default=None, help="where to write the reports (default: store reports/)"
+    )
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("refresh", parents=[common], help="validate a drop and make it live")
+    p.add_argument("drop", type=Path, help="drop folder or .zip")
+    p.add_argument("--by", default=None, help="who is loading it (default: your login name)")
+    p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser("history", parents=[common], help="list loaded, rejected and rolled-back drops")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("rollback", parents=[common], help="make the previous snapshot live again")
+    p.add_argument("--to", default=None, help="drop id to restore (default: the one before the live drop)")
+    p.add_argument("--by", default=None, help="who is rolling back")
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("indicators", parents=[common], help="print the headline figures of the live data")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="as-of date (default: the drop's)")
+    p.add_argument("--locality", default=None, help="restrict to one locality")
+    p.set_defaults(func=cmd_indicators)
+
+    p = sub.add_parser("docs", parents=[common], help="regenerate docs/data-drops.md and docs/indicators.md")
+    p.set_defaults(func=cmd_docs)
+
+    try:
+        from analytics.importers.cli import add_import_parser, run_import
+    except ImportError:
+        pass
+    else:
+        before = set(sub.choices)
+        add_import_parser(sub)
+        for name in set(sub.choices) - before:
+            sub.choices[name].set_defaults(func=run_import)
+            _add_common(sub.choices[name])
+    return parser
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    """Give a parser (and its sub-parsers) ``--data-dir`` if it lacks one."""
+    if not any("--data-dir" in a.option_strings for a in parser._actions):
+        parser.add_argument("--data-dir", type=Path, default=None)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_common(child)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except Exception as exc:  # noqa: BLE001 - the CLI turns any failure into a message and exit 1
+        if args.__dict__.get("debug") or __import__("os").environ.get("MARKET_DEBUG"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
