@@ -1,4 +1,5 @@
-"""A small, valid, hand-made drop for tests: 3 areas, 3 providers, 5 packages, 4 requests.
+"""A small, valid, hand-made drop for tests: 3 areas, 3 providers, 5 packages, 4 requests, and 2 rows
+each of delivery, workforce and contracts.
 
 ``write_small_drop(folder, **changes)`` writes it as CSV files; ``changes`` maps a file name to
 a function that edits its rows (a list of dicts) before writing, or to None to leave it out.
@@ -200,7 +201,57 @@ REQUESTS = [
         "outcome": "withdrawn",
     },
 ]
-FILES = {"areas": AREAS, "providers": PROVIDERS, "packages": PACKAGES, "requests": REQUESTS}
+DELIVERY = [
+    {
+        "period_start": "2025-09-01",
+        "provider_id": "P1",
+        "area_code": "W01",
+        "package_id": "K1",
+        "commissioned_hours": "14",
+        "delivered_hours": "13.5",
+    },
+    {
+        "period_start": "2025-09-08",
+        "provider_id": "P2",
+        "area_code": "W01",
+        "package_id": "K2",
+        "commissioned_hours": "10",
+        "delivered_hours": "10",
+    },
+]
+WORKFORCE = [
+    {"provider_id": "P1", "month": "2025-09-15", "filled_posts": "40", "vacancies": "5", "leavers_12m": "10"},
+    {"provider_id": "P2", "month": "2025-09-01", "filled_posts": "20", "vacancies": "2", "leavers_12m": "6"},
+]
+CONTRACTS = [
+    {
+        "contract_id": "C1",
+        "provider_id": "P1",
+        "name": "Care at Home Lot 1 North",
+        "start_date": "2023-04-01",
+        "end_date": "2026-03-31",
+        "extension_months_available": "12",
+        "annual_value": "1200000",
+    },
+    {
+        "contract_id": "C2",
+        "provider_id": "P2",
+        "name": "Care at Home Lot 2",
+        "start_date": "2023-04-01",
+        "end_date": "2026-03-31",
+        "extension_months_available": "0",
+        "annual_value": "400000",
+    },
+]
+FILES = {
+    "areas": AREAS,
+    "providers": PROVIDERS,
+    "packages": PACKAGES,
+    "requests": REQUESTS,
+    "delivery": DELIVERY,
+    "workforce": WORKFORCE,
+    "contracts": CONTRACTS,
+}
 PERSON_IDS = sorted({r["person_id"] for rows in (PACKAGES, REQUESTS) for r in rows})
 MANIFEST = 'as_of = 2025-09-30\ncouncil_code = "X99000002"\ncouncil_name = "Small Test Council"\n'
 
