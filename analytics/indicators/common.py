@@ -1,0 +1,339 @@
+"""Helpers every indicator module shares: date rules, month grid, locality and geography filters.
+
+Definitions (DOMAIN.md 1.16, applied everywhere):
+
+* **Active on day d**: ``start_date <= d`` and (``end_date`` blank or ``end_date >= d``).
+* **Waiting on day d**: ``requested_date <= d``, ``outcome`` is not ``withdrawn`` (blank counts as
+  not withdrawn) and ``sourced_date`` blank or ``> d``. A withdrawn request has no withdrawal date in
+  the contract, so it is excluded at every date.
+* **Month grid** (``month_ends``): the last day of each of the last ``months`` calendar months up to
+  ``as_of``; the latest month is capped at ``as_of`` itself, so the latest mart row equals the headline.
+  Snapshot measures are taken on that day; flows (new, closed, sourced) count events from the first
+  of the month to that day inclusive.
+
+Service types (the default rule, one rule for marts, headline and indicator functions):
+indicator functions take ``service_types: Sequence[str] | None = None`` where ``None`` means **every
+service type in the drop** (home care, supported living, extra care, reablement, other). Headline
+figures are therefore for all service types unless the caller passes a filter (``analytics.headline``
+takes ``service_types=``). Marts keep a ``service_type`` column (or ``"all"`` rows) so pages can filter
+to ``home_care``, which is what a page should show by default. Requests carry no service type and are
+never filtered by it.
+
+Geographies (``geographies``): ``council`` (one row, name ``All``), each ``locality`` (blank locality
+is ``Unassigned``, as in ``analytics.geography``) and each ``rural_class``. Geography-level marts are
+computed by restricting packages and requests to the areas of the geography and computing exactly what
+the headline computes with the same filter, so distinct counts (people, providers) are exact at every
+level and never summed across areas.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+import polars as pl
+
+from analytics.geography import RURAL_CLASSES, with_rural_class
+from analytics.staged import Staged
+
+FAR_FUTURE = date(9999, 12, 31)
+COUNCIL, ALL = "council", "All"
+UNASSIGNED = "Unassigned"
+ALL_SERVICE_TYPES = "all"
+GEOGRAPHY_LEVELS = ("council", "locality", "rural_class")
+
+
+# --- date rules --------------------------------------------------------------------------------
+
+
+def active_expr(d: date, start: str = "start_date", end: str = "end_date") -> pl.Expr:
+    """Return a boolean expression: the row is active on ``d`` (start on or before, end blank or on/after)."""
+    return (pl.col(start) <= pl.lit(d)) & (pl.col(end).is_null() | (pl.col(end) >= pl.lit(d)))
+
+
+def active_on(frame: pl.DataFrame, d: date, start: str = "start_date", end: str = "end_date") -> pl.DataFrame:
+    """Return the rows of ``frame`` active on day ``d`` (see module docstring for the rule)."""
+    return frame.filter(active_expr(d, start, end))
+
+
+def not_withdrawn_expr() -> pl.Expr:
+    """Return a boolean expression: the request's outcome is not ``withdrawn`` (blank counts as not)."""
+    return pl.col("outcome").is_null() | (pl.col("outcome") != "withdrawn")
+
+
+def waiting_expr(d: date) -> pl.Expr:
+    """Return a boolean expression: the request is waiting on day ``d``."""
+    sourced = pl.col("sourced_date")
+    return (pl.col("requested_date") <= pl.lit(d)) & not_withdrawn_expr() & (sourced.is_null() | (sourced > pl.lit(d)))
+
+
+def waiting_on(requests: pl.DataFrame, d: date) -> pl.DataFrame:
+    """Return the requests waiting on day ``d`` (requested by ``d``, not withdrawn, not sourced by ``d``)."""
+    return requests.filter(waiting_expr(d))
+
+
+def month_end(d: date) -> date:
+    """Return the last day of the month containing ``d``."""
+    return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
+
+
+def month_ends(as_of: date, months: int = 36) -> list[date]:
+    """Return the snapshot dates of the last ``months`` calendar months up to ``as_of``, oldest first.
+
+    Each is the month's last day except the latest, which is ``as_of`` itself (a month part-way
+    through is measured on the data's own date). ``month_ends(date(2025, 3, 17), 3)`` is
+    ``[2025-01-31, 2025-02-28, 2025-03-17]``.
+    """
+    out: list[date] = []
+    year, month = as_of.year, as_of.month
+    for _ in range(months):
+        out.append(min(month_end(date(year, month, 1)), as_of))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out[::-1]
+
+
+def months_frame(as_of: date, months: int = 36) -> pl.DataFrame:
+    """Return ``month`` (snapshot date) and ``month_start`` (first of that month) for ``month_ends``."""
+    ends = month_ends(as_of, months)
+    return pl.DataFrame(
+        {"month": ends, "month_start": [d.replace(day=1) for d in ends]},
+        schema={"month": pl.Date, "month_start": pl.Date},
+    )
+
+
+def active_at_months(
+    frame: pl.DataFrame, months: pl.DataFrame, start: str = "start_date", end: str = "end_date"
+) -> pl.DataFrame:
+    """Return one row per (row of ``frame``, month) where the row is active on the month's snapshot date.
+
+    ``months`` is a ``months_frame``; the result has every column of ``frame`` plus ``month``.
+    """
+    if frame.is_empty():
+        return frame.with_columns(pl.lit(None, dtype=pl.Date).alias("month")).clear()
+    if months.height == 1:  # a single day (the headline): a plain filter is much faster than a join
+        d = months.item(0, "month")
+        return frame.filter(active_expr(d, start, end)).with_columns(pl.lit(d, dtype=pl.Date).alias("month"))
+    spans = frame.with_columns(pl.col(end).fill_null(FAR_FUTURE).alias("__end"))
+    joined = spans.join_where(
+        months.select("month"),
+        pl.col(start) <= pl.col("month"),
+        pl.col("__end") >= pl.col("month"),
+    )
+    return joined.drop("__end")
+
+
+def waiting_at_months(requests: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
+    """Return one row per (request, month) where the request is waiting on the month's snapshot date.
+
+    Adds ``month`` and ``days_waited`` (snapshot date minus ``requested_date``, in days, Int64).
+    """
+    live = requests.filter(not_withdrawn_expr())
+    if live.is_empty():
+        return live.with_columns(
+            pl.lit(None, dtype=pl.Date).alias("month"), pl.lit(None, dtype=pl.Int64).alias("days_waited")
+        ).clear()
+    if months.height == 1:  # a single day (the headline): a plain filter
+        d = months.item(0, "month")
+        joined = live.filter(waiting_expr(d)).with_columns(pl.lit(d, dtype=pl.Date).alias("month"))
+        return joined.with_columns(days_between("requested_date", "month").alias("days_waited"))
+    spans = live.with_columns(pl.col("sourced_date").fill_null(FAR_FUTURE).alias("__sourced"))
+    joined = spans.join_where(
+        months.select("month"),
+        pl.col("requested_date") <= pl.col("month"),
+        pl.col("__sourced") > pl.col("month"),
+    )
+    return joined.drop("__sourced").with_columns(days_between("requested_date", "month").alias("days_waited"))
+
+
+def days_between(earlier: str, later: str) -> pl.Expr:
+    """Return ``later - earlier`` in whole days as Int64."""
+    return (pl.col(later) - pl.col(earlier)).dt.total_days().cast(pl.Int64)
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+def filter_service_types(staged: Staged, service_types: Sequence[str] | None) -> Staged:
+    """Return ``staged`` with packages restricted to ``service_types`` (``None`` = all, unchanged).
+
+    A blank service type counts as ``home_care`` (the contract default).
+    """
+    if service_types is None:
+        return staged
+    kept = staged.packages.filter(pl.col("service_type").fill_null("home_care").is_in(list(service_types)))
+    return replace(staged, packages=kept)
+
+
+def locality_areas(areas: pl.DataFrame, locality: str) -> pl.DataFrame:
+    """Return the areas in ``locality`` (a blank locality matches ``Unassigned``)."""
+    return areas.filter(pl.col("locality").fill_null(UNASSIGNED) == locality)
+
+
+def filter_areas(staged: Staged, area_codes: Iterable[str]) -> Staged:
+    """Return ``staged`` restricted to ``area_codes``.
+
+    Areas, packages and requests keep rows in those areas; providers keep those with a package
+    there (at any date); workforce and contracts keep those providers; delivery keeps rows whose
+    ``area_code`` is in the areas, or, when blank, whose ``package_id`` is a kept package.
+    """
+    codes = list(area_codes)
+    packages = staged.packages.filter(pl.col("area_code").is_in(codes))
+    provider_ids = packages.get_column("provider_id").unique().to_list()
+    package_ids = packages.get_column("package_id").to_list()
+    delivery = staged.delivery.filter(
+        pl.col("area_code").is_in(codes) | (pl.col("area_code").is_null() & pl.col("package_id").is_in(package_ids))
+    )
+    return replace(
+        staged,
+        areas=staged.areas.filter(pl.col("area_code").is_in(codes)),
+        packages=packages,
+        requests=staged.requests.filter(pl.col("area_code").is_in(codes)),
+        providers=staged.providers.filter(pl.col("provider_id").is_in(provider_ids)),
+        workforce=staged.workforce.filter(pl.col("provider_id").is_in(provider_ids)),
+        contracts=staged.contracts.filter(pl.col("provider_id").is_in(provider_ids)),
+        delivery=delivery,
+    )
+
+
+def filter_locality(staged: Staged, locality: str | None) -> Staged:
+    """Return ``staged`` restricted to one locality (``None`` = whole council, unchanged).
+
+    Areas are those of the locality; packages and requests those in the areas; providers those
+    with packages there (see ``filter_areas``). An unknown locality gives empty frames.
+    """
+    if locality is None:
+        return staged
+    codes = locality_areas(staged.areas, locality).get_column("area_code").to_list()
+    return filter_areas(staged, codes)
+
+
+# --- geographies -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Geography:
+    """A set of areas a measure is reported for: ``level`` (council/locality/rural_class), ``name``."""
+
+    level: str
+    name: str
+    area_codes: tuple[str, ...]
+
+
+def area_attributes(areas: pl.DataFrame) -> pl.DataFrame:
+    """Return ``area_code, area_name, locality, rural_class, population_65_plus`` for each area.
+
+    ``locality`` blanks become ``Unassigned``; ``rural_class`` is rural/urban/unclassified.
+    """
+    return with_rural_class(areas).select("area_code", "area_name", "locality", "rural_class", "population_65_plus")
+
+
+def geographies(areas: pl.DataFrame, levels: Sequence[str] = GEOGRAPHY_LEVELS) -> list[Geography]:
+    """Return the geographies of ``areas``: the council, each locality (sorted), each rural class.
+
+    Every rural class is returned even when it has no areas (so marts always have the three rows).
+    """
+    attrs = area_attributes(areas)
+    out: list[Geography] = []
+    if "council" in levels:
+        out.append(Geography(COUNCIL, ALL, tuple(attrs.get_column("area_code").to_list())))
+    if "locality" in levels:
+        for name in sorted(attrs.get_column("locality").unique().to_list()):
+            codes = attrs.filter(pl.col("locality") == name).get_column("area_code").to_list()
+            out.append(Geography("locality", name, tuple(codes)))
+    if "rural_class" in levels:
+        for name in RURAL_CLASSES:
+            codes = attrs.filter(pl.col("rural_class") == name).get_column("area_code").to_list()
+            out.append(Geography("rural_class", name, tuple(codes)))
+    return out
+
+
+def per_geography(
+    geos: Sequence[Geography],
+    compute: Callable[[Geography], pl.DataFrame],
+) -> pl.DataFrame:
+    """Return ``compute(geo)`` for each geography, stacked, led by ``geography_level`` and ``geography``."""
+    frames = [
+        compute(geo).select(
+            pl.lit(geo.level).alias("geography_level"),
+            pl.lit(geo.name).alias("geography"),
+            pl.all(),
+        )
+        for geo in geos
+    ]
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def service_type_slices(packages: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
+    """Return ``("all", packages)`` then ``(service_type, those packages)`` for each type present.
+
+    A blank service type counts as ``home_care``.
+    """
+    typed = packages.with_columns(pl.col("service_type").fill_null("home_care"))
+    types = sorted(typed.get_column("service_type").unique().to_list())
+    return [(ALL_SERVICE_TYPES, typed)] + [(t, typed.filter(pl.col("service_type") == t)) for t in types]
+
+
+# --- arithmetic that never invents a zero -----------------------------------------------------
+
+
+def safe_div(numerator: float | None, denominator: float | None, scale: float = 1.0) -> float | None:
+    """Return ``scale * numerator / denominator``, or ``None`` if either is missing or the denominator is 0."""
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return scale * numerator / denominator
+
+
+def ratio_expr(numerator: pl.Expr, denominator: pl.Expr, scale: float = 1.0) -> pl.Expr:
+    """Return ``scale * numerator / denominator`` as Float64, null where the denominator is 0 or null."""
+    return (
+        pl.when(denominator.is_null() | (denominator == 0))
+        .then(pl.lit(None, dtype=pl.Float64))
+        .otherwise(numerator.cast(pl.Float64) * scale / denominator.cast(pl.Float64))
+    )
+
+
+def rounded(value: float | None, ndigits: int = 2) -> float | None:
+    """Return ``value`` rounded to ``ndigits`` (``None`` stays ``None``) as a plain float."""
+    return None if value is None else round(float(value), ndigits)
+
+
+def population_65_plus(areas: pl.DataFrame) -> int | None:
+    """Return total residents aged 65+ of ``areas``; ``None`` if no area has a population figure."""
+    pop = areas.get_column("population_65_plus").drop_nulls()
+    return None if pop.is_empty() else int(pop.sum())
+
+
+# --- shared frame preparation -----------------------------------------------------------------
+
+MART_MONTHS = 36
+MICROENTERPRISE = "microenterprise"
+
+
+def enriched_packages(staged: Staged) -> pl.DataFrame:
+    """Return packages with ``locality``, ``rural_class`` (from the area) and ``provider_type``,
+    ``provider_name`` (from the provider); a blank ``service_type`` becomes ``home_care``."""
+    attrs = area_attributes(staged.areas).select("area_code", "locality", "rural_class")
+    providers = staged.providers.select("provider_id", "provider_name", "provider_type")
+    return (
+        staged.packages.with_columns(pl.col("service_type").fill_null("home_care"))
+        .join(attrs, on="area_code", how="left")
+        .join(providers, on="provider_id", how="left")
+    )
+
+
+def enriched_requests(staged: Staged) -> pl.DataFrame:
+    """Return requests with ``locality`` and ``rural_class`` of their area."""
+    attrs = area_attributes(staged.areas).select("area_code", "locality", "rural_class")
+    return staged.requests.join(attrs, on="area_code", how="left")
+
+
+def dense_months(stats: pl.DataFrame, months: pl.DataFrame, zero: Sequence[str] = ()) -> pl.DataFrame:
+    """Return ``stats`` (one row per ``month``) with a row for every month of ``months``.
+
+    Columns named in ``zero`` are counts or sums: a month with no rows gets 0 there; every other
+    measure stays null (no data).
+    """
+    out = months.select("month").join(stats, on="month", how="left")
+    return out.with_columns(pl.col(list(zero)).fill_null(0)) if zero else out

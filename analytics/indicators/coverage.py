@@ -1,0 +1,215 @@
+"""Coverage: how many providers actually deliver in each area, and where demand has too few.
+
+Per area on a snapshot date: providers_active (distinct providers with an active package there),
+microenterprises_active, people_in_service, planned_hours_per_week, people_waiting, hours_waiting,
+has_demand (an active package or someone waiting), under_min_providers (demand but fewer than
+``config.toml thresholds.min_providers_per_area`` providers, 2 by default: DOMAIN.md section 6
+question 1), single_provider (exactly one provider), and planned hours a week per 1,000 residents
+aged 65+ (null when the area has no population figure or a population of 0).
+
+Provider counts come from where packages are delivered (the person's area), never from a provider's
+office postcode (DOMAIN.md 1.10).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from analytics.config import settings
+from analytics.indicators.common import (
+    ALL_SERVICE_TYPES,
+    MART_MONTHS,
+    MICROENTERPRISE,
+    active_at_months,
+    area_attributes,
+    enriched_packages,
+    filter_locality,
+    months_frame,
+    ratio_expr,
+    waiting_at_months,
+)
+from analytics.staged import Staged
+
+AREA_COLUMNS = (
+    "providers_active",
+    "microenterprises_active",
+    "people_in_service",
+    "planned_hours_per_week",
+    "people_waiting",
+    "hours_waiting",
+    "has_demand",
+    "under_min_providers",
+    "single_provider",
+    "population_65_plus",
+    "hours_per_1000_65_plus",
+)
+
+
+def min_providers() -> int:
+    """Return ``config.toml thresholds.min_providers_per_area``."""
+    return int(settings()["thresholds"]["min_providers_per_area"])
+
+
+def coverage_by_area_month(
+    packages: pl.DataFrame,
+    requests: pl.DataFrame,
+    areas: pl.DataFrame,
+    months: pl.DataFrame,
+    minimum: int | None = None,
+) -> pl.DataFrame:
+    """Return one row per area x month (every area of ``areas``, every month of ``months``).
+
+    ``packages`` must carry ``provider_type`` (``common.enriched_packages``). Columns: month,
+    area_code, area_name, locality, rural_class, then ``AREA_COLUMNS``. Counts are 0 where there is
+    nothing; people_waiting and hours_waiting are 0 too (pass no requests to mean none recorded).
+    """
+    minimum = min_providers() if minimum is None else minimum
+    attrs = area_attributes(areas)
+    grid = months.select("month").join(attrs, how="cross")
+    supply = (
+        active_at_months(packages, months)
+        .group_by("month", "area_code")
+        .agg(
+            pl.col("provider_id").n_unique().cast(pl.Int64).alias("providers_active"),
+            pl.col("provider_id")
+            .filter(pl.col("provider_type") == MICROENTERPRISE)
+            .n_unique()
+            .cast(pl.Int64)
+            .alias("microenterprises_active"),
+            pl.col("person_id").n_unique().cast(pl.Int64).alias("people_in_service"),
+            pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("planned_hours_per_week"),
+        )
+    )
+    waiting = (
+        waiting_at_months(requests, months)
+        .group_by("month", "area_code")
+        .agg(
+            pl.col("person_id").n_unique().cast(pl.Int64).alias("people_waiting"),
+            pl.col("hours_per_week").sum().cast(pl.Float64).alias("hours_waiting"),
+        )
+    )
+    counts = [
+        "providers_active",
+        "microenterprises_active",
+        "people_in_service",
+        "planned_hours_per_week",
+        "people_waiting",
+        "hours_waiting",
+    ]
+    out = (
+        grid.join(supply, on=["month", "area_code"], how="left")
+        .join(waiting, on=["month", "area_code"], how="left")
+        .with_columns(pl.col(counts).fill_null(0))
+        .with_columns(((pl.col("people_in_service") > 0) | (pl.col("people_waiting") > 0)).alias("has_demand"))
+        .with_columns(
+            (pl.col("has_demand") & (pl.col("providers_active") < minimum)).alias("under_min_providers"),
+            (pl.col("providers_active") == 1).alias("single_provider"),
+            ratio_expr(pl.col("planned_hours_per_week"), pl.col("population_65_plus"), 1000).alias(
+                "hours_per_1000_65_plus"
+            ),
+        )
+    )
+    return out.select("month", "area_code", "area_name", "locality", "rural_class", *AREA_COLUMNS).sort(
+        "month", "area_code"
+    )
+
+
+def coverage_on(
+    packages: pl.DataFrame, requests: pl.DataFrame, areas: pl.DataFrame, d: date, minimum: int | None = None
+) -> pl.DataFrame:
+    """Return ``coverage_by_area_month`` for the single day ``d`` (``month`` = ``d``)."""
+    return coverage_by_area_month(packages, requests, areas, months_frame(d, 1), minimum)
+
+
+def headline(staged: Staged, as_of: date, locality: str | None) -> dict:
+    """Return areas_with_demand, areas_with_demand_under_2_providers (threshold from config) and
+    areas_single_provider on ``as_of``; None when there are no areas in scope."""
+    scoped = filter_locality(staged, locality)
+    if scoped.areas.is_empty():
+        return {"areas_with_demand": None, "areas_with_demand_under_2_providers": None, "areas_single_provider": None}
+    per_area = coverage_on(enriched_packages(scoped), scoped.requests, scoped.areas, as_of)
+    return {
+        "areas_with_demand": int(per_area.get_column("has_demand").sum()),
+        "areas_with_demand_under_2_providers": int(per_area.get_column("under_min_providers").sum()),
+        "areas_single_provider": int(per_area.get_column("single_provider").sum()),
+    }
+
+
+def coverage_area_mart(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
+    """Return area x month x service_type coverage (``all`` plus each service type present).
+
+    Waiting columns are the same in every service-type slice (requests have no service type); they
+    are null in every row when the drop has no requests.
+    """
+    packages = enriched_packages(staged)
+    types = sorted(packages.get_column("service_type").unique().to_list())
+    slices = [(ALL_SERVICE_TYPES, packages)] + [(t, packages.filter(pl.col("service_type") == t)) for t in types]
+    frames = [
+        coverage_by_area_month(subset, staged.requests, staged.areas, months).select(
+            "month",
+            "area_code",
+            "area_name",
+            "locality",
+            "rural_class",
+            pl.lit(name).alias("service_type"),
+            *AREA_COLUMNS,
+        )
+        for name, subset in slices
+    ]
+    out = pl.concat(frames)
+    if staged.requests.is_empty():
+        out = out.with_columns(
+            pl.lit(None, dtype=pl.Int64).alias("people_waiting"), pl.lit(None, dtype=pl.Float64).alias("hours_waiting")
+        )
+    return out
+
+
+def coverage_summary(area_mart: pl.DataFrame) -> pl.DataFrame:
+    """Return area counts by geography (council, locality, rural class) x service_type x month.
+
+    Columns: geography_level, geography, service_type, month, areas, areas_with_demand,
+    areas_under_min_providers, areas_single_provider, areas_with_demand_no_provider. Area counts are
+    additive, so they are summed from ``area_mart``.
+    """
+    aggs = [
+        pl.len().cast(pl.Int64).alias("areas"),
+        pl.col("has_demand").sum().cast(pl.Int64).alias("areas_with_demand"),
+        pl.col("under_min_providers").sum().cast(pl.Int64).alias("areas_under_min_providers"),
+        pl.col("single_provider").sum().cast(pl.Int64).alias("areas_single_provider"),
+        (pl.col("has_demand") & (pl.col("providers_active") == 0))
+        .sum()
+        .cast(pl.Int64)
+        .alias("areas_with_demand_no_provider"),
+    ]
+    council = (
+        area_mart.group_by("service_type", "month")
+        .agg(aggs)
+        .select(pl.lit("council").alias("geography_level"), pl.lit("All").alias("geography"), pl.all())
+    )
+    locality = (
+        area_mart.group_by("locality", "service_type", "month")
+        .agg(aggs)
+        .select(
+            pl.lit("locality").alias("geography_level"),
+            pl.col("locality").alias("geography"),
+            pl.all().exclude("locality"),
+        )
+    )
+    rural = (
+        area_mart.group_by("rural_class", "service_type", "month")
+        .agg(aggs)
+        .select(
+            pl.lit("rural_class").alias("geography_level"),
+            pl.col("rural_class").alias("geography"),
+            pl.all().exclude("rural_class"),
+        )
+    )
+    return pl.concat([council, locality, rural]).sort("geography_level", "geography", "service_type", "month")
+
+
+def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
+    """Return ``mart_coverage_area_month`` and ``mart_coverage_month`` (area counts by geography)."""
+    area_mart = coverage_area_mart(staged, months_frame(staged.as_of, MART_MONTHS))
+    return {"mart_coverage_area_month": area_mart, "mart_coverage_month": coverage_summary(area_mart)}

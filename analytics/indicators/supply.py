@@ -1,0 +1,132 @@
+"""Supply: people in service, active packages, planned hours a week, active providers.
+
+Inputs are staged frames; a package counts on a snapshot date when it is active that day
+(``common.active_expr``). Units: people and packages are counts, hours are planned hours a week,
+``hours_per_1000_65_plus`` is planned hours a week per 1,000 residents aged 65 years and over (null
+when the areas have no population figure). Every service type counts unless the caller filters
+(``common`` module docstring).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from analytics.indicators.common import (
+    ALL_SERVICE_TYPES,
+    MART_MONTHS,
+    active_at_months,
+    area_attributes,
+    dense_months,
+    enriched_packages,
+    filter_locality,
+    geographies,
+    months_frame,
+    per_geography,
+    population_65_plus,
+    ratio_expr,
+    rounded,
+    safe_div,
+)
+from analytics.staged import Staged
+
+COUNTS = ("people_in_service", "active_packages", "planned_hours_per_week", "providers_active")
+
+
+def supply_stats(snapshot: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Return supply counts of ``snapshot`` (package rows active at ``month``) grouped by ``by``.
+
+    Columns: ``by`` + people_in_service (distinct ``person_id``), active_packages, planned_hours_per_week
+    (sum, Float64), providers_active (distinct ``provider_id``); counts Int64.
+    """
+    return snapshot.group_by(by).agg(
+        pl.col("person_id").n_unique().cast(pl.Int64).alias("people_in_service"),
+        pl.len().cast(pl.Int64).alias("active_packages"),
+        pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("planned_hours_per_week"),
+        pl.col("provider_id").n_unique().cast(pl.Int64).alias("providers_active"),
+    )
+
+
+def supply_by_month(packages: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
+    """Return one row per month of ``months`` (a ``common.months_frame``) with the ``COUNTS`` columns.
+
+    A month with no active package has 0 people, packages, hours and providers (a true zero: the
+    packages file is mandatory).
+    """
+    stats = supply_stats(active_at_months(packages, months), ["month"])
+    return dense_months(stats, months, zero=COUNTS).select("month", *COUNTS)
+
+
+def supply_on(packages: pl.DataFrame, d: date) -> dict[str, int | float]:
+    """Return the ``COUNTS`` of ``packages`` on day ``d`` as a dict (hours unrounded)."""
+    row = supply_by_month(packages, months_frame(d, 1)).row(0, named=True)
+    return {k: row[k] for k in COUNTS}
+
+
+def headline(staged: Staged, as_of: date, locality: str | None) -> dict:
+    """Return people_in_service, active_packages, planned_hours_per_week (2 dp), providers_active and
+    hours_per_1000_65_plus (2 dp; None without population) on ``as_of`` for ``locality``."""
+    scoped = filter_locality(staged, locality)
+    row = supply_on(scoped.packages, as_of)
+    pop = population_65_plus(scoped.areas)
+    return {
+        "people_in_service": int(row["people_in_service"]),
+        "active_packages": int(row["active_packages"]),
+        "planned_hours_per_week": rounded(row["planned_hours_per_week"]),
+        "providers_active": int(row["providers_active"]),
+        "hours_per_1000_65_plus": rounded(safe_div(row["planned_hours_per_week"], pop, 1000)),
+    }
+
+
+def supply_detail(packages: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
+    """Return the additive detail mart: supply counts by month, area and package attributes.
+
+    ``packages`` must be ``common.enriched_packages``. Keys: month, area_code, locality, rural_class,
+    service_type, funding, client_group, provider_type. Packages and hours add up across rows;
+    people and providers are distinct within a row only (a person with two packages in different
+    rows counts in each), so use ``mart_supply_summary_month`` for exact totals.
+    """
+    keys = ["month", "area_code", "locality", "rural_class", "service_type", "funding", "client_group", "provider_type"]
+    return supply_stats(active_at_months(packages, months), keys).sort(keys, nulls_last=True)
+
+
+def supply_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
+    """Return exact supply totals by geography x service type x month.
+
+    Columns: geography_level, geography, service_type (``all`` or one type), month, the ``COUNTS``,
+    population_65_plus, hours_per_1000_65_plus.
+    """
+    packages = enriched_packages(staged)
+    snapshot = active_at_months(packages, months)
+    attrs = area_attributes(staged.areas)
+    types = sorted(packages.get_column("service_type").unique().to_list())
+
+    def compute(geo):
+        sub = snapshot.filter(pl.col("area_code").is_in(list(geo.area_codes)))
+        pop = population_65_plus(attrs.filter(pl.col("area_code").is_in(list(geo.area_codes))))
+        frames = [
+            dense_months(supply_stats(sub, ["month"]), months, COUNTS).select(
+                pl.lit(ALL_SERVICE_TYPES).alias("service_type"), "month", *COUNTS
+            )
+        ]
+        for t in types:
+            stats = supply_stats(sub.filter(pl.col("service_type") == t), ["month"])
+            frames.append(dense_months(stats, months, COUNTS).select(pl.lit(t).alias("service_type"), "month", *COUNTS))
+        return pl.concat(frames).with_columns(
+            pl.lit(pop, dtype=pl.Int64).alias("population_65_plus"),
+            ratio_expr(pl.col("planned_hours_per_week"), pl.lit(pop, dtype=pl.Int64), 1000).alias(
+                "hours_per_1000_65_plus"
+            ),
+        )
+
+    return per_geography(geographies(staged.areas), compute)
+
+
+def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
+    """Return ``mart_supply_month`` (additive detail) and ``mart_supply_summary_month`` (exact totals)."""
+    months = months_frame(staged.as_of, MART_MONTHS)
+    return {
+        "mart_supply_month": supply_detail(enriched_packages(staged), months),
+        "mart_supply_summary_month": supply_summary(staged, months),
+    }
