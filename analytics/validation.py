@@ -14,6 +14,8 @@ All checks are generated from ``analytics.contract.CONTRACT``.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -209,13 +211,12 @@ def _parse_expr(column: Column) -> pl.Expr:
         )
     if column.allowed:
         canonical = {_norm_value(v): v for v in column.allowed}
-        return text.map_elements(lambda v: canonical.get(_norm_value(v)), return_dtype=pl.String)
+        key = text.str.to_lowercase().str.replace_all(r"[\s_\-]+", "_")
+        return key.replace_strict(canonical, default=None, return_dtype=pl.String)
     return text
 
 
 def _norm_value(value: str) -> str:
-    import re
-
     return re.sub(r"[\s_\-]+", "_", value.strip().lower())
 
 
