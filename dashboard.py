@@ -13,7 +13,7 @@ st.set_page_config(page_title="Home care market sufficiency", page_icon=":materi
 
 PAGES = {
     "Overview": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     ],
     "Is there enough care?": [
         st.Page("pages/map_coverage.py", title="Map and coverage", icon=":material/map:", url_path="coverage"),

@@ -210,6 +210,9 @@ def house_figure(
     horizontal = any(t.type == "bar" and t.orientation == "h" for t in fig.data)
     if value_label and horizontal:
         fig.update_xaxes(title_text=value_label)
+    if horizontal:
+        # The template caps y ticks at 8 (for gridlines); a category axis must label every bar.
+        fig.update_yaxes(nticks=0, gridcolor="rgba(0,0,0,0)")
     label_above = bool(value_label) and not horizontal and not is_map
     has_x_title = bool(fig.layout.xaxis.title.text)
     axis_px = 0 if is_map else (64 if has_x_title else 40)

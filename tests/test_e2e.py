@@ -50,8 +50,8 @@ def registered_pages() -> list[tuple[str, str]]:
     pages = []
     for call in calls:
         title = re.search(r'title="([^"]+)"', call).group(1)
-        url = re.search(r'url_path="([^"]+)"', call).group(1)
-        pages.append((url, title))
+        url = re.search(r'url_path="([^"]+)"', call)
+        pages.append((url.group(1) if url else "", title))  # the default page is served at the root
     return pages
 
 
@@ -116,7 +116,7 @@ def _open(page, url: str) -> None:
     page.wait_for_selector('[data-testid="stMain"]', timeout=10_000)
 
 
-@pytest.mark.parametrize(("url_path", "title"), registered_pages(), ids=[p[0] for p in registered_pages()])
+@pytest.mark.parametrize(("url_path", "title"), registered_pages(), ids=[p[0] or "overview" for p in registered_pages()])
 def test_every_page_renders_in_chromium(server: str, page, url_path: str, title: str):
     _open(page, f"{server}/{url_path}")
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -125,7 +125,7 @@ def test_every_page_renders_in_chromium(server: str, page, url_path: str, title:
         page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', state="visible", timeout=30_000)
     page.wait_for_timeout(500)  # let plotly finish its transitions before the screenshot
     SHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SHOTS / f"{url_path}.png"
+    shot = SHOTS / f"{url_path or 'overview'}.png"
     page.screenshot(path=str(shot))
     from PIL import Image
 
@@ -136,7 +136,7 @@ def test_every_page_renders_in_chromium(server: str, page, url_path: str, title:
 
 
 def test_locality_filter_changes_overview_in_browser(server: str, page):
-    _open(page, f"{server}/overview")
+    _open(page, f"{server}/")
     before = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert before, "the Overview shows headline tiles"
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()

@@ -1,0 +1,287 @@
+"""Pieces every page view shares: headline tiles, chart wording and change sentences.
+
+A ``Tile`` is one headline figure ready to show: formatted value, change on last month and last
+year (formatted, with the direction that is "worse"), and a RAG status from the catalogue. Page
+views build tiles with ``make_tile``; ``pages/render.py`` shows them with ``show_tiles``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import duckdb
+import polars as pl
+
+from analytics import catalogue
+from analytics.charts import ChartSpec
+from analytics.filters import Filters
+from analytics.formatting import fmt_int, fmt_month, fmt_number, fmt_pct
+from analytics.indicators.common import ALL, ALL_SERVICE_TYPES, COUNCIL
+from analytics.queries import drop_summary
+
+SOURCE = "Council data drop"
+Formatter = Callable[[float | None], str]
+DeltaColour = Literal["normal", "inverse", "off"]
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One headline figure for a metric tile.
+
+    ``text`` is the formatted value; ``delta_month``/``delta_year`` the formatted change on the
+    month before and the same month a year before (``None``: no comparison). ``delta_colour`` follows
+    ``st.metric``: ``"inverse"`` when a rise is bad. ``rag`` is ``red``/``amber``/``green`` or ``None``.
+    """
+
+    label: str
+    value: float | None
+    text: str
+    indicator_id: str | None = None
+    delta_month: str | None = None
+    delta_year: str | None = None
+    delta_colour: DeltaColour = "off"
+    rag: str | None = None
+    help: str | None = None
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A chart with the catalogue indicators it shows and an optional note (e.g. a filter it ignores)."""
+
+    spec: ChartSpec
+    indicator_ids: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class DropInfo:
+    """What a chart footnote needs from the live drop: as-of date and whether it is synthetic."""
+
+    as_of: date
+    synthetic: bool
+
+
+def drop_info(cur: duckdb.DuckDBPyConnection) -> DropInfo:
+    """Return the live drop's as-of date and synthetic flag (for chart footnotes)."""
+    summary = drop_summary(cur)
+    return DropInfo(as_of=summary.as_of, synthetic=bool(summary.synthetic))
+
+
+def spec(
+    info: DropInfo, id: str, title: str, subtitle: str, *, source: str = SOURCE, suppression_note: str | None = None
+) -> ChartSpec:
+    """Return a ``ChartSpec`` with the house source, the drop's as-of date and synthetic flag."""
+    return ChartSpec(
+        id=id,
+        title=title,
+        subtitle=subtitle,
+        source=source,
+        as_of=info.as_of,
+        synthetic=info.synthetic,
+        suppression_note=suppression_note,
+    )
+
+
+def subtitle(measure: str, filters: Filters, period: date | str | None = None) -> str:
+    """Return a statistical subtitle: ``"People waiting, whole council, October 2026"``."""
+    when = filters.month if period is None else period
+    text = fmt_month(when) if isinstance(when, date) else when
+    return f"{measure}, {filters.area_label()}, {text}"
+
+
+def _as_float(value: object) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number  # NaN reads as no value
+
+
+def change_text(
+    now: float | None, before: float | None, fmt: Formatter = fmt_int, *, percent: bool = True
+) -> str | None:
+    """Return the change from ``before`` to ``now``: ``"+17 (+26.6%)"``; ``None`` if either is missing.
+
+    ``percent=False`` leaves the relative change off (for rates, where it confuses).
+    """
+    now, before = _as_float(now), _as_float(before)
+    if now is None or before is None:
+        return None
+    diff = now - before
+    sign = "+" if diff > 0 else ("-" if diff < 0 else "")
+    text = f"{sign}{fmt(abs(diff))}"
+    if text.lstrip("+-").strip("0.,£%") == "":
+        return "no change"
+    if percent and before != 0:
+        text += f" ({'+' if diff > 0 else '-'}{fmt_pct(abs(diff) / abs(before) * 100)})"
+    return text
+
+
+def make_tile(
+    label: str,
+    value: float | None,
+    fmt: Formatter = fmt_int,
+    *,
+    indicator_id: str | None = None,
+    last_month: float | None = None,
+    last_year: float | None = None,
+    higher_is_worse: bool | None = None,
+    percent_change: bool = True,
+    delta_fmt: Formatter | None = None,
+    help: str | None = None,
+) -> Tile:
+    """Return a ``Tile`` for ``value`` with its change on last month and last year and its RAG status.
+
+    ``higher_is_worse`` colours the change (``None``: neutral); the RAG status comes from the
+    catalogue entry ``indicator_id`` when it has thresholds. ``delta_fmt`` formats the change when
+    it differs from the value (``fmt_points`` for percentages).
+    """
+    value = _as_float(value)
+    rag = None
+    if indicator_id is not None and indicator_id in catalogue.load_catalogue():
+        rag = catalogue.rag_status(indicator_id, value)
+        if help is None:
+            help = catalogue.indicator(indicator_id).definition
+    colour: DeltaColour = "off" if higher_is_worse is None else ("inverse" if higher_is_worse else "normal")
+    return Tile(
+        label=label,
+        value=value,
+        text=fmt(value),
+        indicator_id=indicator_id,
+        delta_month=change_text(value, last_month, delta_fmt or fmt, percent=percent_change),
+        delta_year=change_text(value, last_year, delta_fmt or fmt, percent=percent_change),
+        delta_colour=colour,
+        rag=rag,
+        help=help,
+    )
+
+
+def change_sentence(
+    measure: str,
+    now: float | None,
+    before: float | None,
+    since: date,
+    fmt: Formatter = fmt_int,
+    *,
+    threshold_pct: float = 5.0,
+) -> str | None:
+    """Return a plain-English sentence on how ``measure`` moved since ``since``, or ``None``.
+
+    "People waiting rose from 64 to 81 (+26.6%) since September 2026." A move smaller than
+    ``threshold_pct`` percent reads "stayed about the same"; missing values give ``None``.
+    """
+    now, before = _as_float(now), _as_float(before)
+    if now is None or before is None:
+        return None
+    when = fmt_month(since)
+    if before == 0:
+        if now == 0:
+            return f"{measure} stayed at {fmt(now)} since {when}."
+        return f"{measure} rose from {fmt(before)} to {fmt(now)} since {when}."
+    pct = (now - before) / abs(before) * 100
+    if abs(pct) < threshold_pct:
+        return f"{measure} stayed about the same ({fmt(before)} to {fmt(now)}) since {when}."
+    verb = "rose" if now > before else "fell"
+    relative = f"{'+' if pct > 0 else '-'}{fmt_pct(abs(pct))}"
+    return f"{measure} {verb} from {fmt(before)} to {fmt(now)} ({relative}) since {when}."
+
+
+def service_key(filters: Filters) -> str:
+    """Return the marts' ``service_type`` value for the filters (``"all"`` when no service filter)."""
+    return filters.service_type or ALL_SERVICE_TYPES
+
+
+def geography(filters: Filters) -> dict[str, str]:
+    """Return ``geography_level``/``geography`` keyword arguments for ``read_mart`` (locality or council)."""
+    if filters.locality:
+        return {"geography_level": "locality", "geography": filters.locality}
+    return {"geography_level": COUNCIL, "geography": ALL}
+
+
+def service_label(filters: Filters) -> str:
+    """Return the service type in words for subtitles: ``"home care"`` or ``"all service types"``."""
+    return filters.service_type.replace("_", " ") if filters.service_type else "all service types"
+
+
+def month_offsets(months: list[date], month: date) -> tuple[date | None, date | None]:
+    """Return the month before ``month`` and the same month a year before, from ``months`` (sorted).
+
+    ``None`` where the data does not reach back that far (or ``month`` is not in ``months``).
+    """
+    ordered = sorted(months)
+    if month not in ordered:
+        return None, None
+    i = ordered.index(month)
+    return (ordered[i - 1] if i >= 1 else None), (ordered[i - 12] if i >= 12 else None)
+
+
+def value_at(frame: pl.DataFrame, column: str, month: date | None) -> float | None:
+    """Return ``frame[column]`` in the row for ``month`` (``None`` for no month, row or value)."""
+    if month is None or column not in frame.columns:
+        return None
+    row = frame.filter(pl.col("month") == month)
+    return None if row.is_empty() else _as_float(row.item(0, column))
+
+
+def ignored_filters(filters: Filters, *, supported: tuple[str, ...]) -> list[str]:
+    """Return the names (in words) of filters that are set but a view cannot apply.
+
+    ``supported`` names the ``Filters`` fields the view applies, e.g. ``("locality", "service_type")``.
+    """
+    names = {
+        "locality": "locality",
+        "service_type": "service type",
+        "client_group": "client group",
+        "funding": "funding",
+        "provider_type": "provider type",
+    }
+    return [word for field, word in names.items() if field not in supported and getattr(filters, field) is not None]
+
+
+def ignored_note(filters: Filters, *, supported: tuple[str, ...], what: str = "These figures") -> str | None:
+    """Return a caption saying which set filters ``what`` ignores, or ``None`` when it uses them all."""
+    ignored = ignored_filters(filters, supported=supported)
+    if not ignored:
+        return None
+    listed = ignored[0] if len(ignored) == 1 else f"{', '.join(ignored[:-1])} and {ignored[-1]}"
+    plural = "filter" if len(ignored) == 1 else "filters"
+    return f"{what} ignore the {listed} {plural}: the data behind them is not split that way."
+
+
+def fmt_points(value: float | None) -> str:
+    """Return a change in a percentage as percentage points: ``3.46`` -> ``"3.5 percentage points"``."""
+    text = fmt_number(value, 1)
+    return text if value is None else f"{text} percentage points"
+
+
+def fmt_dp(dp: int) -> Formatter:
+    """Return a number formatter with ``dp`` decimal places."""
+    return lambda v: fmt_number(v, dp)
+
+
+__all__ = [
+    "SOURCE",
+    "DropInfo",
+    "Panel",
+    "Tile",
+    "change_sentence",
+    "change_text",
+    "drop_info",
+    "fmt_dp",
+    "fmt_points",
+    "geography",
+    "ignored_filters",
+    "ignored_note",
+    "month_offsets",
+    "service_key",
+    "service_label",
+    "value_at",
+    "make_tile",
+    "spec",
+    "subtitle",
+]

@@ -1,0 +1,307 @@
+"""Overview page: headline tiles with change on last month and last year, small trends, what changed.
+
+Everything comes from the marts (one row per month for the chosen geography): ``monthly_headline``
+joins them into one frame, ``tiles`` picks the chosen month with the month before and the same
+month a year before, ``trend_charts`` draws people waiting and planned hours over the 36 months,
+and ``change_sentences`` turns the largest moves into plain-English sentences by rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from analytics.charts import line_chart
+from analytics.filters import Filters
+from analytics.formatting import fmt_gbp, fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
+from analytics.marts import read_mart
+from analytics.views.common import (
+    DropInfo,
+    Formatter,
+    Panel,
+    Tile,
+    change_sentence,
+    drop_info,
+    fmt_points,
+    geography,
+    ignored_note,
+    make_tile,
+    month_offsets,
+    service_key,
+    service_label,
+    spec,
+    subtitle,
+    value_at,
+)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One headline measure: column of ``monthly_headline``, tile label, format and direction."""
+
+    column: str
+    label: str
+    indicator_id: str | None
+    fmt: Formatter = fmt_int
+    higher_is_worse: bool | None = None
+    percent_change: bool = True
+    delta_fmt: Formatter | None = None
+    sentence: str | None = None  # how a change sentence names it; None: no sentence
+
+
+def _hours(value: float | None) -> str:
+    return fmt_number(value, 0)
+
+
+def _one_dp(value: float | None) -> str:
+    return fmt_number(value, 1)
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure("people_in_service", "People receiving care", "people_in_service", sentence="People receiving care"),
+    Measure(
+        "planned_hours_per_week",
+        "Planned hours a week",
+        "planned_hours_per_week",
+        _hours,
+        sentence="Planned hours a week",
+    ),
+    Measure("people_waiting", "People waiting", "people_waiting", higher_is_worse=True, sentence="People waiting"),
+    Measure(
+        "hours_waiting",
+        "Hours a week waiting",
+        "hours_waiting",
+        _hours,
+        higher_is_worse=True,
+        sentence="Hours a week waiting to be sourced",
+    ),
+    Measure(
+        "median_wait_days",
+        "Median days waited",
+        "median_wait_days",
+        _one_dp,
+        higher_is_worse=True,
+        sentence="Median days waited so far",
+    ),
+    Measure("providers_active", "Active providers", "providers_active", sentence="Active providers"),
+    Measure("hhi", "Market concentration (HHI)", "hhi", fmt_int, higher_is_worse=True),
+    Measure(
+        "cr1_pct",
+        "Largest provider's share",
+        "cr1_pct",
+        fmt_pct,
+        higher_is_worse=True,
+        percent_change=False,
+        delta_fmt=fmt_points,
+    ),
+    Measure(
+        "areas_under_min_providers",
+        "Areas with demand and under 2 providers",
+        "areas_with_demand_under_min_providers",
+        higher_is_worse=True,
+        sentence="Areas with demand but fewer than 2 providers",
+    ),
+    Measure(
+        "handback_hours_3m",
+        "Hours handed back, last 3 months",
+        "handback_hours_3m",
+        _hours,
+        higher_is_worse=True,
+        sentence="Hours handed back in the last 3 months",
+    ),
+    Measure(
+        "microenterprises_active",
+        "Active microenterprises",
+        "microenterprises_active",
+        higher_is_worse=False,
+        sentence="Active microenterprises",
+    ),
+    Measure("customers_per_microenterprise", "Customers per microenterprise", "customers_per_microenterprise", _one_dp),
+    Measure(
+        "vacancy_rate_pct",
+        "Care worker vacancy rate (whole council)",
+        "vacancy_rate_pct",
+        fmt_pct,
+        higher_is_worse=True,
+        percent_change=False,
+        delta_fmt=fmt_points,
+    ),
+    Measure(
+        "gap_to_minimum_price",
+        "Gap to minimum price, £ an hour",
+        "fee_gap_to_minimum_price",
+        fmt_gbp,
+        higher_is_worse=True,
+        percent_change=False,
+    ),
+)
+
+
+def _months_frame(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    return frame.select("month", *columns) if not frame.is_empty() else pl.DataFrame(schema={"month": pl.Date})
+
+
+def monthly_headline(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Return one row per month (oldest first) with every ``MEASURES`` column for the filters' area.
+
+    Geography: the locality, else the whole council; service type where the mart has it. The
+    workforce vacancy rate is council-wide only (the workforce return has no locality).
+    """
+    geo = geography(filters)
+    service = service_key(filters)
+    supply = read_mart(cur, "mart_supply_summary_month", **geo, service_type=service)
+    frame = _months_frame(supply, ["people_in_service", "planned_hours_per_week", "providers_active"])
+    parts = [
+        _months_frame(
+            read_mart(cur, "mart_waiting_month", **geo), ["people_waiting", "hours_waiting", "median_wait_days"]
+        ),
+        _months_frame(read_mart(cur, "mart_concentration_month", **geo, service_type=service), ["hhi", "cr1_pct"]),
+        _months_frame(
+            read_mart(cur, "mart_coverage_month", **geo, service_type=service), ["areas_under_min_providers"]
+        ),
+        read_mart(cur, "mart_handbacks_month", **geo, service_type=service)
+        .sort("month")
+        .select("month", pl.col("hours_handed_back").rolling_sum(3, min_samples=3).alias("handback_hours_3m")),
+        _months_frame(
+            read_mart(cur, "mart_microenterprise_month", **geo),
+            ["microenterprises_active", "customers_per_microenterprise"],
+        ),
+        _months_frame(read_mart(cur, "mart_workforce_month"), ["vacancy_rate_pct"]),
+        _months_frame(read_mart(cur, "mart_price_month", **geo, service_type=service), ["gap_to_minimum_price"]),
+    ]
+    for part in parts:
+        if "month" in part.columns and part.width > 1:
+            frame = frame.join(part, on="month", how="full", coalesce=True)
+    for measure in MEASURES:  # a mart missing from the drop leaves its measure blank, not an error
+        if measure.column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(measure.column))
+    return frame.sort("month")
+
+
+def tiles(frame: pl.DataFrame, month: date) -> list[Tile]:
+    """Return a tile per measure for ``month``: value, change on last month and last year, RAG."""
+    last_month, last_year = month_offsets(frame["month"].to_list(), month)
+    return [
+        make_tile(
+            m.label,
+            value_at(frame, m.column, month),
+            m.fmt,
+            indicator_id=m.indicator_id,
+            last_month=value_at(frame, m.column, last_month),
+            last_year=value_at(frame, m.column, last_year),
+            higher_is_worse=m.higher_is_worse,
+            percent_change=m.percent_change,
+            delta_fmt=m.delta_fmt,
+        )
+        for m in MEASURES
+    ]
+
+
+def comparison_labels(frame: pl.DataFrame, month: date) -> tuple[str, str]:
+    """Return how the tiles name their comparisons: ``("September 2026", "October 2025")``."""
+    last_month, last_year = month_offsets(frame["month"].to_list(), month)
+    return (fmt_month(last_month) if last_month else "last month", fmt_month(last_year) if last_year else "last year")
+
+
+def change_sentences(frame: pl.DataFrame, month: date, *, limit: int = 5, threshold_pct: float = 5.0) -> list[str]:
+    """Return up to ``limit`` sentences on what changed since the month before, biggest moves first.
+
+    A measure moving less than ``threshold_pct`` percent is left out; when nothing moved that much,
+    one sentence says so. Sentences are built by rule from the numbers, e.g. "People waiting rose
+    from 64 to 81 (+26.6%) since September 2026."
+    """
+    last_month, _ = month_offsets(frame["month"].to_list(), month)
+    if last_month is None:
+        return [f"There is no month before {fmt_month(month)} in the data to compare with."]
+    moves: list[tuple[float, str]] = []
+    for m in MEASURES:
+        if m.sentence is None:
+            continue
+        now, before = value_at(frame, m.column, month), value_at(frame, m.column, last_month)
+        if now is None or before is None or now == before:
+            continue
+        size = abs(now - before) / abs(before) * 100 if before else 100.0
+        if size < threshold_pct:
+            continue
+        text = change_sentence(m.sentence, now, before, last_month, m.fmt, threshold_pct=threshold_pct)
+        if text:
+            moves.append((size, text))
+    if not moves:
+        return [f"No headline measure moved by {fmt_number(threshold_pct)}% or more since {fmt_month(last_month)}."]
+    return [text for _, text in sorted(moves, key=lambda item: -item[0])[:limit]]
+
+
+def trend_charts(frame: pl.DataFrame, filters: Filters, info: DropInfo) -> list[Panel]:
+    """Return line charts of people waiting and planned hours a week up to the filters' month."""
+    shown = frame.filter(pl.col("month") <= filters.month)
+    if shown.is_empty():
+        return []
+    period = fmt_month_range(shown["month"].min(), shown["month"].max())
+    out = []
+    for column, measure, noun, fmt in (
+        ("people_waiting", "People waiting for care to start", "people waiting", fmt_int),
+        ("planned_hours_per_week", f"Planned hours a week, {service_label(filters)}", "planned hours", _hours),
+    ):
+        data = shown.select("month", column).drop_nulls(column)
+        if data.is_empty():
+            continue
+        title = _trend_title(data, column, noun, fmt)
+        chart = spec(info, f"overview-{column.replace('_', '-')}", title, subtitle(measure, filters, period))
+        built = line_chart(data, "month", column, spec=chart, measure=noun, value_format=fmt, from_zero=True)
+        out.append(Panel(built, (column,)))
+    return out
+
+
+def _trend_title(data: pl.DataFrame, column: str, noun: str, fmt: Formatter) -> str:
+    """Return a short title stating the trend over the last 12 points: "People waiting rose 27% in a year, to 81".
+
+    Short because the Overview shows two trends side by side.
+    """
+    recent = data.sort("month").tail(13)
+    first, last = recent[column][0], recent[column][-1]
+    span = "a year" if recent.height == 13 else f"{recent.height - 1} months"
+    name = noun[0].upper() + noun[1:]
+    if not first:
+        return f"{name}: {fmt(last)} in {fmt_month(recent['month'][-1])}"
+    pct = (last - first) / abs(first) * 100
+    if abs(pct) < 2:
+        return f"{name} steady over {span}, at {fmt(last)}"
+    verb = "rose" if pct > 0 else "fell"
+    return f"{name} {verb} {fmt_pct(abs(pct), 0)} in {span}, to {fmt(last)}"
+
+
+@dataclass(frozen=True)
+class OverviewView:
+    """Everything the Overview page shows."""
+
+    tiles: list[Tile]
+    month_label: str
+    year_label: str
+    sentences: list[str]
+    charts: list[Panel]
+    notes: list[str]
+
+
+def overview(cur: duckdb.DuckDBPyConnection, filters: Filters) -> OverviewView:
+    """Return the Overview page for ``filters``: tiles, change sentences, trend charts and notes."""
+    frame = monthly_headline(cur, filters)
+    info = drop_info(cur)
+    month_label, year_label = comparison_labels(frame, filters.month)
+    notes = [
+        "Waiting figures, microenterprise figures and the vacancy rate cover all service types "
+        "(requests carry no service type; the workforce return is council-wide).",
+    ]
+    ignored = ignored_note(filters, supported=("locality", "service_type"))
+    if ignored:
+        notes.append(ignored)
+    return OverviewView(
+        tiles=tiles(frame, filters.month),
+        month_label=month_label,
+        year_label=year_label,
+        sentences=change_sentences(frame, filters.month),
+        charts=trend_charts(frame, filters, info),
+        notes=notes,
+    )

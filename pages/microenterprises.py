@@ -1,0 +1,23 @@
+"""Microenterprises: count, customers and hours over time, by locality and rural class, against comparators."""
+
+import streamlit as st
+
+from analytics.views import microenterprises
+from pages import render, shared
+
+st.title("Microenterprises")
+if shared.require_data():
+    filters = shared.current_filters()
+    options = microenterprises.ratio_options()
+    ratio = st.selectbox("Ratio", list(options), format_func=options.get, key="me_ratio")
+    view = render.cached(microenterprises.microenterprises, filters, ratio)
+    render.show_panel(view.count)
+    render.show_panel(view.ratio)
+    st.subheader("Against the comparator programmes")
+    render.show_table(view.comparison, key="me_comparison")
+    render.show_panel(view.by_area)
+    st.subheader("Areas with demand but no microenterprise")
+    st.markdown(view.areas_sentence)
+    render.show_table(view.areas_without, key="me_areas_without")
+    for note in view.notes:
+        render.show_note(note)

@@ -1,0 +1,413 @@
+"""Views of the second half of the pages: rural gaps, waiting, workforce and fees, provider exit and demand.
+
+Most tests run the view functions on the demo store (``demo_store``) and check them against the
+marts they read (the rural split sums to the total, absorbed + uncovered = displaced, titles state the
+figure they are about). Title and helper functions are also tested on small hand-made frames.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from analytics import store
+from analytics.filters import Filters
+from analytics.formatting import fmt_gbp, fmt_int, fmt_pct
+from analytics.indicators import exit_stress
+from analytics.indicators.price import WEEKS_PER_YEAR
+from analytics.marts import read_mart
+from analytics.views import exit_demand, rural, waiting, workforce_fees
+
+AS_OF = date(2026, 10, 31)
+
+
+@pytest.fixture(scope="module")
+def cur(demo_store: Path):
+    con = store.open_live(demo_store)
+    yield store.market_cursor(con)
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def localities(cur) -> list[str]:
+    return sorted(read_mart(cur, "mart_rural_gap_month", geography_level="locality")["geography"].unique().to_list())
+
+
+def council(month: date = AS_OF, **kwargs) -> Filters:
+    return Filters(month=month, **kwargs)
+
+
+# --- shared helpers --------------------------------------------------------------------------------
+
+
+def test_months_before_steps_back_to_month_ends() -> None:
+    assert rural.months_before(date(2026, 10, 31), 1) == date(2026, 9, 30)
+    assert rural.months_before(date(2026, 10, 31), 12) == date(2025, 10, 31)
+    assert rural.months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
+    assert rural.months_before(date(2026, 1, 31), 1) == date(2025, 12, 31)
+    assert rural.months_before(date(2026, 10, 17), 0) == date(2026, 10, 31)
+
+
+def test_geography_is_locality_or_council() -> None:
+    assert rural.geography(council()) == ("council", "All")
+    assert rural.geography(council(locality="Fellside")) == ("locality", "Fellside")
+
+
+def test_ignored_filters_note_names_only_filters_that_are_set_and_unsupported() -> None:
+    note = rural.ignored_filters_note(council(locality="Fellside", funding="self_funded"))
+    assert note is not None
+    assert "service type (Home care)" in note and "funding (Self funded)" in note and "filters" in note
+    assert "locality" not in note
+    assert rural.ignored_filters_note(council(service_type=None)) is None
+    assert rural.ignored_filters_note(council(), supported=("locality", "service_type")) is None
+
+
+def test_value_at_reads_none_for_a_missing_month() -> None:
+    frame = pl.DataFrame({"month": [date(2026, 9, 30)], "x": [1.5]})
+    assert rural.value_at(frame, date(2026, 9, 30), "x") == 1.5
+    assert rural.value_at(frame, date(2026, 10, 31), "x") is None
+
+
+# --- rural gaps ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locality", [None, "Fellside", "Riverside"])
+def test_rural_split_sums_to_the_total(cur, locality: str | None) -> None:
+    frame = rural.split(cur, council(locality=locality))
+    assert frame.get_column("measure_id").to_list() == [m[0] for m in rural.MEASURES]
+    for row in frame.iter_rows(named=True):
+        parts = [row[c] or 0.0 for c in rural.CLASSES]
+        if row["measure_id"] in rural.ADDITIVE:
+            assert sum(parts) == pytest.approx(row["total"]), row["measure_id"]
+        elif row["measure_id"] in ("providers_active", "microenterprises_active"):
+            # Distinct counts: a provider working in rural and urban areas counts in both classes.
+            assert max(parts) <= row["total"] <= sum(parts), row["measure_id"]
+
+
+def test_rural_split_matches_the_rural_gap_mart(cur) -> None:
+    frame = rural.split(cur, council())
+    hours = {r["measure_id"]: r for r in frame.iter_rows(named=True)}["planned_hours_per_week"]
+    gap = read_mart(cur, "mart_rural_gap_month", geography_level="council", month=AS_OF).row(0, named=True)
+    assert hours["rural"] * 100 / (hours["rural"] + hours["urban"]) == pytest.approx(
+        gap["rural_share_planned_hours_pct"]
+    )
+
+
+def test_rural_share_chart_title_states_the_shares(cur) -> None:
+    frame = rural.split(cur, council())
+    rows = {r["measure_id"]: r for r in frame.iter_rows(named=True)}
+    pop = (
+        rows["population_65_plus"]["rural"]
+        * 100
+        / (rows["population_65_plus"]["rural"] + rows["population_65_plus"]["urban"])
+    )
+    wait = rows["hours_waiting"]["rural"] * 100 / (rows["hours_waiting"]["rural"] + rows["hours_waiting"]["urban"])
+    chart = rural.share_chart(cur, council(), frame)
+    assert fmt_pct(pop, 0) in chart.title and fmt_pct(wait, 0) in chart.title
+    assert "aged 65 years and over" in chart.title
+    assert "whole council" in chart.subtitle and "October 2026" in chart.subtitle
+    assert chart.synthetic and chart.as_of == AS_OF
+    assert chart.alt_text.startswith("Rural areas have")
+
+
+def test_rural_shares_treat_a_class_without_areas_as_zero() -> None:
+    frame = pl.DataFrame(
+        {
+            "measure_id": ["population_65_plus", "hours_waiting"],
+            "rural": [None, 0.0],
+            "urban": [1000.0, 50.0],
+        }
+    )
+    data = rural.shares(frame)
+    rural_pop = data.filter((pl.col("area_type") == "Rural") & (pl.col("measure") == rural.SHARE_MEASURES[0][1]))
+    assert rural_pop.item(0, "share_pct") == 0.0
+    assert rural.share_title(data) == "No area here is classified as rural"
+
+
+def test_rural_gap_chart_counts_months_above_zero(cur) -> None:
+    series = rural.gap_series(cur, council())
+    gaps = series.get_column("rural_gap_waiting_share_pp").drop_nulls()
+    above = int((gaps > 0).sum())
+    chart = rural.gap_chart(cur, council(), series)
+    assert f"in {above} of {gaps.len()} months" in chart.title
+    assert series.get_column("month").max() == AS_OF
+    assert "percentage points" in chart.subtitle
+
+
+def test_rural_gap_title_for_an_all_rural_locality() -> None:
+    series = pl.DataFrame(
+        {
+            "month": [date(2026, 9, 30), date(2026, 10, 31)],
+            "rural_share_planned_hours_pct": [100.0, 100.0],
+            "rural_gap_waiting_share_pp": [0.0, 0.0],
+        }
+    )
+    assert rural.gap_title(series) == "Every classified area here is rural, so there is no rural-urban gap to measure"
+
+
+@pytest.mark.parametrize(
+    ("rural_days", "urban_days", "title"),
+    [
+        (32.0, 4.5, "Rural waits so far are 7.1 times as long as urban waits"),
+        (13.0, 10.0, "Rural waits so far are 30% longer than urban waits"),
+        (10.0, 10.0, "Rural waits so far are about as long as urban waits"),
+        (5.0, 10.0, "Rural waits so far are shorter than urban waits"),
+        (None, None, "Nobody is waiting in a rural or urban area"),
+        (35.0, None, "Only rural areas here have people waiting (median 35 days so far)"),
+    ],
+)
+def test_rural_wait_title(rural_days, urban_days, title) -> None:
+    assert rural.wait_title(rural_days, urban_days) == title
+
+
+def test_ruc21_waits_add_up_to_people_waiting(cur) -> None:
+    frame = rural.ruc21_waits(cur, council())
+    mart = read_mart(cur, "mart_waiting_month", geography_level="council", month=AS_OF).row(0, named=True)
+    assert frame.get_column("people_waiting").sum() == mart["people_waiting"]
+    assert frame.get_column("hours_waiting").sum() == pytest.approx(mart["hours_waiting"])
+    assert frame.get_column("ruc21").to_list()[:2] == ["UN1", "UF1"]
+    assert frame.get_column("areas").sum() == 30
+    top = frame.drop_nulls("median_wait_days").sort("median_wait_days", descending=True).row(0, named=True)
+    assert f"({top['median_wait_days']:.0f} days)" in rural.ruc21_chart(cur, council(), frame).title
+
+
+def test_rural_page_under_a_locality(cur) -> None:
+    page = rural.rural_page(cur, council(locality="Fellside"))
+    assert "Fellside locality" in page.share_chart.subtitle
+    assert page.split_display.columns == ["Measure", "Rural", "Urban", "Unclassified", "Total"]
+    assert any("service type" in n for n in page.notes)
+    assert [t.label for t in page.tiles][0] == "Rural waiting gap (percentage points)"
+
+
+# --- waiting ---------------------------------------------------------------------------------------
+
+
+def test_waiting_series_is_36_months_up_to_the_chosen_month(cur) -> None:
+    assert waiting.series(cur, council()).height == 36
+    assert waiting.series(cur, council(month=date(2025, 10, 31))).get_column("month").max() == date(2025, 10, 31)
+
+
+def test_people_waiting_title_states_the_change_on_a_year(cur) -> None:
+    frame = waiting.series(cur, council())
+    now = rural.value_at(frame, AS_OF, "people_waiting")
+    before = rural.value_at(frame, date(2025, 10, 31), "people_waiting")
+    chart = waiting.people_chart(cur, council(), frame)
+    change = (now - before) / before * 100
+    assert chart.title.endswith(f"to {fmt_int(now)}")
+    assert fmt_pct(abs(change), 0) in chart.title
+    assert ("rose" if change > 0 else "fell") in chart.title
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "expected"),
+    [
+        (110, 100, "People waiting rose by 10% in a year, to 110"),
+        (102, 100, "People waiting stayed about the same as a year before, at 102"),
+        (50, 100, "People waiting fell by 50% in a year, to 50"),
+        (5, None, "People waiting stood at 5 in October 2026"),
+        (5, 0, "People waiting rose from none a year before to 5"),
+    ],
+)
+def test_trend_title(now, before, expected) -> None:
+    months = [date(2026, 10, 31)] + ([date(2025, 10, 31)] if before is not None else [])
+    values = [now] + ([before] if before is not None else [])
+    frame = pl.DataFrame({"month": months, "people_waiting": values})
+    assert waiting.trend_title(frame, "people_waiting", "People waiting", fmt_int, AS_OF) == expected
+
+
+def test_current_waits_cover_every_request_waiting(cur) -> None:
+    for locality in (None, "Fellside"):
+        frame = waiting.current_waits(cur, council(locality=locality))
+        level, name = rural.geography(council(locality=locality))
+        mart = read_mart(cur, "mart_waiting_month", geography_level=level, geography=name, month=AS_OF)
+        assert frame.get_column("waited").to_list() == [b[0] for b in waiting.WAIT_BINS]
+        assert frame.get_column("requests").sum() == mart.item(0, "requests_waiting")
+        assert frame.get_column("hours_waiting").sum() == pytest.approx(mart.item(0, "hours_waiting"))
+
+
+def test_histogram_title() -> None:
+    frame = pl.DataFrame({"waited": [b[0] for b in waiting.WAIT_BINS], "requests": [30, 9, 14, 12, 8, 8]})
+    assert waiting.histogram_title(frame) == "28 of 81 requests waiting (35%) have waited more than 28 days"
+    none_long = frame.with_columns(pl.Series("requests", [4, 0, 2, 0, 0, 0]))
+    assert waiting.histogram_title(none_long) == "None of the 6 requests waiting has waited more than 28 days"
+
+
+def test_waiting_by_area_sums_to_the_locality(cur, localities) -> None:
+    for locality in localities:
+        filters = council(locality=locality)
+        areas = waiting.by_area(cur, filters)
+        mart = read_mart(cur, "mart_waiting_month", geography_level="locality", geography=locality, month=AS_OF)
+        assert areas.get_column("hours_waiting").sum() == pytest.approx(mart.item(0, "hours_waiting"))
+        assert set(areas.get_column("locality").to_list()) == {locality}
+
+
+def test_waiting_locality_chart_names_the_locality_with_most_hours(cur) -> None:
+    frame = waiting.by_locality(cur, council())
+    chart = waiting.locality_chart(cur, council(), frame)
+    assert chart.title.startswith(frame.item(0, "locality"))
+    assert frame.get_column("hours_waiting").is_sorted(descending=True)
+
+
+def test_waiting_page_notes_the_service_filter(cur) -> None:
+    page = waiting.waiting_page(cur, council())
+    assert page.notes and "requests carry no service type" in page.notes[0]
+    assert not waiting.waiting_page(cur, council(service_type=None)).notes
+    assert page.sourcing_chart.title.startswith(
+        fmt_pct(rural.value_at(waiting.series(cur, council()), AS_OF, "sourced_within_14_days_pct"), 0)
+    )
+
+
+# --- workforce and fees ----------------------------------------------------------------------------
+
+
+def test_council_workforce_rates_match_the_mart(cur) -> None:
+    got = workforce_fees.rates(workforce_fees.provider_workforce(cur, council()))
+    mart = read_mart(cur, "mart_workforce_month", month=AS_OF).row(0, named=True)
+    assert got["vacancy_rate_pct"] == pytest.approx(mart["vacancy_rate_pct"])
+    assert got["turnover_rate_pct"] == pytest.approx(mart["turnover_rate_pct"])
+
+
+def test_rates_are_ratios_of_sums() -> None:
+    frame = pl.DataFrame({"filled_posts": [90, 10], "vacancies": [10, None], "leavers_12m": [18, 5]})
+    got = workforce_fees.rates(frame)
+    assert got["vacancy_rate_pct"] == pytest.approx(10.0)  # 10 / (90 + 10); the provider without vacancies left out
+    assert got["turnover_rate_pct"] == pytest.approx(23.0)  # (18 + 5) / (90 + 10)
+
+
+def test_locality_workforce_uses_only_providers_working_there(cur) -> None:
+    whole = workforce_fees.provider_workforce(cur, council())
+    fellside = workforce_fees.provider_workforce(cur, council(locality="Fellside"))
+    assert 0 < fellside.height < whole.height
+    assert set(fellside["provider_id"]) <= set(whole["provider_id"])
+
+
+def test_vacancy_chart_title_counts_providers_above_the_national_rate(cur) -> None:
+    frame = workforce_fees.provider_workforce(cur, council())
+    national = workforce_fees.national("vacancy")
+    assert national == 10.1
+    above = int((frame.get_column("vacancy_rate_pct") > national).sum())
+    chart = workforce_fees.provider_chart(cur, council(), "vacancy", frame)
+    assert chart.title.startswith(f"{above} of {frame.drop_nulls('vacancy_rate_pct').height} providers")
+    assert "10.1%" in chart.title
+    assert any(t.name == "England homecare, 10.1%" for t in chart.figure.data), "the national rate is marked"
+    turnover = workforce_fees.provider_chart(cur, council(), "turnover", frame)
+    assert "24.7%" in turnover.title
+
+
+def test_gap_cost_is_gap_times_hours_times_weeks(cur) -> None:
+    prices = workforce_fees.price_series(cur, council())
+    row = prices.row(-1, named=True)
+    assert row["month"] == AS_OF
+    expected = max(row["gap_to_minimum_price"], 0) * row["hours"] * WEEKS_PER_YEAR
+    assert row["annual_cost_to_close_minimum_price_gap"] == pytest.approx(expected)
+    chart = workforce_fees.gap_cost_chart(cur, council(), prices)
+    assert workforce_fees.fmt_gbp_short(expected) in chart.title
+
+
+def test_rate_title_states_the_gap(cur) -> None:
+    prices = workforce_fees.price_series(cur, council())
+    gap = prices.item(-1, "gap_to_minimum_price")
+    chart = workforce_fees.rate_chart(cur, council(), prices)
+    assert chart.title == f"The council pays {fmt_gbp(gap)} an hour below the Homecare Association minimum price"
+    assert "home care" in chart.subtitle
+
+
+def test_fmt_gbp_short() -> None:
+    assert workforce_fees.fmt_gbp_short(10_123_456) == "£10.1 million"
+    assert workforce_fees.fmt_gbp_short(959_049.4) == "£959,049"
+    assert workforce_fees.fmt_gbp_short(None) == "[x]"
+
+
+def test_workforce_page_notes_missing_benchmark_years(cur) -> None:
+    page = workforce_fees.workforce_fees_page(cur, council(month=date(2025, 3, 31)))
+    assert any("drop's own date" in n for n in page.notes)
+    latest = workforce_fees.workforce_fees_page(cur, council())
+    assert any("2026/27 is not in config.toml" in n for n in latest.notes)
+    with pytest.raises(ValueError):
+        workforce_fees.workforce_fees_page(cur, council(), "sickness")
+
+
+# --- provider exit and demand ----------------------------------------------------------------------
+
+
+def test_ranking_from_the_mart_matches_a_fresh_run(cur) -> None:
+    mart = exit_demand.ranking(cur, council())
+    fresh = exit_stress.difficult_to_replace(exit_demand.market_tables(cur), AS_OF)
+    assert mart.select("provider_id", "hours_uncovered").equals(fresh.select("provider_id", "hours_uncovered"))
+
+
+def test_default_provider_leaves_most_hours_uncovered(cur) -> None:
+    view = exit_demand.ranking_view(cur, council())
+    top = read_mart(cur, "mart_exit_ranking").sort("hours_uncovered", descending=True).item(0, "provider_id")
+    assert view.default_provider == top == view.options[0][0]
+    assert all(h > 0 for h in view.ranking.filter(pl.col("provider_id").is_in([o[0] for o in view.options]))["hours"])
+
+
+@pytest.mark.parametrize("locality", [None, "Fellside"])
+def test_exit_absorbed_plus_uncovered_is_displaced(cur, locality: str | None) -> None:
+    filters = council(locality=locality)
+    for provider_id, _ in exit_demand.ranking_view(cur, filters).options[:4]:
+        view = exit_demand.exit_view(cur, filters, provider_id)
+        assert view.hours_absorbed + view.hours_uncovered == pytest.approx(view.hours_displaced)
+        area = view.by_area
+        assert area.get_column("hours_displaced").sum() == pytest.approx(view.hours_displaced)
+        parts = area.select(pl.sum_horizontal(p[0] for p in exit_demand.PARTS)).to_series()
+        assert parts.to_list() == pytest.approx(area.get_column("hours_displaced").to_list())
+        outcome = exit_demand.outcome_by_locality(
+            exit_stress.exit_impact(exit_demand.market_tables(cur), provider_id, AS_OF, locality)
+        )
+        assert outcome.get_column("hours").sum() == pytest.approx(view.hours_displaced)
+
+
+def test_exit_view_returns_raw_people_counts_by_area(cur) -> None:
+    view = exit_demand.exit_view(cur, council(), "AG17")
+    assert view.by_area.schema["people"] == pl.Int64
+    assert view.by_area.get_column("people").sum() == view.people_displaced  # one area per person
+    assert view.by_area.height == 30, "every area is listed, 0 where the provider has no packages"
+    assert (
+        view.title == f"Other providers could absorb all {view.hours_displaced:,.0f} hours a week of Greystone Homecare"
+    )
+    assert view.assumptions and view.assumptions[0].startswith("Every package of Greystone Homecare")
+    assert view.map_chart.figure.data[0].type == "choroplethmap"
+
+
+def test_exit_title_for_a_provider_with_uncovered_hours(cur) -> None:
+    view = exit_demand.exit_view(cur, council(), "AG01")
+    pct = view.hours_uncovered * 100 / view.hours_displaced
+    assert view.title == (
+        f"If Fellcare Homecare Ltd left, {view.hours_uncovered:,.0f} hours a week ({pct:.0f}% of its hours) "
+        "would have no provider"
+    )
+    assert view.outcome_chart.title.endswith("a week") and "most uncovered hours" in view.outcome_chart.title
+
+
+def test_exit_view_rejects_an_unknown_provider(cur) -> None:
+    with pytest.raises(KeyError):
+        exit_demand.exit_view(cur, council(), "NOPE")
+
+
+def test_projection_at_the_default_growth_matches_the_mart(cur) -> None:
+    mart = read_mart(cur, "mart_projection", geography_level="council").sort("year_offset")
+    got = exit_demand.projection(cur, council())
+    assert got.get_column("hours_needed").to_list() == pytest.approx(mart.get_column("hours_needed").to_list())
+    assert got.get_column("shortfall_hours").to_list() == pytest.approx(mart.get_column("shortfall_hours").to_list())
+
+
+def test_projection_growth_changes_hours_needed(cur) -> None:
+    flat = exit_demand.projection_view(cur, council(), 0.0)
+    fast = exit_demand.projection_view(cur, council(), 4.0)
+    today = flat.frame.item(0, "hours_needed")
+    assert flat.final_hours_needed == pytest.approx(today)
+    assert fast.final_hours_needed == pytest.approx(today * 1.04**5)
+    assert "pass today's capacity" in fast.chart.title and "4.0% growth" in fast.chart.title
+    assert "still cover demand" in flat.chart.title
+
+
+def test_projection_for_a_locality_has_no_capacity(cur) -> None:
+    view = exit_demand.projection_view(cur, council(locality="Fellside"), 1.8)
+    assert view.frame.get_column("capacity_hours").is_null().all()
+    assert view.chart.title.startswith("At 1.8% growth a year, Fellside would need")
+    assert any("whole council only" in a for a in view.assumptions)
