@@ -116,7 +116,9 @@ def _open(page, url: str) -> None:
     page.wait_for_selector('[data-testid="stMain"]', timeout=10_000)
 
 
-@pytest.mark.parametrize(("url_path", "title"), registered_pages(), ids=[p[0] or "overview" for p in registered_pages()])
+@pytest.mark.parametrize(
+    ("url_path", "title"), registered_pages(), ids=[p[0] or "overview" for p in registered_pages()]
+)
 def test_every_page_renders_in_chromium(server: str, page, url_path: str, title: str):
     _open(page, f"{server}/{url_path}")
     assert page.locator('[data-testid="stException"]').count() == 0
