@@ -15,7 +15,6 @@ All checks are generated from ``analytics.contract.CONTRACT``.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -103,6 +102,9 @@ def validate(raw: RawDrop) -> ValidationResult:
         frame_issues, frame = _validate_file(raw, spec)
         found.extend(frame_issues)
         typed[spec.name] = frame
+    from analytics.ride_along import apply_public_files  # here: ride_along imports this module
+
+    found.append(apply_public_files(raw, typed))  # CQC/RUC files in the drop fill blanks; findings are warnings
     found.extend(_reference_issues(raw, typed))
     manifest_issues, as_of = _manifest(raw, typed)
     found.extend(manifest_issues)

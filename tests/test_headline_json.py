@@ -31,7 +31,8 @@ def test_cumberland_scale_microenterprises(tmp_path: Path, capsys):
     """46 microenterprises, 288 people, 1,308 hours a week (Cumberland's published figures).
 
     By hand: 288 / 46 = 6.2609 -> 6.26 customers each; 1,308 / 46 = 28.4348 -> 28.43 hours each.
-    M1 (a microenterprise with no package) is not active. People: 12 microenterprises have 7 customers and 34 have 6 (12*7 + 34*6 = 288).
+    M1 (a microenterprise with no package) is not active.
+    People: 12 microenterprises have 7 customers and 34 have 6 (12*7 + 34*6 = 288).
     Hours: 276 packages of 4.5 h and 12 of 5.5 h (1,242 + 66 = 1,308).
     """
 
