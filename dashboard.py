@@ -17,19 +17,19 @@ PAGES = {
     ],
     "Is there enough care?": [
         st.Page("pages/map_coverage.py", title="Map and coverage", icon=":material/map:", url_path="coverage"),
-        st.Page("pages/waiting.py", title="Waiting and sourcing", icon=":material/hourglass:", url_path="waiting"),
+        st.Page("pages/waiting.py", title="Waiting and sourcing", icon=":material/hourglass:", url_path="waiting-list"),
         st.Page("pages/rural_gaps.py", title="Rural gaps", icon=":material/landscape:", url_path="rural"),
         st.Page("pages/microenterprises.py", title="Microenterprises", icon=":material/storefront:", url_path="micro"),
     ],
     "Is the market fragile?": [
         st.Page(
-            "pages/providers.py", title="Providers and concentration", icon=":material/groups:", url_path="providers"
+            "pages/providers.py", title="Providers and concentration", icon=":material/groups:", url_path="market"
         ),
         st.Page("pages/exit_demand.py", title="Provider exit and demand", icon=":material/warning:", url_path="exit"),
         st.Page("pages/workforce_fees.py", title="Workforce and fees", icon=":material/payments:", url_path="fees"),
     ],
     "Data and outputs": [
-        st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
+        st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data-drops"),
     ],
 }
 

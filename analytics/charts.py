@@ -73,7 +73,6 @@ def house_template() -> go.layout.Template:
         "tickangle": 0,
         "title": {"font": {"size": 14, "color": SECONDARY_TEXT}, "standoff": 10},
         "tickfont": {"size": 13, "color": TEXT},
-        "tickformat": ",~f",
     }
     return go.layout.Template(
         layout={
@@ -94,6 +93,7 @@ def house_template() -> go.layout.Template:
             },
             "yaxis": {
                 **axis,
+                "tickformat": ",~f",  # thousands separators on the value axis; x may hold dates
                 "showgrid": True,
                 "gridcolor": GRID,
                 "gridwidth": 1,
@@ -212,7 +212,8 @@ def house_figure(
         fig.update_xaxes(title_text=value_label)
     if horizontal:
         # The template caps y ticks at 8 (for gridlines); a category axis must label every bar.
-        fig.update_yaxes(nticks=0, gridcolor="rgba(0,0,0,0)")
+        fig.update_yaxes(nticks=0, gridcolor="rgba(0,0,0,0)", tickformat="")
+        fig.update_xaxes(tickformat=",~f")
     label_above = bool(value_label) and not horizontal and not is_map
     has_x_title = bool(fig.layout.xaxis.title.text)
     axis_px = 0 if is_map else (64 if has_x_title else 40)

@@ -150,7 +150,7 @@ def test_locality_filter_changes_overview_in_browser(server: str, page):
     assert after != before
     assert "locality=" in page.url  # the view is shareable as a link
     page.locator('[data-testid="stSidebarNav"] a', has_text="Providers and concentration").click()
-    page.wait_for_url(re.compile(r".*/providers.*"), timeout=30_000)
+    page.wait_for_url(re.compile(r".*/market.*"), timeout=30_000)
     page.wait_for_selector(IDLE, timeout=60_000)
     shown = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).inner_text()
     assert "All" not in shown  # the filter survived the page switch
