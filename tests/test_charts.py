@@ -253,7 +253,7 @@ def test_choropleth_map_is_offline_and_greys_suppressed_areas():
     )
     fig = chart.figure
     assert fig.layout.map.style == BLANK_MAP_STYLE
-    assert "http" not in json.dumps(fig.layout.map.to_plotly_json())
+    assert "http" not in json.dumps(fig.layout.map.to_plotly_json())  # no tile server
     shown, blank = fig.data
     assert list(shown.locations) == ["W1", "W2"] and list(shown.z) == [40, 0]
     assert list(blank.locations) == ["W0"] and list(blank.hovertext) == ["Abbey: [c]"]

@@ -112,8 +112,8 @@ def page(browser):
 
 def _open(page, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)  # the page script has started
     page.wait_for_selector(IDLE, timeout=60_000)
-    page.wait_for_selector('[data-testid="stMain"]', timeout=10_000)
 
 
 @pytest.mark.parametrize(
@@ -139,6 +139,7 @@ def test_every_page_renders_in_chromium(server: str, page, url_path: str, title:
 
 def test_locality_filter_changes_overview_in_browser(server: str, page):
     _open(page, f"{server}/")
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
     before = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert before, "the Overview shows headline tiles"
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()

@@ -721,3 +721,48 @@ def test_read_mart_filters():
         read_mart(con, "mart_test", **{"value; drop table x": 1})
     with pytest.raises(MartError):
         write_mart(con, "not_a_mart", frame)
+
+
+@pytest.mark.parametrize("locality", [None, "North", "South"])
+def test_geography_marts_match_headline_for_every_locality(staged, locality):
+    # The marts group by geography in one pass; the headline filters to the locality. Both must agree.
+    months = common.months_frame(D, 36)
+    level, name = ("council", "All") if locality is None else ("locality", locality)
+    head = headline(staged, locality=locality)
+
+    def latest(frame: pl.DataFrame, **extra) -> dict:
+        cond = (pl.col("geography_level") == level) & (pl.col("geography") == name) & (pl.col("month") == D)
+        for column, value in extra.items():
+            cond = cond & (pl.col(column) == value)
+        rows = frame.filter(cond)
+        assert rows.height == 1
+        return rows.row(0, named=True)
+
+    sup = latest(supply.supply_summary(staged, months), service_type="all")
+    assert (sup["people_in_service"], sup["providers_active"]) == (head["people_in_service"], head["providers_active"])
+    assert round(sup["planned_hours_per_week"], 2) == head["planned_hours_per_week"]
+    me = latest(microenterprise.microenterprise_summary(staged, months))
+    assert me["microenterprises_active"] == head["microenterprises_active"]
+    assert common.rounded(me["customers_per_microenterprise"]) == head["customers_per_microenterprise"]
+    wait = latest(waiting.waiting_summary(staged, months))
+    assert (wait["people_waiting"], wait["median_wait_days"]) == (head["people_waiting"], head["median_wait_days"])
+    conc = latest(concentration.concentration_summary(staged, months), service_type="all")
+    assert (common.rounded(conc["hhi"]), common.rounded(conc["cr1_pct"])) == (head["hhi"], head["cr1_pct"])
+    gap = latest(rural.build_marts(staged)["mart_rural_gap_month"])
+    assert common.rounded(gap["rural_gap_waiting_share_pp"]) == head["rural_gap_waiting_share_pp"]
+    cov = latest(coverage.build_marts(staged)["mart_coverage_month"], service_type="all")
+    assert cov["areas_under_min_providers"] == head["areas_with_demand_under_2_providers"]
+
+
+def test_mart_rural_class_rows_match_rural_class_slices(staged):
+    # The rural_class rows of the supply summary equal by_rural_class on the same drop.
+    months = common.months_frame(D, 1)
+    summary = supply.supply_summary(staged, months).filter(
+        (pl.col("geography_level") == "rural_class") & (pl.col("service_type") == "all")
+    )
+    classes = rural.by_rural_class(enriched(staged), common.enriched_requests(staged), staged.areas, months)
+    assert (
+        summary.select(pl.col("geography").alias("rural_class"), "people_in_service", "planned_hours_per_week")
+        .sort("rural_class")
+        .equals(classes.select("rural_class", "people_in_service", "planned_hours_per_week"))
+    )

@@ -147,6 +147,18 @@ def test_overview_on_demo_store_follows_locality(cur) -> None:
     assert all(p.spec.figure is not None for p in whole.charts)
 
 
+def test_overview_planned_hours_follow_supply_only_filters(cur) -> None:
+    sliced = Filters(month=OCT, funding="direct_payment", provider_type="agency")
+    view = overview.overview(cur, sliced)
+    supply = read_mart(
+        cur, "mart_supply_month", month=OCT, service_type="home_care", funding="direct_payment", provider_type="agency"
+    )
+    hours = {t.label: t.value for t in view.tiles}["Planned hours a week"]
+    assert hours == pytest.approx(supply["planned_hours_per_week"].sum())
+    assert any("funding and provider type filters apply to planned hours" in n for n in view.notes)
+    assert "direct payment, agency" in view.charts[1].spec.subtitle
+
+
 # --- coverage -----------------------------------------------------------------------------------
 
 

@@ -19,6 +19,9 @@ Plug-in contract (how ``analytics.marts`` and ``analytics.headline`` find a modu
   modules is an error (``analytics.headline`` raises), so keys stay owned by one module.
 * Every headline key must have a catalogue entry (``analytics/catalogue/*.toml``) whose
   ``headline_key`` is that key.
+
+Shared helpers (date rules, month grid, locality filter, one-pass geography grouping, the
+service-type rule) are in ``analytics.indicators.common``.
 """
 
 from __future__ import annotations

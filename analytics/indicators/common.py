@@ -21,9 +21,11 @@ never filtered by it.
 
 Geographies (``geographies``): ``council`` (one row, name ``All``), each ``locality`` (blank locality
 is ``Unassigned``, as in ``analytics.geography``) and each ``rural_class``. Geography-level marts are
-computed by restricting packages and requests to the areas of the geography and computing exactly what
-the headline computes with the same filter, so distinct counts (people, providers) are exact at every
-level and never summed across areas.
+grouped in one pass: ``with_geographies`` repeats each row once per level with ``geography_level`` and
+``geography`` columns, so a ``group_by`` gives every geography at once and distinct counts (people,
+providers) are exact at every level, never summed across areas. The result is the same as filtering
+with ``filter_areas``/``filter_locality`` and computing the headline (tests check this); the looping
+helpers ``geographies`` + ``per_geography`` remain for measures that cannot be grouped.
 """
 
 from __future__ import annotations
@@ -265,14 +267,130 @@ def per_geography(
     return pl.concat(frames, how="vertical_relaxed")
 
 
-def service_type_slices(packages: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
-    """Return ``("all", packages)`` then ``(service_type, those packages)`` for each type present.
+def geography_map(areas: pl.DataFrame, levels: Sequence[str] = GEOGRAPHY_LEVELS) -> pl.DataFrame:
+    """Return ``geography_level, geography, area_code``: each area once per level (its council, its
+    locality, its rural class). Join it to any frame with ``area_code`` to group by geography in one
+    pass instead of looping over ``geographies`` (see ``with_geographies``)."""
+    attrs = area_attributes(areas)
+    columns = {"council": pl.lit(ALL), "locality": pl.col("locality"), "rural_class": pl.col("rural_class")}
+    parts = [
+        attrs.select(pl.lit(level).alias("geography_level"), columns[level].alias("geography"), "area_code")
+        for level in GEOGRAPHY_LEVELS
+        if level in levels
+    ]
+    schema = {"geography_level": pl.String, "geography": pl.String, "area_code": pl.String}
+    return pl.concat(parts).cast(schema) if parts else pl.DataFrame(schema=schema)
 
-    A blank service type counts as ``home_care``.
+
+def geography_frame(areas: pl.DataFrame, levels: Sequence[str] = GEOGRAPHY_LEVELS) -> pl.DataFrame:
+    """Return ``geography_level, geography`` for every geography of ``geographies`` (same order)."""
+    geos = geographies(areas, levels)
+    return pl.DataFrame(
+        {"geography_level": [g.level for g in geos], "geography": [g.name for g in geos]},
+        schema={"geography_level": pl.String, "geography": pl.String},
+    )
+
+
+def with_geographies(
+    frame: pl.DataFrame, areas: pl.DataFrame, levels: Sequence[str] = GEOGRAPHY_LEVELS
+) -> pl.DataFrame:
+    """Return ``frame`` with ``geography_level`` and ``geography`` added, each row repeated once per level.
+
+    Grouping the result by ``[geography_level, geography, ...]`` gives exact per-geography figures
+    (distinct counts included) in one pass. Rows whose ``area_code`` is not in ``areas`` are dropped.
     """
-    typed = packages.with_columns(pl.col("service_type").fill_null("home_care"))
-    types = sorted(typed.get_column("service_type").unique().to_list())
-    return [(ALL_SERVICE_TYPES, typed)] + [(t, typed.filter(pl.col("service_type") == t)) for t in types]
+    return frame.join(geography_map(areas, levels), on="area_code", how="inner")
+
+
+def with_level(frame: pl.DataFrame, level: str) -> pl.DataFrame:
+    """Return ``frame`` (carrying ``locality`` and ``rural_class``, e.g. ``enriched_packages``) with
+    ``geography_level`` = ``level`` and ``geography`` = its locality, rural class or ``All``.
+
+    Rows whose area is not in the areas file (null ``rural_class``) are dropped, as in ``with_geographies``.
+    """
+    geography = {"council": pl.lit(ALL), "locality": pl.col("locality"), "rural_class": pl.col("rural_class")}[level]
+    return frame.filter(pl.col("rural_class").is_not_null()).with_columns(
+        pl.lit(level).alias("geography_level"), geography.cast(pl.String).alias("geography")
+    )
+
+
+def per_level(
+    frame: pl.DataFrame,
+    compute: Callable[[pl.DataFrame], pl.DataFrame],
+    levels: Sequence[str] = GEOGRAPHY_LEVELS,
+) -> pl.DataFrame:
+    """Return ``compute(with_level(frame, level))`` for each level, stacked.
+
+    ``compute`` groups by ``geography_level, geography`` (plus whatever it needs). One level at a time
+    and no join, so memory stays at one copy of ``frame``: the way to build geography marts from
+    millions of package-month rows. Exact distinct counts at every level.
+    """
+    return pl.concat(
+        [compute(with_level(frame, level)) for level in levels if level in GEOGRAPHY_LEVELS], how="vertical_relaxed"
+    )
+
+
+def all_and_each_service_type(
+    frame: pl.DataFrame, by: Sequence[str], aggregate: Callable[[pl.DataFrame, list[str]], pl.DataFrame]
+) -> pl.DataFrame:
+    """Return ``aggregate(frame, by)`` labelled ``service_type`` = ``all`` stacked on
+    ``aggregate(frame, by + ["service_type"])`` (``frame`` needs ``service_type`` with no blanks)."""
+    whole = aggregate(frame, list(by)).with_columns(pl.lit(ALL_SERVICE_TYPES).alias("service_type"))
+    each = aggregate(frame, [*by, "service_type"])
+    return pl.concat([whole.select(each.columns), each])
+
+
+def geography_population(areas: pl.DataFrame, levels: Sequence[str] = GEOGRAPHY_LEVELS) -> pl.DataFrame:
+    """Return ``geography_level, geography, population_65_plus`` (Int64; null when no area of the
+    geography has a population figure, as ``population_65_plus``)."""
+    pop = pl.col("population_65_plus")
+    summed = (
+        with_geographies(areas.select("area_code", "population_65_plus"), areas, levels)
+        .group_by("geography_level", "geography")
+        .agg(
+            pl.when(pop.is_not_null().any()).then(pop.sum()).otherwise(None).cast(pl.Int64).alias("population_65_plus")
+        )
+    )
+    return geography_frame(areas, levels).join(summed, on=["geography_level", "geography"], how="left")
+
+
+def with_all_service_types(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return ``frame`` twice: once with ``service_type`` = ``all`` and once as it is (blank = home care).
+
+    Grouping by ``service_type`` then gives the all-types figure and each type's in one pass.
+    """
+    typed = frame.with_columns(pl.col("service_type").fill_null("home_care"))
+    return pl.concat([typed.with_columns(pl.lit(ALL_SERVICE_TYPES).alias("service_type")), typed])
+
+
+def service_type_frame(packages: pl.DataFrame) -> pl.DataFrame:
+    """Return ``service_type``: ``all`` then each type present in ``packages`` (blank = home care), sorted."""
+    types = sorted(packages.get_column("service_type").fill_null("home_care").unique().to_list())
+    return pl.DataFrame({"service_type": [ALL_SERVICE_TYPES, *types]}, schema={"service_type": pl.String})
+
+
+def period_of(column: str, months: pl.DataFrame) -> pl.Expr:
+    """Return the snapshot date (``month``) of the period of ``months`` that contains date ``column``.
+
+    Periods run from the first of each month to its snapshot date (the latest capped at as_of);
+    dates outside the grid give null.
+    """
+    first, last = months.get_column("month_start").min(), months.get_column("month").max()
+    day = pl.col(column)
+    return (
+        pl.when((day >= pl.lit(first)) & (day <= pl.lit(last)))
+        .then(pl.min_horizontal(day.dt.month_end(), pl.lit(last)))
+        .otherwise(pl.lit(None, dtype=pl.Date))
+    )
+
+
+def fill_grid(grid: pl.DataFrame, stats: pl.DataFrame, keys: Sequence[str], zero: Sequence[str] = ()) -> pl.DataFrame:
+    """Return ``grid`` (every key combination wanted) left-joined to ``stats`` on ``keys``, sorted by ``keys``.
+
+    Columns in ``zero`` (counts, sums) become 0 where ``stats`` has no row; other measures stay null.
+    """
+    out = grid.join(stats, on=list(keys), how="left").sort(list(keys))
+    return out.with_columns(pl.col(list(zero)).fill_null(0)) if zero else out
 
 
 # --- arithmetic that never invents a zero -----------------------------------------------------
@@ -313,20 +431,28 @@ MICROENTERPRISE = "microenterprise"
 
 def enriched_packages(staged: Staged) -> pl.DataFrame:
     """Return packages with ``locality``, ``rural_class`` (from the area) and ``provider_type``,
-    ``provider_name`` (from the provider); a blank ``service_type`` becomes ``home_care``."""
+    ``provider_name`` (from the provider); a blank ``service_type`` becomes ``home_care``.
+
+    ``person_id`` becomes Categorical: distinct counts over millions of package-month rows are
+    several times faster, and no mart ever outputs a person identifier.
+    """
     attrs = area_attributes(staged.areas).select("area_code", "locality", "rural_class")
     providers = staged.providers.select("provider_id", "provider_name", "provider_type")
     return (
-        staged.packages.with_columns(pl.col("service_type").fill_null("home_care"))
+        staged.packages.with_columns(
+            pl.col("service_type").fill_null("home_care"), pl.col("person_id").cast(pl.Categorical)
+        )
         .join(attrs, on="area_code", how="left")
         .join(providers, on="provider_id", how="left")
     )
 
 
 def enriched_requests(staged: Staged) -> pl.DataFrame:
-    """Return requests with ``locality`` and ``rural_class`` of their area."""
+    """Return requests with ``locality`` and ``rural_class`` of their area (``person_id`` Categorical)."""
     attrs = area_attributes(staged.areas).select("area_code", "locality", "rural_class")
-    return staged.requests.join(attrs, on="area_code", how="left")
+    return staged.requests.with_columns(pl.col("person_id").cast(pl.Categorical)).join(
+        attrs, on="area_code", how="left"
+    )
 
 
 def dense_months(stats: pl.DataFrame, months: pl.DataFrame, zero: Sequence[str] = ()) -> pl.DataFrame:
@@ -335,5 +461,5 @@ def dense_months(stats: pl.DataFrame, months: pl.DataFrame, zero: Sequence[str] 
     Columns named in ``zero`` are counts or sums: a month with no rows gets 0 there; every other
     measure stays null (no data).
     """
-    out = months.select("month").join(stats, on="month", how="left")
+    out = months.select("month").join(stats, on="month", how="left").sort("month")
     return out.with_columns(pl.col(list(zero)).fill_null(0)) if zero else out

@@ -15,46 +15,50 @@ is named largest does, and that is the lowest ``provider_id`` among those tied.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
 
 from analytics.config import settings
 from analytics.indicators.common import (
-    ALL_SERVICE_TYPES,
     MART_MONTHS,
     active_at_months,
+    all_and_each_service_type,
     enriched_packages,
+    fill_grid,
     filter_locality,
-    geographies,
+    geography_frame,
     months_frame,
-    per_geography,
+    per_level,
     rounded,
+    service_type_frame,
 )
 from analytics.staged import Staged
 
 SUMMARY = ("providers_active", "cr1_pct", "cr3_pct", "hhi", "effective_providers", "largest_provider_id")
 
 
-def provider_shares_by_month(snapshot: pl.DataFrame) -> pl.DataFrame:
-    """Return each provider's hours and share per month from ``snapshot`` (package rows with ``month``).
+def provider_shares_by_month(snapshot: pl.DataFrame, keys: Sequence[str] = ()) -> pl.DataFrame:
+    """Return each provider's hours and share per month (and per ``keys`` group) from ``snapshot``.
 
-    Columns: month, provider_id, people_in_service, planned_hours_per_week, share_pct, rank (1 = largest;
-    ties as in the module docstring). Sorted by month then rank.
+    ``snapshot``: package rows with ``month`` (``common.active_at_months``) and the ``keys`` columns.
+    Columns: ``keys``, month, provider_id, people_in_service, planned_hours_per_week, share_pct, rank
+    (1 = largest; ties as in the module docstring). Sorted by ``keys``, month, rank.
     """
-    per_provider = snapshot.group_by("month", "provider_id").agg(
+    by = [*keys, "month"]
+    per_provider = snapshot.group_by(*by, "provider_id").agg(
         pl.col("person_id").n_unique().cast(pl.Int64).alias("people_in_service"),
         pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("planned_hours_per_week"),
     )
+    hours = pl.col("planned_hours_per_week")
     return (
         per_provider.with_columns(
-            (pl.col("planned_hours_per_week") / pl.col("planned_hours_per_week").sum().over("month") * 100).alias(
-                "share_pct"
-            ),
-            pl.col("planned_hours_per_week").round(6).alias("__rank_hours"),
+            (hours / hours.sum().over(by) * 100).alias("share_pct"),
+            hours.round(6).alias("__rank_hours"),
         )
-        .sort(["month", "__rank_hours", "provider_id"], descending=[False, True, False])
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("month").alias("rank"))
+        .sort([*by, "__rank_hours", "provider_id"], descending=[False] * len(by) + [True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(by).alias("rank"))
         .drop("__rank_hours")
     )
 
@@ -76,19 +80,30 @@ def concentration_from_shares(shares: pl.DataFrame, by: list[str]) -> pl.DataFra
     )
 
 
+def concentration_stats(
+    packages: pl.DataFrame, months: pl.DataFrame, keys: Sequence[str], grid: pl.DataFrame
+) -> pl.DataFrame:
+    """Return ``keys``, month, ``SUMMARY`` and hhi_band for every row of ``grid`` (``keys`` + ``month``).
+
+    A group with no planned hours has 0 providers and null shares, HHI and band.
+    """
+    return concentration_from_snapshot(active_at_months(packages, months), keys, grid)
+
+
+def concentration_from_snapshot(snapshot: pl.DataFrame, keys: Sequence[str], grid: pl.DataFrame) -> pl.DataFrame:
+    """Return ``concentration_stats`` from package rows already expanded to months (``active_at_months``)."""
+    by = [*keys, "month"]
+    shares = provider_shares_by_month(snapshot, keys)
+    out = fill_grid(grid, concentration_from_shares(shares, by), by, ["providers_active"])
+    return out.select(*by, *SUMMARY, hhi_band_expr())
+
+
 def concentration_by_month(packages: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
     """Return one row per month of ``months``: month, ``SUMMARY`` and hhi_band.
 
     A month with no planned hours has 0 providers and null shares, HHI and band.
     """
-    shares = provider_shares_by_month(active_at_months(packages, months))
-    summary = concentration_from_shares(shares, ["month"])
-    out = (
-        months.select("month")
-        .join(summary, on="month", how="left")
-        .with_columns(pl.col("providers_active").fill_null(0))
-    )
-    return out.select("month", *SUMMARY, hhi_band_expr())
+    return concentration_stats(packages, months, [], months.select("month"))
 
 
 def hhi_band_expr(hhi: pl.Expr | None = None) -> pl.Expr:
@@ -119,26 +134,42 @@ def headline(staged: Staged, as_of: date, locality: str | None) -> dict:
     return {key: rounded(row[key]) for key in ("hhi", "cr1_pct", "cr3_pct", "effective_providers")}
 
 
+def _concentration(snapshot: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Return ``SUMMARY`` by ``by`` (which includes ``month``) from package-month rows."""
+    keys = [k for k in by if k != "month"]
+    return concentration_from_shares(provider_shares_by_month(snapshot, keys), [*keys, "month"])
+
+
 def concentration_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
     """Return geography (council, locality, rural class) x service_type x month concentration.
 
     Columns: geography_level, geography, service_type (``all`` or one type), month, ``SUMMARY``, hhi_band.
     """
     packages = enriched_packages(staged)
-    types = sorted(packages.get_column("service_type").unique().to_list())
-
-    def compute(geo):
-        sub = packages.filter(pl.col("area_code").is_in(list(geo.area_codes)))
-        frames = [concentration_by_month(sub, months).select(pl.lit(ALL_SERVICE_TYPES).alias("service_type"), pl.all())]
-        frames += [
-            concentration_by_month(sub.filter(pl.col("service_type") == t), months).select(
-                pl.lit(t).alias("service_type"), pl.all()
-            )
-            for t in types
-        ]
-        return pl.concat(frames, how="vertical_relaxed")
-
-    return per_geography(geographies(staged.areas), compute)
+    by = ["geography_level", "geography", "service_type", "month"]
+    snapshot = active_at_months(
+        packages.select(
+            "area_code",
+            "locality",
+            "rural_class",
+            "service_type",
+            "person_id",
+            "provider_id",
+            "planned_hours_per_week",
+            "start_date",
+            "end_date",
+        ),
+        months,
+    )
+    stats = per_level(
+        snapshot, lambda f: all_and_each_service_type(f, ["geography_level", "geography", "month"], _concentration)
+    )
+    grid = (
+        geography_frame(staged.areas)
+        .join(service_type_frame(packages), how="cross")
+        .join(months.select("month"), how="cross")
+    )
+    return fill_grid(grid, stats, by, ["providers_active"]).select(*by, *SUMMARY, hhi_band_expr())
 
 
 def provider_share_mart(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
@@ -147,13 +178,27 @@ def provider_share_mart(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
     Columns: geography_level, geography, month, provider_id, provider_name, provider_type,
     people_in_service, planned_hours_per_week, share_pct, rank.
     """
-    packages = enriched_packages(staged)
+    keys = ["geography_level", "geography"]
+    snapshot = active_at_months(
+        enriched_packages(staged).select(
+            "area_code",
+            "locality",
+            "rural_class",
+            "service_type",
+            "person_id",
+            "provider_id",
+            "planned_hours_per_week",
+            "start_date",
+            "end_date",
+        ),
+        months,
+    )
+    shares = per_level(snapshot, lambda f: provider_shares_by_month(f, keys), ("council", "locality"))
     names = staged.providers.select("provider_id", "provider_name", "provider_type")
-
-    def compute(geo):
-        sub = packages.filter(pl.col("area_code").is_in(list(geo.area_codes)))
-        shares = provider_shares_by_month(active_at_months(sub, months))
-        return shares.join(names, on="provider_id", how="left").select(
+    return (
+        shares.join(names, on="provider_id", how="left")
+        .select(
+            *keys,
             "month",
             "provider_id",
             "provider_name",
@@ -163,8 +208,8 @@ def provider_share_mart(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
             "share_pct",
             "rank",
         )
-
-    return per_geography(geographies(staged.areas, ("council", "locality")), compute)
+        .sort(*keys, "month", "rank")
+    )
 
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:

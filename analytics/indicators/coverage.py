@@ -19,15 +19,16 @@ import polars as pl
 
 from analytics.config import settings
 from analytics.indicators.common import (
-    ALL_SERVICE_TYPES,
     MART_MONTHS,
     MICROENTERPRISE,
     active_at_months,
+    all_and_each_service_type,
     area_attributes,
     enriched_packages,
     filter_locality,
     months_frame,
     ratio_expr,
+    service_type_frame,
     waiting_at_months,
 )
 from analytics.staged import Staged
@@ -52,39 +53,62 @@ def min_providers() -> int:
     return int(settings()["thresholds"]["min_providers_per_area"])
 
 
+def _area_supply(snapshot: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    return snapshot.group_by(by).agg(
+        pl.col("provider_id").n_unique().cast(pl.Int64).alias("providers_active"),
+        pl.col("provider_id")
+        .filter(pl.col("provider_type") == MICROENTERPRISE)
+        .n_unique()
+        .cast(pl.Int64)
+        .alias("microenterprises_active"),
+        pl.col("person_id").n_unique().cast(pl.Int64).alias("people_in_service"),
+        pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("planned_hours_per_week"),
+    )
+
+
 def coverage_by_area_month(
     packages: pl.DataFrame,
     requests: pl.DataFrame,
     areas: pl.DataFrame,
     months: pl.DataFrame,
     minimum: int | None = None,
+    by_service_type: bool = False,
 ) -> pl.DataFrame:
     """Return one row per area x month (every area of ``areas``, every month of ``months``).
 
     ``packages`` must carry ``provider_type`` (``common.enriched_packages``). Columns: month,
-    area_code, area_name, locality, rural_class, then ``AREA_COLUMNS``. Counts are 0 where there is
-    nothing; people_waiting and hours_waiting are 0 too (pass no requests to mean none recorded).
+    area_code, area_name, locality, rural_class, [service_type,] then ``AREA_COLUMNS``. Counts are 0
+    where there is nothing; people_waiting and hours_waiting are 0 too (pass no requests to mean none
+    recorded). ``by_service_type`` adds ``service_type`` (``all`` and each type present); waiting is
+    the same in every service-type row (requests have no service type).
     """
     minimum = min_providers() if minimum is None else minimum
-    attrs = area_attributes(areas)
-    grid = months.select("month").join(attrs, how="cross")
-    supply = (
-        active_at_months(packages, months)
-        .group_by("month", "area_code")
-        .agg(
-            pl.col("provider_id").n_unique().cast(pl.Int64).alias("providers_active"),
-            pl.col("provider_id")
-            .filter(pl.col("provider_type") == MICROENTERPRISE)
-            .n_unique()
-            .cast(pl.Int64)
-            .alias("microenterprises_active"),
-            pl.col("person_id").n_unique().cast(pl.Int64).alias("people_in_service"),
-            pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("planned_hours_per_week"),
-        )
+    by = ["month", "area_code"]
+    grid = months.select("month").join(area_attributes(areas), how="cross")
+    snapshot = active_at_months(
+        packages.select(
+            "area_code",
+            "service_type",
+            "provider_id",
+            "provider_type",
+            "person_id",
+            "planned_hours_per_week",
+            "start_date",
+            "end_date",
+        ),
+        months,
     )
+    if by_service_type:
+        grid = grid.join(service_type_frame(packages), how="cross")
+        supply = all_and_each_service_type(
+            snapshot.with_columns(pl.col("service_type").fill_null("home_care")), by, _area_supply
+        )
+        keys = [*by, "service_type"]
+    else:
+        supply, keys = _area_supply(snapshot, by), by
     waiting = (
         waiting_at_months(requests, months)
-        .group_by("month", "area_code")
+        .group_by(by)
         .agg(
             pl.col("person_id").n_unique().cast(pl.Int64).alias("people_waiting"),
             pl.col("hours_per_week").sum().cast(pl.Float64).alias("hours_waiting"),
@@ -99,8 +123,8 @@ def coverage_by_area_month(
         "hours_waiting",
     ]
     out = (
-        grid.join(supply, on=["month", "area_code"], how="left")
-        .join(waiting, on=["month", "area_code"], how="left")
+        grid.join(supply, on=keys, how="left")
+        .join(waiting, on=by, how="left")
         .with_columns(pl.col(counts).fill_null(0))
         .with_columns(((pl.col("people_in_service") > 0) | (pl.col("people_waiting") > 0)).alias("has_demand"))
         .with_columns(
@@ -111,8 +135,9 @@ def coverage_by_area_month(
             ),
         )
     )
-    return out.select("month", "area_code", "area_name", "locality", "rural_class", *AREA_COLUMNS).sort(
-        "month", "area_code"
+    extra = ["service_type"] if by_service_type else []
+    return out.select("month", "area_code", "area_name", "locality", "rural_class", *extra, *AREA_COLUMNS).sort(
+        *extra, "month", "area_code"
     )
 
 
@@ -143,22 +168,7 @@ def coverage_area_mart(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
     Waiting columns are the same in every service-type slice (requests have no service type); they
     are null in every row when the drop has no requests.
     """
-    packages = enriched_packages(staged)
-    types = sorted(packages.get_column("service_type").unique().to_list())
-    slices = [(ALL_SERVICE_TYPES, packages)] + [(t, packages.filter(pl.col("service_type") == t)) for t in types]
-    frames = [
-        coverage_by_area_month(subset, staged.requests, staged.areas, months).select(
-            "month",
-            "area_code",
-            "area_name",
-            "locality",
-            "rural_class",
-            pl.lit(name).alias("service_type"),
-            *AREA_COLUMNS,
-        )
-        for name, subset in slices
-    ]
-    out = pl.concat(frames)
+    out = coverage_by_area_month(enriched_packages(staged), staged.requests, staged.areas, months, by_service_type=True)
     if staged.requests.is_empty():
         out = out.with_columns(
             pl.lit(None, dtype=pl.Int64).alias("people_waiting"), pl.lit(None, dtype=pl.Float64).alias("hours_waiting")

@@ -14,24 +14,25 @@ packages is ongoing. Comparators (DOMAIN.md 0.1, 1.12) are in ``config.toml
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
 
 from analytics.indicators.common import (
+    GEOGRAPHY_LEVELS,
     MART_MONTHS,
     MICROENTERPRISE,
     active_at_months,
-    area_attributes,
-    dense_months,
     enriched_packages,
     filter_locality,
-    geographies,
+    geography_frame,
+    geography_population,
     months_frame,
-    per_geography,
-    population_65_plus,
+    period_of,
     ratio_expr,
     rounded,
+    with_level,
 )
 from analytics.staged import Staged
 
@@ -51,38 +52,66 @@ RATIOS = (
 )
 
 
-def _openings_closures(packages: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
-    """Return month, microenterprises_new, microenterprises_closed for microenterprise ``packages``."""
-    per_me = packages.group_by("provider_id").agg(
-        pl.col("start_date").min().alias("first_start"),
-        pl.when(pl.col("end_date").is_null().any())
-        .then(pl.lit(None, dtype=pl.Date))
-        .otherwise(pl.col("end_date").max())
-        .alias("last_end"),
-    )
-    periods = months.select("month", "month_start")
-    if per_me.is_empty():
-        return periods.select(
-            "month",
-            pl.lit(0, dtype=pl.Int64).alias("microenterprises_new"),
-            pl.lit(0, dtype=pl.Int64).alias("microenterprises_closed"),
+def microenterprise_stats(
+    packages: pl.DataFrame,
+    months: pl.DataFrame,
+    keys: Sequence[str],
+    grid: pl.DataFrame,
+    snapshot: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Return microenterprise measures for every row of ``grid`` (columns ``keys`` + ``month``).
+
+    ``packages`` must carry ``provider_type`` and the ``keys`` columns (e.g. geography). Columns:
+    ``keys``, month, ``COUNTS`` (Int64; hours Float64) then ``RATIOS`` (Float64, null when the
+    denominator is 0). New/closed are counted per key group (module docstring). ``snapshot``, if
+    given, is ``common.active_at_months(packages, months)`` already computed.
+    """
+    keys = list(keys)
+    by = [*keys, "month"]
+    is_me = pl.col("provider_type") == MICROENTERPRISE
+    snapshot = active_at_months(packages, months) if snapshot is None else snapshot
+    people = snapshot.group_by(by).agg(pl.col("person_id").n_unique().cast(pl.Int64).alias("people_in_service"))
+    me = (
+        snapshot.filter(is_me)
+        .group_by(by)
+        .agg(
+            pl.col("provider_id").n_unique().cast(pl.Int64).alias("microenterprises_active"),
+            pl.col("person_id").n_unique().cast(pl.Int64).alias("microenterprise_customers"),
+            pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("microenterprise_hours_per_week"),
         )
-
-    def count(column: str, alias: str) -> pl.DataFrame:
-        dated = per_me.filter(pl.col(column).is_not_null())
-        if dated.is_empty():
-            return periods.select("month", pl.lit(0, dtype=pl.Int64).alias(alias))
-        hits = dated.join_where(periods, pl.col(column) >= pl.col("month_start"), pl.col(column) <= pl.col("month"))
-        return hits.group_by("month").agg(pl.len().cast(pl.Int64).alias(alias))
-
-    new = count("first_start", "microenterprises_new")
-    closed = count("last_end", "microenterprises_closed")
-    return (
-        periods.select("month")
-        .join(new, on="month", how="left")
-        .join(closed, on="month", how="left")
-        .with_columns(pl.col("microenterprises_new", "microenterprises_closed").fill_null(0))
     )
+    ongoing = pl.col("end_date").is_null().any()
+    per_me = (
+        packages.filter(is_me)
+        .group_by(*keys, "provider_id")
+        .agg(
+            pl.col("start_date").min().alias("first_start"),
+            pl.when(ongoing).then(pl.lit(None, dtype=pl.Date)).otherwise(pl.col("end_date").max()).alias("last_end"),
+        )
+        .with_columns(
+            period_of("first_start", months).alias("new_in"), period_of("last_end", months).alias("closed_in")
+        )
+    )
+
+    def flow(column: str, alias: str) -> pl.DataFrame:
+        dated = per_me.filter(pl.col(column).is_not_null()).rename({column: "month"})
+        return dated.group_by(by).agg(pl.len().cast(pl.Int64).alias(alias))
+
+    out = (
+        grid.join(me, on=by, how="left")
+        .join(people, on=by, how="left")
+        .join(flow("new_in", "microenterprises_new"), on=by, how="left")
+        .join(flow("closed_in", "microenterprises_closed"), on=by, how="left")
+        .with_columns(pl.col(*COUNTS).fill_null(0))
+    )
+    return out.select(
+        *by,
+        *COUNTS,
+        ratio_expr(pl.col("microenterprise_customers"), pl.col("microenterprises_active")).alias(RATIOS[0]),
+        ratio_expr(pl.col("microenterprise_hours_per_week"), pl.col("microenterprises_active")).alias(RATIOS[1]),
+        ratio_expr(pl.col("microenterprise_hours_per_week"), pl.col("microenterprise_customers")).alias(RATIOS[2]),
+        ratio_expr(pl.col("microenterprise_customers"), pl.col("people_in_service"), 100).alias(RATIOS[3]),
+    ).sort(by)
 
 
 def microenterprise_by_month(packages: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
@@ -91,33 +120,7 @@ def microenterprise_by_month(packages: pl.DataFrame, months: pl.DataFrame) -> pl
     ``packages`` must carry ``provider_type`` (``common.enriched_packages``). Columns: month,
     ``COUNTS`` (Int64; hours Float64) then ``RATIOS`` (Float64, null when the denominator is 0).
     """
-    snapshot = active_at_months(packages, months)
-    people = snapshot.group_by("month").agg(pl.col("person_id").n_unique().cast(pl.Int64).alias("people_in_service"))
-    me_packages = packages.filter(pl.col("provider_type") == MICROENTERPRISE)
-    me = (
-        snapshot.filter(pl.col("provider_type") == MICROENTERPRISE)
-        .group_by("month")
-        .agg(
-            pl.col("provider_id").n_unique().cast(pl.Int64).alias("microenterprises_active"),
-            pl.col("person_id").n_unique().cast(pl.Int64).alias("microenterprise_customers"),
-            pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("microenterprise_hours_per_week"),
-        )
-    )
-    flows = _openings_closures(me_packages, months)
-    out = (
-        dense_months(me, months, COUNTS[:3])
-        .join(people, on="month", how="left")
-        .join(flows, on="month", how="left")
-        .with_columns(pl.col("people_in_service").fill_null(0))
-    )
-    return out.select(
-        "month",
-        *COUNTS,
-        ratio_expr(pl.col("microenterprise_customers"), pl.col("microenterprises_active")).alias(RATIOS[0]),
-        ratio_expr(pl.col("microenterprise_hours_per_week"), pl.col("microenterprises_active")).alias(RATIOS[1]),
-        ratio_expr(pl.col("microenterprise_hours_per_week"), pl.col("microenterprise_customers")).alias(RATIOS[2]),
-        ratio_expr(pl.col("microenterprise_customers"), pl.col("people_in_service"), 100).alias(RATIOS[3]),
-    )
+    return microenterprise_stats(packages, months, [], months.select("month"))
 
 
 def microenterprise_on(packages: pl.DataFrame, d: date) -> dict:
@@ -145,21 +148,30 @@ def microenterprise_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFram
     Columns: geography_level, geography, month, ``COUNTS``, ``RATIOS``, population_65_plus and
     microenterprises_per_10000_65_plus (null without population).
     """
+    keys = ["geography_level", "geography"]
     packages = enriched_packages(staged)
-    attrs = area_attributes(staged.areas)
-
-    def compute(geo):
-        codes = list(geo.area_codes)
-        pop = population_65_plus(attrs.filter(pl.col("area_code").is_in(codes)))
-        frame = microenterprise_by_month(packages.filter(pl.col("area_code").is_in(codes)), months)
-        return frame.with_columns(
-            pl.lit(pop, dtype=pl.Int64).alias("population_65_plus"),
-            ratio_expr(pl.col("microenterprises_active"), pl.lit(pop, dtype=pl.Int64), 10_000).alias(
-                "microenterprises_per_10000_65_plus"
-            ),
+    snapshot = active_at_months(packages, months)
+    grid = geography_frame(staged.areas).join(months.select("month"), how="cross")
+    frames = [
+        microenterprise_stats(
+            with_level(packages, level),
+            months,
+            keys,
+            grid.filter(pl.col("geography_level") == level),
+            snapshot=with_level(snapshot, level),
         )
-
-    return per_geography(geographies(staged.areas), compute)
+        for level in GEOGRAPHY_LEVELS
+    ]
+    return (
+        pl.concat(frames)
+        .join(geography_population(staged.areas), on=keys, how="left")
+        .with_columns(
+            ratio_expr(pl.col("microenterprises_active"), pl.col("population_65_plus"), 10_000).alias(
+                "microenterprises_per_10000_65_plus"
+            )
+        )
+        .sort(*keys, "month")
+    )
 
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:

@@ -14,27 +14,29 @@ own row. Gap measures:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
 
-from analytics.geography import RURAL, RURAL_CLASSES, URBAN
+from analytics.geography import RURAL, RURAL_CLASSES, UNCLASSIFIED, URBAN
 from analytics.indicators.common import (
     MART_MONTHS,
+    active_at_months,
     area_attributes,
     enriched_packages,
     enriched_requests,
+    fill_grid,
     filter_locality,
-    geographies,
     months_frame,
-    per_geography,
-    population_65_plus,
     ratio_expr,
     rounded,
+    with_level,
 )
-from analytics.indicators.microenterprise import microenterprise_by_month
-from analytics.indicators.supply import supply_by_month
-from analytics.indicators.waiting import waiting_by_month
+from analytics.indicators.microenterprise import microenterprise_stats
+from analytics.indicators.supply import COUNTS as SUPPLY_COUNTS
+from analytics.indicators.supply import supply_stats
+from analytics.indicators.waiting import waiting_stats_grid
 from analytics.staged import Staged
 
 CLASS_MEASURES = (
@@ -62,70 +64,104 @@ GAP = (
 )
 
 
+def class_measures(
+    packages: pl.DataFrame,
+    requests: pl.DataFrame,
+    area_attrs: pl.DataFrame,
+    months: pl.DataFrame,
+    keys: Sequence[str] = (),
+    recorded: bool = True,
+) -> pl.DataFrame:
+    """Return one row per ``keys`` group x rural class (all three) x month: ``CLASS_MEASURES`` and ``SHARES``.
+
+    ``packages`` (``common.enriched_packages``), ``requests`` (``common.enriched_requests``) and
+    ``area_attrs`` (``common.area_attributes``) must all carry the ``keys`` columns (e.g. geography,
+    via ``common.with_geographies``). ``recorded=False`` (no requests file) makes waiting measures
+    null. Shares are within the group and month, of rural + urban only (null in the unclassified row).
+    """
+    keys = list(keys)
+    group = [*keys, "rural_class"]
+    by = [*group, "month"]
+    classes = pl.DataFrame({"rural_class": list(RURAL_CLASSES)})
+    groups = area_attrs.select(keys).unique() if keys else pl.DataFrame()
+    grid = (groups.join(classes, how="cross") if keys else classes).join(months.select("month"), how="cross")
+    supply = fill_grid(grid, supply_stats(active_at_months(packages, months), by), by, SUPPLY_COUNTS)
+    waiting = waiting_stats_grid(requests, months, group, grid, recorded).select(
+        *by, "people_waiting", "hours_waiting", "median_wait_days", "p90_wait_days"
+    )
+    me = microenterprise_stats(packages, months, group, grid).select(
+        *by, "microenterprises_active", "microenterprise_customers"
+    )
+    pop = pl.col("population_65_plus")
+    population = area_attrs.group_by(group).agg(
+        pl.when(pop.is_not_null().any()).then(pop.sum()).otherwise(None).cast(pl.Int64).alias("population_65_plus")
+    )
+    out = (
+        supply.join(waiting, on=by, how="left")
+        .join(me, on=by, how="left")
+        .join(population, on=group, how="left")
+        .with_columns(
+            ratio_expr(pl.col("planned_hours_per_week"), pl.col("population_65_plus"), 1000).alias(
+                "hours_per_1000_65_plus"
+            )
+        )
+    )
+    classified = pl.col("rural_class").is_in([RURAL, URBAN])
+
+    def share(column: str) -> pl.Expr:
+        total = pl.col(column).filter(classified).sum().over([*keys, "month"])
+        return pl.when(classified).then(ratio_expr(pl.col(column), total, 100)).otherwise(None)
+
+    return out.select(
+        *by,
+        *CLASS_MEASURES,
+        share("planned_hours_per_week").alias(SHARES[0]),
+        share("hours_waiting").alias(SHARES[1]),
+        share("population_65_plus").alias(SHARES[2]),
+    ).sort(*keys, "month", "rural_class")
+
+
 def by_rural_class(
     packages: pl.DataFrame, requests: pl.DataFrame, areas: pl.DataFrame, months: pl.DataFrame, recorded: bool = True
 ) -> pl.DataFrame:
-    """Return one row per month x rural class (all three classes) with ``CLASS_MEASURES`` and ``SHARES``.
+    """Return one row per month x rural class (all three) with ``CLASS_MEASURES`` and ``SHARES``.
 
     ``packages`` from ``common.enriched_packages``, ``requests`` from ``common.enriched_requests``,
     ``areas`` the areas in scope; ``recorded=False`` (no requests file) makes waiting measures null.
     Shares are within the month, of rural + urban only (null in the unclassified row).
     """
-    attrs = area_attributes(areas)
-    frames = []
-    for cls in RURAL_CLASSES:
-        pkg = packages.filter(pl.col("rural_class") == cls)
-        req = requests.filter(pl.col("rural_class") == cls)
-        pop = population_65_plus(attrs.filter(pl.col("rural_class") == cls))
-        supply = supply_by_month(pkg, months)
-        waiting = waiting_by_month(req, months, recorded).select(
-            "month", "people_waiting", "hours_waiting", "median_wait_days", "p90_wait_days"
-        )
-        me = microenterprise_by_month(pkg, months).select(
-            "month", "microenterprises_active", "microenterprise_customers"
-        )
-        frames.append(
-            supply.join(waiting, on="month")
-            .join(me, on="month")
-            .with_columns(
-                pl.lit(cls).alias("rural_class"),
-                pl.lit(pop, dtype=pl.Int64).alias("population_65_plus"),
-                ratio_expr(pl.col("planned_hours_per_week"), pl.lit(pop, dtype=pl.Int64), 1000).alias(
-                    "hours_per_1000_65_plus"
-                ),
-            )
-        )
-    out = pl.concat(frames, how="vertical_relaxed")
-    classified = pl.col("rural_class").is_in([RURAL, URBAN])
-
-    def share(column: str) -> pl.Expr:
-        total = pl.col(column).filter(classified).sum().over("month")
-        return pl.when(classified).then(ratio_expr(pl.col(column), total, 100)).otherwise(None)
-
-    return out.select(
-        "month",
-        "rural_class",
-        *CLASS_MEASURES,
-        share("planned_hours_per_week").alias(SHARES[0]),
-        share("hours_waiting").alias(SHARES[1]),
-        share("population_65_plus").alias(SHARES[2]),
-    ).sort("month", "rural_class")
+    return class_measures(packages, requests, area_attributes(areas), months, (), recorded).select(
+        "month", "rural_class", *CLASS_MEASURES, *SHARES
+    )
 
 
-def rural_gap(classes: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
-    """Return one row per month with ``GAP`` from a ``by_rural_class`` frame and the areas in scope."""
-    unclassified = area_attributes(areas).filter(pl.col("rural_class") == "unclassified").height
+def rural_gap(classes: pl.DataFrame, area_attrs: pl.DataFrame, keys: Sequence[str] = ()) -> pl.DataFrame:
+    """Return one row per ``keys`` group x month with ``GAP``, from ``class_measures`` output.
+
+    ``area_attrs`` (``common.area_attributes``, with the ``keys`` columns) gives the count of
+    unclassified areas in each group.
+    """
+    keys = list(keys)
+    by = [*keys, "month"]
     rural = classes.filter(pl.col("rural_class") == RURAL).select(
-        "month",
+        *by,
         pl.col("share_of_planned_hours_pct").alias("rural_share_planned_hours_pct"),
         pl.col("share_of_hours_waiting_pct").alias("rural_share_hours_waiting_pct"),
         pl.col("median_wait_days").alias("rural_median_wait_days"),
     )
     urban = classes.filter(pl.col("rural_class") == URBAN).select(
-        "month", pl.col("median_wait_days").alias("urban_median_wait_days")
+        *by, pl.col("median_wait_days").alias("urban_median_wait_days")
     )
-    return rural.join(urban, on="month").select(
-        "month",
+    is_unclassified = (pl.col("rural_class") == UNCLASSIFIED).sum().cast(pl.Int64).alias("unclassified_areas")
+    out = rural.join(urban, on=by, how="left")
+    if keys:
+        out = out.join(area_attrs.group_by(keys).agg(is_unclassified), on=keys, how="left")
+    else:
+        out = out.with_columns(
+            pl.lit(area_attrs.select(is_unclassified).item(), dtype=pl.Int64).alias("unclassified_areas")
+        )
+    return out.select(
+        *by,
         "rural_share_planned_hours_pct",
         "rural_share_hours_waiting_pct",
         (pl.col("rural_share_hours_waiting_pct") - pl.col("rural_share_planned_hours_pct")).alias(
@@ -136,8 +172,8 @@ def rural_gap(classes: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
         ratio_expr(pl.col("rural_median_wait_days"), pl.col("urban_median_wait_days")).alias(
             "rural_urban_median_wait_ratio"
         ),
-        pl.lit(unclassified, dtype=pl.Int64).alias("unclassified_areas"),
-    )
+        "unclassified_areas",
+    ).sort(by)
 
 
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict:
@@ -145,10 +181,11 @@ def headline(staged: Staged, as_of: date, locality: str | None) -> dict:
     rural_urban_median_wait_ratio on ``as_of`` (2 dp; None when not computable)."""
     recorded = not staged.requests.is_empty()
     scoped = filter_locality(staged, locality)
-    classes = by_rural_class(
-        enriched_packages(scoped), enriched_requests(scoped), scoped.areas, months_frame(as_of, 1), recorded
+    attrs = area_attributes(scoped.areas)
+    classes = class_measures(
+        enriched_packages(scoped), enriched_requests(scoped), attrs, months_frame(as_of, 1), (), recorded
     )
-    row = rural_gap(classes, scoped.areas).row(0, named=True)
+    row = rural_gap(classes, attrs).row(0, named=True)
     keys = (
         "rural_gap_waiting_share_pp",
         "rural_share_planned_hours_pct",
@@ -162,27 +199,16 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """Return ``mart_rural_month`` (geography x month x rural class) and ``mart_rural_gap_month``
     (geography x month), for the council and each locality."""
     months = months_frame(staged.as_of, MART_MONTHS)
+    keys = ["geography_level", "geography"]
     recorded = not staged.requests.is_empty()
     packages, requests = enriched_packages(staged), enriched_requests(staged)
-    geos = geographies(staged.areas, ("council", "locality"))
-    cache: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
-
-    def classes_for(geo) -> tuple[pl.DataFrame, pl.DataFrame]:
-        key = f"{geo.level}:{geo.name}"
-        if key not in cache:
-            codes = list(geo.area_codes)
-            areas = staged.areas.filter(pl.col("area_code").is_in(codes))
-            classes = by_rural_class(
-                packages.filter(pl.col("area_code").is_in(codes)),
-                requests.filter(pl.col("area_code").is_in(codes)),
-                areas,
-                months,
-                recorded,
-            )
-            cache[key] = (classes, areas)
-        return cache[key]
-
-    return {
-        "mart_rural_month": per_geography(geos, lambda g: classes_for(g)[0]),
-        "mart_rural_gap_month": per_geography(geos, lambda g: rural_gap(*classes_for(g))),
-    }
+    attrs = area_attributes(staged.areas)
+    classes, gaps = [], []
+    for level in ("council", "locality"):
+        level_attrs = with_level(attrs, level)
+        measures = class_measures(
+            with_level(packages, level), with_level(requests, level), level_attrs, months, keys, recorded
+        )
+        classes.append(measures)
+        gaps.append(rural_gap(measures, level_attrs, keys))
+    return {"mart_rural_month": pl.concat(classes), "mart_rural_gap_month": pl.concat(gaps)}

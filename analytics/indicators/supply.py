@@ -14,20 +14,22 @@ from datetime import date
 import polars as pl
 
 from analytics.indicators.common import (
-    ALL_SERVICE_TYPES,
     MART_MONTHS,
     active_at_months,
-    area_attributes,
+    all_and_each_service_type,
     dense_months,
     enriched_packages,
+    fill_grid,
     filter_locality,
-    geographies,
+    geography_frame,
+    geography_population,
     months_frame,
-    per_geography,
+    per_level,
     population_65_plus,
     ratio_expr,
     rounded,
     safe_div,
+    service_type_frame,
 )
 from analytics.staged import Staged
 
@@ -95,32 +97,42 @@ def supply_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
     """Return exact supply totals by geography x service type x month.
 
     Columns: geography_level, geography, service_type (``all`` or one type), month, the ``COUNTS``,
-    population_65_plus, hours_per_1000_65_plus.
+    population_65_plus, hours_per_1000_65_plus. One snapshot, grouped per level (``common.per_level``).
     """
     packages = enriched_packages(staged)
-    snapshot = active_at_months(packages, months)
-    attrs = area_attributes(staged.areas)
-    types = sorted(packages.get_column("service_type").unique().to_list())
-
-    def compute(geo):
-        sub = snapshot.filter(pl.col("area_code").is_in(list(geo.area_codes)))
-        pop = population_65_plus(attrs.filter(pl.col("area_code").is_in(list(geo.area_codes))))
-        frames = [
-            dense_months(supply_stats(sub, ["month"]), months, COUNTS).select(
-                pl.lit(ALL_SERVICE_TYPES).alias("service_type"), "month", *COUNTS
-            )
-        ]
-        for t in types:
-            stats = supply_stats(sub.filter(pl.col("service_type") == t), ["month"])
-            frames.append(dense_months(stats, months, COUNTS).select(pl.lit(t).alias("service_type"), "month", *COUNTS))
-        return pl.concat(frames).with_columns(
-            pl.lit(pop, dtype=pl.Int64).alias("population_65_plus"),
-            ratio_expr(pl.col("planned_hours_per_week"), pl.lit(pop, dtype=pl.Int64), 1000).alias(
+    keys = ["geography_level", "geography", "service_type", "month"]
+    snapshot = active_at_months(
+        packages.select(
+            "area_code",
+            "locality",
+            "rural_class",
+            "service_type",
+            "person_id",
+            "provider_id",
+            "planned_hours_per_week",
+            "start_date",
+            "end_date",
+        ),
+        months,
+    )
+    stats = per_level(
+        snapshot, lambda f: all_and_each_service_type(f, ["geography_level", "geography", "month"], supply_stats)
+    )
+    grid = (
+        geography_frame(staged.areas)
+        .join(service_type_frame(packages), how="cross")
+        .join(months.select("month"), how="cross")
+    )
+    out = fill_grid(grid, stats, keys, COUNTS)
+    return (
+        out.join(geography_population(staged.areas), on=["geography_level", "geography"], how="left")
+        .with_columns(
+            ratio_expr(pl.col("planned_hours_per_week"), pl.col("population_65_plus"), 1000).alias(
                 "hours_per_1000_65_plus"
-            ),
+            )
         )
-
-    return per_geography(geographies(staged.areas), compute)
+        .sort(keys)
+    )
 
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:

@@ -16,22 +16,24 @@ not 0. When it has requests, counts are 0 where nobody waits and the day-based m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
 
 from analytics.indicators.common import (
+    GEOGRAPHY_LEVELS,
     MART_MONTHS,
     days_between,
-    dense_months,
     enriched_requests,
+    fill_grid,
     filter_locality,
-    geographies,
+    geography_frame,
     months_frame,
     not_withdrawn_expr,
-    per_geography,
     rounded,
     waiting_at_months,
+    with_level,
 )
 from analytics.staged import Staged
 
@@ -86,25 +88,32 @@ def sourced_stats(sourced: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     )
 
 
+def waiting_stats_grid(
+    requests: pl.DataFrame, months: pl.DataFrame, keys: Sequence[str], grid: pl.DataFrame, recorded: bool = True
+) -> pl.DataFrame:
+    """Return ``COLUMNS`` for every row of ``grid`` (columns ``keys`` + ``month``).
+
+    ``requests`` must carry the ``keys`` columns. ``recorded=False`` (the drop has no requests file)
+    makes every measure null.
+    """
+    by = [*keys, "month"]
+    if not recorded:
+        counts = ("requests_waiting", "people_waiting", "requests_sourced")
+        return grid.select(
+            *by, *[pl.lit(None, dtype=pl.Int64 if c in counts else pl.Float64).alias(c) for c in COLUMNS]
+        ).sort(by)
+    snap = waiting_stats(waiting_at_months(requests, months), by)
+    flow = sourced_stats(sourced_in_months(requests, months), by)
+    out = fill_grid(grid, snap, by, SNAPSHOT_COUNTS).join(flow, on=by, how="left")
+    return out.with_columns(pl.col(*FLOW_COUNTS).fill_null(0)).select(*by, *COLUMNS).sort(by)
+
+
 def waiting_by_month(requests: pl.DataFrame, months: pl.DataFrame, recorded: bool = True) -> pl.DataFrame:
     """Return one row per month of ``months`` with ``COLUMNS``.
 
     ``recorded=False`` (the drop has no requests file) makes every measure null.
     """
-    if not recorded:
-        return months.select(
-            "month",
-            *[
-                pl.lit(
-                    None,
-                    dtype=pl.Int64 if c in ("requests_waiting", "people_waiting", "requests_sourced") else pl.Float64,
-                ).alias(c)
-                for c in COLUMNS
-            ],
-        )
-    snap = dense_months(waiting_stats(waiting_at_months(requests, months), ["month"]), months, SNAPSHOT_COUNTS)
-    flow = dense_months(sourced_stats(sourced_in_months(requests, months), ["month"]), months, FLOW_COUNTS)
-    return snap.join(flow, on="month", how="left").select("month", *COLUMNS)
+    return waiting_stats_grid(requests, months, [], months.select("month"), recorded)
 
 
 def waiting_on(requests: pl.DataFrame, d: date, recorded: bool = True) -> dict:
@@ -141,13 +150,17 @@ def waiting_detail(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
 
 def waiting_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
     """Return ``COLUMNS`` by geography (council, locality, rural class) x month."""
+    keys = ["geography_level", "geography"]
+    requests = enriched_requests(staged)
+    grid = geography_frame(staged.areas).join(months.select("month"), how="cross")
     recorded = not staged.requests.is_empty()
-    requests = staged.requests
-
-    def compute(geo):
-        return waiting_by_month(requests.filter(pl.col("area_code").is_in(list(geo.area_codes))), months, recorded)
-
-    return per_geography(geographies(staged.areas), compute)
+    frames = [
+        waiting_stats_grid(
+            with_level(requests, level), months, keys, grid.filter(pl.col("geography_level") == level), recorded
+        )
+        for level in GEOGRAPHY_LEVELS
+    ]
+    return pl.concat(frames).sort(*keys, "month")
 
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:

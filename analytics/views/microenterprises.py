@@ -220,7 +220,7 @@ def geography_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo, ratio
     else:
         top = shown.sort(ratio.column, descending=True).row(0, named=True)
         title = f"{top['area']} has the most {ratio.noun}: {_one_dp(top[ratio.column])}"
-    return bar_chart(
+    chart = bar_chart(
         data,
         "area",
         ratio.column,
@@ -235,6 +235,9 @@ def geography_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo, ratio
         value_format=_one_dp,
         noun="areas",
     )
+    # Each area is in one group only, so overlaid bars sit centred on their label.
+    chart.figure.update_layout(barmode="overlay")
+    return chart
 
 
 def comparison_table(frame: pl.DataFrame, filters: Filters) -> pl.DataFrame:

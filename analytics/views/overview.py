@@ -27,7 +27,6 @@ from analytics.views.common import (
     drop_info,
     fmt_points,
     geography,
-    ignored_note,
     make_tile,
     month_offsets,
     service_key,
@@ -175,10 +174,33 @@ def monthly_headline(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Dat
     for part in parts:
         if "month" in part.columns and part.width > 1:
             frame = frame.join(part, on="month", how="full", coalesce=True)
+    slices = sliced_filters(filters)
+    if slices:  # client group, funding and provider type: only the supply mart has them (hours add up)
+        scope = {"locality": filters.locality} if filters.locality else {}
+        if filters.service_type:
+            scope["service_type"] = filters.service_type
+        hours = (
+            read_mart(cur, "mart_supply_month", **scope, **slices)
+            .group_by("month")
+            .agg(pl.col("planned_hours_per_week").sum())
+        )
+        frame = frame.drop("planned_hours_per_week", strict=False).join(hours, on="month", how="full", coalesce=True)
     for measure in MEASURES:  # a mart missing from the drop leaves its measure blank, not an error
         if measure.column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(measure.column))
     return frame.sort("month")
+
+
+def sliced_filters(filters: Filters) -> dict[str, str]:
+    """Return the client group, funding and provider type filters that are set, as ``read_mart`` arguments."""
+    values = {"client_group": filters.client_group, "funding": filters.funding, "provider_type": filters.provider_type}
+    return {k: v for k, v in values.items() if v}
+
+
+def _scope_words(filters: Filters) -> str:
+    """Return the service type and any client group, funding or provider type in words."""
+    parts = [service_label(filters), *(v.replace("_", " ") for v in sliced_filters(filters).values())]
+    return ", ".join(parts)
 
 
 def tiles(frame: pl.DataFrame, month: date) -> list[Tile]:
@@ -243,7 +265,7 @@ def trend_charts(frame: pl.DataFrame, filters: Filters, info: DropInfo) -> list[
     out = []
     for column, measure, noun, fmt in (
         ("people_waiting", "People waiting for care to start", "people waiting", fmt_int),
-        ("planned_hours_per_week", f"Planned hours a week, {service_label(filters)}", "planned hours", _hours),
+        ("planned_hours_per_week", f"Planned hours a week, {_scope_words(filters)}", "planned hours", _hours),
     ):
         data = shown.select("month", column).drop_nulls(column)
         if data.is_empty():
@@ -294,9 +316,15 @@ def overview(cur: duckdb.DuckDBPyConnection, filters: Filters) -> OverviewView:
         "Waiting figures, microenterprise figures and the vacancy rate cover all service types "
         "(requests carry no service type; the workforce return is council-wide).",
     ]
-    ignored = ignored_note(filters, supported=("locality", "service_type"))
-    if ignored:
-        notes.append(ignored)
+    slices = list(sliced_filters(filters))
+    if slices:
+        names = [k.replace("_", " ") for k in slices]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        verb = "filter applies" if len(names) == 1 else "filters apply"
+        notes.append(
+            f"The {listed} {verb} to planned hours a week only (tile and trend); the other figures "
+            "ignore them: their data is not split that way."
+        )
     return OverviewView(
         tiles=tiles(frame, filters.month),
         month_label=month_label,
