@@ -7,7 +7,7 @@ persist across pages and live in the URL. Run with ``python3 dev.py run``.
 
 import streamlit as st
 
-from pages import shared
+from pages import modes, shared
 
 st.set_page_config(page_title="Home care market sufficiency", page_icon=":material/home_health:", layout="wide")
 
@@ -30,10 +30,12 @@ PAGES = {
     ],
     "Data and outputs": [
         st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data-drops"),
+        st.Page("pages/briefing.py", title="Briefing pack", icon=":material/picture_as_pdf:", url_path="briefing"),
     ],
 }
 
 navigation = st.navigation(PAGES)
+modes.read_url()  # ?present=1, read before the filters rewrite the address
 version = shared.live_version()
 if version is not None:
     drop = shared.summary(version)
@@ -42,4 +44,6 @@ if version is not None:
         + (" · synthetic demo data" if drop.synthetic else "")
     )
     shared.sidebar_filters()
+modes.sidebar_switches()
+modes.apply_presentation()
 navigation.run()

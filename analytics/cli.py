@@ -153,6 +153,38 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     for path in write_docs():
         print(f"wrote {path}")
+    if args.screenshots:
+        from analytics.docs_gen import publish_screenshots
+
+        for path in publish_screenshots():
+            print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
+    return EXIT_OK
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    """Print the chart ids (``--list``) or write a briefing pack (PDF and PowerPoint) headless."""
+    from analytics.briefing import list_charts, run_brief
+
+    if args.list:
+        for chart_id, title in list_charts():
+            print(f"{chart_id}\t{title}")
+        return EXIT_OK
+    if not args.charts or args.out is None:
+        print("error: brief needs --charts ID,ID,... and --out DIR (or --list)", file=sys.stderr)
+        return EXIT_ERROR
+    ids = [c.strip() for c in args.charts.split(",") if c.strip()]
+    files = run_brief(
+        ids,
+        args.out,
+        data_dir=args.data_dir,
+        locality=args.locality,
+        month=args.month,
+        title=args.title,
+        progress=lambda n, total, chart_id: print(f"  {n}/{total} {chart_id}", file=sys.stderr),
+    )
+    print(f"PDF:        {files.pdf} ({files.pages} pages)")
+    print(f"PowerPoint: {files.pptx} ({files.slides} slides)")
+    print(f"Made in {files.seconds:.1f} s")
     return EXIT_OK
 
 
@@ -210,7 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("docs", parents=[common], help="regenerate docs/data-drops.md and docs/indicators.md")
+    p.add_argument("--screenshots", action="store_true",
+                   help="also copy build/screenshots (made by the e2e tests) into docs/screenshots, small")
     p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("brief", parents=[common], help="make a briefing pack (PDF and PowerPoint) of chosen charts")
+    p.add_argument("--list", action="store_true", help="print the chart ids, one per line (id, tab, title)")
+    p.add_argument("--charts", default=None, help="comma-separated chart ids, in pack order")
+    p.add_argument("--out", type=Path, default=None, help="folder to write the PDF and PowerPoint into")
+    p.add_argument("--locality", default=None, help="draw the charts for one locality (default: whole council)")
+    p.add_argument("--month", default=None, help="as-at month, YYYY-MM (default: the latest)")
+    p.add_argument("--title", default=None, help="pack title (default: 'Home care market sufficiency: <month>')")
+    p.set_defaults(func=cmd_brief)
 
     try:
         from analytics.importers.cli import add_import_parser, run_import

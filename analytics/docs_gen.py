@@ -183,6 +183,28 @@ def render_data_drops_markdown() -> str:
     return text + EXTRA
 
 
+def publish_screenshots(source: Path | None = None, target: Path | None = None, width: int = 1000) -> list[Path]:
+    """Copy the e2e test's screenshots (``build/screenshots``) into ``docs/screenshots``, small.
+
+    Each PNG is scaled to ``width`` pixels and reduced to a 256-colour palette (about 100 KB).
+    Returns the files written.
+    """
+    from PIL import Image
+
+    source = source or PROJECT_ROOT / "build" / "screenshots"
+    target = target or DOCS / "screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for shot in sorted(source.glob("*.png")):
+        with Image.open(shot) as img:
+            img = img.convert("RGB")
+            if img.width > width:
+                img = img.resize((width, round(img.height * width / img.width)), Image.LANCZOS)
+            img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(target / shot.name, optimize=True)
+        written.append(target / shot.name)
+    return written
+
+
 def write_docs() -> list[Path]:
     """Write every generated doc into ``docs/``; return the paths written."""
     DOCS.mkdir(exist_ok=True)

@@ -24,7 +24,7 @@ import streamlit as st
 from analytics import catalogue
 from analytics.charts import ChartSpec
 from analytics.views.common import Panel, Tile
-from pages import shared
+from pages import modes, shared
 
 T = TypeVar("T")
 
@@ -64,8 +64,8 @@ def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def chart_actions(spec: ChartSpec) -> None:
-    """Hook under every chart for export buttons and "add to briefing" (another engineer's; no-op for now)."""
-    return None
+    """Under every chart: downloads (PNG, SVG, CSV, XLSX; always suppressed) and "add to briefing"."""
+    modes.chart_actions(spec)
 
 
 def show_definitions(indicator_ids: Iterable[str], *, key: str) -> None:
@@ -93,6 +93,7 @@ def show_chart(spec: ChartSpec, *, indicator_ids: Sequence[str] = (), note: str 
 
     ``note`` is an extra caption (e.g. "This chart ignores the client group filter").
     """
+    spec = modes.shown(spec, indicator_ids)
     if spec.figure is None:
         st.info(spec.alt_text or spec.title)
         return
@@ -123,6 +124,7 @@ def rag_badge(status: str | None) -> str:
 
 def show_tile(tile: Tile, *, month_label: str = "last month", year_label: str = "last year") -> None:
     """Show one ``Tile``: ``st.metric`` with the change on last month, then last year and the RAG mark."""
+    tile = modes.shown_tile(tile)
     st.metric(
         tile.label,
         tile.text,
@@ -162,6 +164,7 @@ def show_sentences(sentences: Sequence[str], *, heading: str | None = None) -> N
 
 def show_table(frame: pl.DataFrame | None, *, key: str, caption: str | None = None, height: int | None = None) -> None:
     """Show ``frame`` as a table without the index (a note when there are no rows)."""
+    frame = modes.shown_table(frame)
     if frame is None or frame.is_empty():
         st.caption("No rows to show.")
         return

@@ -34,6 +34,10 @@ ARGS = [
     "--disable-sync",
 ]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# Every chart whose box is in the viewport has drawn its plot (plotly adds .main-svg when it draws).
+ALL_VISIBLE_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+  .filter(c => { const r = c.getBoundingClientRect(); return r.top < window.innerHeight && r.bottom > 0; })
+  .every(c => { const svg = c.querySelector('.main-svg'); return svg && svg.getBoundingClientRect().height > 0; })"""
 
 pytestmark = pytest.mark.e2e
 
@@ -125,7 +129,8 @@ def test_every_page_renders_in_chromium(server: str, page, url_path: str, title:
     charts = page.locator('[data-testid="stPlotlyChart"]')
     if charts.count():
         page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', state="visible", timeout=30_000)
-    page.wait_for_timeout(500)  # let plotly finish its transitions before the screenshot
+        page.wait_for_function(ALL_VISIBLE_CHARTS_DRAWN, timeout=30_000)
+    page.wait_for_timeout(800)  # let plotly finish its transitions before the screenshot
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = SHOTS / f"{url_path or 'overview'}.png"
     page.screenshot(path=str(shot))

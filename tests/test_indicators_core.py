@@ -766,3 +766,31 @@ def test_mart_rural_class_rows_match_rural_class_slices(staged):
         .sort("rural_class")
         .equals(classes.select("rural_class", "people_in_service", "planned_hours_per_week"))
     )
+
+
+def test_coverage_area_mart_service_type_slices(staged):
+    got = (
+        coverage.coverage_area_mart(staged, common.months_frame(D, 1))
+        .filter(pl.col("service_type") == "reablement")
+        .select("area_code", "providers_active", "people_in_service", "planned_hours_per_week", "people_waiting")
+    )
+    # Only K6 (A2, P2, X5, 8 h) is reablement; waiting is not split by service type (A2: R4, A3: R1, A4: R7)
+    expected = pl.DataFrame(
+        {
+            "area_code": ["A1", "A2", "A3", "A4"],
+            "providers_active": [0, 1, 0, 0],
+            "people_in_service": [0, 1, 0, 0],
+            "planned_hours_per_week": [0.0, 8.0, 0.0, 0.0],
+            "people_waiting": [0, 1, 1, 1],
+        }
+    )
+    assert_frame_equal(got, expected)
+
+
+def test_period_of_labels_dates_with_their_snapshot():
+    months = common.months_frame(date(2025, 3, 17), 3)  # periods: January, February, 1 to 17 March
+    days = pl.DataFrame(
+        {"d": [date(2024, 12, 31), date(2025, 1, 1), date(2025, 2, 28), date(2025, 3, 17), date(2025, 3, 18)]}
+    )
+    got = days.select(common.period_of("d", months).alias("p")).get_column("p").to_list()
+    assert got == [None, date(2025, 1, 31), date(2025, 2, 28), date(2025, 3, 17), None]

@@ -21,9 +21,11 @@ never filtered by it.
 
 Geographies (``geographies``): ``council`` (one row, name ``All``), each ``locality`` (blank locality
 is ``Unassigned``, as in ``analytics.geography``) and each ``rural_class``. Geography-level marts are
-grouped in one pass: ``with_geographies`` repeats each row once per level with ``geography_level`` and
-``geography`` columns, so a ``group_by`` gives every geography at once and distinct counts (people,
-providers) are exact at every level, never summed across areas. The result is the same as filtering
+grouped, not looped: ``per_level``/``with_level`` label each row with ``geography_level`` and
+``geography`` for one level at a time, so one ``group_by`` per level gives every geography of that level
+and distinct counts (people, providers) are exact at every level, never summed across areas.
+(``with_geographies`` does all levels at once by repeating rows; fine for small frames, but it triples
+memory on package-month snapshots.) The result is the same as filtering
 with ``filter_areas``/``filter_locality`` and computing the headline (tests check this); the looping
 helpers ``geographies`` + ``per_geography`` remain for measures that cannot be grouped.
 """

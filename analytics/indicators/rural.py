@@ -76,7 +76,7 @@ def class_measures(
 
     ``packages`` (``common.enriched_packages``), ``requests`` (``common.enriched_requests``) and
     ``area_attrs`` (``common.area_attributes``) must all carry the ``keys`` columns (e.g. geography,
-    via ``common.with_geographies``). ``recorded=False`` (no requests file) makes waiting measures
+    via ``common.with_level``). ``recorded=False`` (no requests file) makes waiting measures
     null. Shares are within the group and month, of rural + urban only (null in the unclassified row).
     """
     keys = list(keys)
