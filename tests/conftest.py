@@ -41,3 +41,56 @@ def demo_store(demo_drop: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     assert refresh(demo_drop, data_dir, loaded_by="tests").accepted
     os.environ["MARKET_DATA_DIR"] = str(data_dir)
     return data_dir
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian Chromium per test module (driven by Playwright, never downloaded)."""
+    from browser_support import ARGS, CHROMIUM
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A 1400x900 page in a fresh context; the test fails if the page raised a JavaScript error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield opened
+    context.close()
+    assert errors == [], errors
+
+
+@pytest.fixture
+def steady_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep Streamlit's legacy pages-directory mode off for AppTest runs.
+
+    The page scripts live in ``pages/``, so Streamlit's ``PagesManager`` assumes a legacy
+    multipage app until ``st.navigation`` runs and switches that off for the process. AppTest
+    resets the flag before every run, so a rerun of a page whose url path equals its file stem
+    (the default page, served at the root) would execute the page file alone, without
+    ``dashboard.py`` and its sidebar. A running server keeps the flag off once dashboard.py has run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture
+def app(demo_store: Path, steady_navigation: None):
+    """A fresh AppTest of dashboard.py on the demo store (not yet run)."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(TESTS.parent / "dashboard.py"), default_timeout=60)

@@ -11,55 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
+from browser_support import IDLE, ROOT, page_url, require_chromium, streamlit_server
 from small_drop import write_small_drop
 
-ROOT = Path(__file__).resolve().parents[1]
 SHOT = ROOT / "build" / "screenshots" / "data-validation-report.png"
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 pytestmark = pytest.mark.e2e
-
-if CHROMIUM is None:
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is not installed: CI must install Debian's chromium", pytrace=False)
-    pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 
 def data_page_url() -> str:
-    """Return the Data page's URL path as dashboard.py registers it (default: the file's stem)."""
-    for call in re.findall(r"st\.Page\((.*?)\)", (ROOT / "dashboard.py").read_text(), flags=re.S):
-        if "pages/data.py" in call:
-            found = re.search(r'url_path="([^"]*)"', call)
-            return found.group(1) if found else "data"
-    raise AssertionError("dashboard.py does not register pages/data.py")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """Return the Data page's URL path as dashboard.py registers it."""
+    return page_url("pages/data.py")
 
 
 @pytest.fixture(scope="module")
@@ -74,51 +41,8 @@ def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(small_store: Path):
-    port = _free_port()
-    env = {**os.environ, "MARKET_DATA_DIR": str(small_store)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("Streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert errors == [], errors
+    with streamlit_server(small_store) as url:
+        yield url
 
 
 def _bad_zip(folder: Path) -> Path:

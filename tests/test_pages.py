@@ -1,6 +1,6 @@
 """AppTest of every page registered in dashboard.py, plus keyed interaction tests, on the demo store.
 
-Why ``steady_navigation``: the project keeps its page scripts in ``pages/``, so Streamlit's
+Why ``steady_navigation`` (in conftest.py): the project keeps its page scripts in ``pages/``, so Streamlit's
 ``PagesManager`` first assumes a v1 multipage app (``uses_pages_directory``) until ``st.navigation``
 runs and switches it off for the process. ``AppTest`` resets that flag before *every* run, so a run
 whose requested page hash matches a v1 page (a page whose ``url_path`` equals its file stem:
@@ -16,7 +16,6 @@ import json
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,24 +55,6 @@ def default_page() -> str:
 
 
 PAGES = registered_pages()
-
-
-@pytest.fixture
-def steady_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep Streamlit's v1 pages-directory mode off for AppTest runs (see the module docstring)."""
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-@pytest.fixture
-def app(demo_store: Path, steady_navigation: None) -> AppTest:
-    """A fresh AppTest of dashboard.py on the demo store (not yet run)."""
-    return AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT)
 
 
 def open_page(at: AppTest, page: str) -> AppTest:

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,24 +24,6 @@ PAGES = {
     "pages/workforce_fees.py": "Workforce and fees",
     "pages/exit_demand.py": "Provider exit and demand",
 }
-
-
-@pytest.fixture
-def steady_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep Streamlit's v1 pages-directory mode off for AppTest runs (see the module docstring)."""
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-@pytest.fixture
-def app(demo_store: Path, steady_navigation: None) -> AppTest:
-    """A fresh AppTest of dashboard.py on the demo store (not yet run)."""
-    return AppTest.from_file(str(DASHBOARD), default_timeout=TIMEOUT)
 
 
 def open_page(at: AppTest, page: str) -> AppTest:

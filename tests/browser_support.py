@@ -1,0 +1,97 @@
+"""What the real-browser tests share: Debian's Chromium, its flags, and a Streamlit server on a free port.
+
+Chromium is Debian's package (``apt-get install chromium``), driven by Playwright through
+``executable_path``; ``playwright install`` is never used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def require_chromium() -> None:
+    """Skip the calling test module without Chromium, or fail it when ``CI`` is set."""
+    if CHROMIUM is not None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is not installed: CI must install Debian's chromium", pytrace=False)
+    pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def registered_pages() -> list[tuple[str, str, str]]:
+    """Return (file, url_path, title) of every page in dashboard.py, menu order; the default page's url is ''."""
+    pages = []
+    for call in re.findall(r"st\.Page\((.*?)\)", (ROOT / "dashboard.py").read_text(), flags=re.S):
+        file = re.search(r'"(pages/[^"]+\.py)"', call).group(1)
+        title = re.search(r'title="([^"]+)"', call).group(1)
+        url = re.search(r'url_path="([^"]+)"', call)
+        pages.append((file, url.group(1) if url else "", title))
+    return pages
+
+
+def page_url(file: str) -> str:
+    """Return the url path dashboard.py gives the page in ``file`` (e.g. ``pages/data.py``)."""
+    return next(url for f, url, _ in registered_pages() if f == file)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(data_dir: Path) -> Iterator[str]:
+    """Run ``streamlit run dashboard.py`` on a free local port against ``data_dir``; yield its URL."""
+    port = _free_port()
+    env = {**os.environ, "MARKET_DATA_DIR": str(data_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("Streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
