@@ -65,11 +65,16 @@ def test_locality_filter_changes_overview_in_browser(server: str, page):
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()
     options = page.get_by_role("option")
     options.nth(1).click()  # the first locality after "All"
+    page.wait_for_url(re.compile(r".*locality=.*"), timeout=30_000)  # the view is shareable as a link
+    # The rerun has finished when the subtitle names the locality instead of the whole council.
+    page.wait_for_function(
+        """() => { const t = document.querySelector('[data-testid="stMain"]').innerText;
+                   return !t.includes('Whole council,'); }""",
+        timeout=60_000,
+    )
     page.wait_for_selector(IDLE, timeout=60_000)
-    page.wait_for_timeout(300)
     after = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert after != before
-    assert "locality=" in page.url  # the view is shareable as a link
     page.locator('[data-testid="stSidebarNav"] a', has_text="Providers and concentration").click()
     page.wait_for_url(re.compile(r".*/market.*"), timeout=30_000)
     page.wait_for_selector(IDLE, timeout=60_000)
