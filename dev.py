@@ -5,6 +5,8 @@
     python3 dev.py test    # virtualenv + test dependencies, Chromium for browser tests, lint, pytest
 
 Extra arguments after ``test`` go to pytest; after ``run`` they go to ``streamlit run``.
+``.venv/bin/python dev.py serve [streamlit options]`` starts the dashboard alone (no setup); ``run``
+and the browser tests use it.
 """
 
 from __future__ import annotations
@@ -82,8 +84,7 @@ def ensure_demo_store() -> None:
         [
             PY,
             "-c",
-            "from analytics.store import store_paths; import sys; "
-            "sys.exit(0 if store_paths().live.exists() else 3)",
+            "from analytics.store import store_paths; import sys; sys.exit(0 if store_paths().live.exists() else 3)",
         ],
         cwd=ROOT,
     )
@@ -99,7 +100,23 @@ def ensure_demo_store() -> None:
 def cmd_run(extra: list[str]) -> int:
     ensure_venv("requirements.txt")
     ensure_demo_store()
-    return run([PY, "-m", "streamlit", "run", "dashboard.py", "--browser.gatherUsageStats", "false", *extra])
+    return run([PY, "dev.py", "serve", *extra])
+
+
+def cmd_serve(extra: list[str]) -> int:
+    """Run ``streamlit run dashboard.py`` in this process (call with the project's virtualenv Python).
+
+    Streamlit treats an app with a ``pages/`` folder as a legacy multipage app until
+    ``st.navigation`` has run once in the process, so the very first visitor to a deep link
+    (``/rural``) of a fresh server would see "Page not found". Every page is registered
+    explicitly in dashboard.py, so that legacy mode is switched off before the server starts.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    PagesManager.uses_pages_directory = False
+    sys.argv = ["streamlit", "run", "dashboard.py", "--browser.gatherUsageStats", "false", *extra]
+    return cli.main()
 
 
 def cmd_test(extra: list[str]) -> int:
@@ -114,12 +131,12 @@ def cmd_test(extra: list[str]) -> int:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+    commands = {"run": cmd_run, "test": cmd_test, "serve": cmd_serve}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 1
     os.chdir(ROOT)
-    command, extra = sys.argv[1], sys.argv[2:]
-    return cmd_run(extra) if command == "run" else cmd_test(extra)
+    return commands[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -68,12 +68,12 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(data_dir: Path) -> Iterator[str]:
-    """Run ``streamlit run dashboard.py`` on a free local port against ``data_dir``; yield its URL."""
+    """Run the dashboard as ``dev.py run`` does, on a free local port against ``data_dir``; yield its URL."""
     port = _free_port()
     env = {**os.environ, "MARKET_DATA_DIR": str(data_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        [sys.executable, "dev.py", "serve", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
