@@ -142,6 +142,8 @@ def make_tile(
     it differs from the value (``fmt_points`` for percentages).
     """
     value = _as_float(value)
+    if delta_fmt is None and fmt is fmt_pct:
+        delta_fmt = fmt_points  # a change in a percentage is in percentage points, not per cent
     rag = None
     if indicator_id is not None and indicator_id in catalogue.load_catalogue():
         rag = catalogue.rag_status(indicator_id, value)
