@@ -259,7 +259,7 @@ def _column_checks(frame: pl.DataFrame, column: Column, filename: str) -> tuple[
     if column.pattern:
         bad = checked.filter(pl.col("parsed").is_not_null() & ~pl.col("parsed").str.contains(column.pattern))
         if bad.height:
-            found.append(issues("error", filename, "format", column.pattern_hint, bad))
+            found.append(issues("error", filename, "format", column.pattern_hint.replace("`", ""), bad))
     if column.unique:
         dup = checked.filter(pl.col("parsed").is_not_null() & pl.col("parsed").is_duplicated())
         if dup.height:
