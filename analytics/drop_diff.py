@@ -90,6 +90,11 @@ class DropDiff:
     headline_after: dict
     headline_error: str | None = None
 
+    def headline_table(self, only_changed: bool = True) -> pl.DataFrame:
+        """Return the headline before/after table for display (only measures that changed, by default)."""
+        table = self.headline.filter(pl.col("changed")) if only_changed else self.headline
+        return table.drop("key", "changed")
+
     @property
     def total_changes(self) -> int:
         return int(self.files.select(pl.sum_horizontal("added", "removed", "changed").sum()).item() or 0)

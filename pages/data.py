@@ -246,8 +246,7 @@ def _changes_section() -> None:
     if diff.headline_error:
         st.warning(diff.headline_error)
     only_changed = st.checkbox("Only measures that changed", value=True, key="changed_only")
-    table = diff.headline.filter(pl.col("changed")) if only_changed else diff.headline
-    st.dataframe(table.drop("key", "changed"), hide_index=True, key="diff_headline_table")
+    st.dataframe(diff.headline_table(only_changed), hide_index=True, key="diff_headline_table")
 
 
 def _history_section(name: str) -> None:
