@@ -728,6 +728,10 @@ def published_alt_text(spec: ChartSpec, points: list[_Point], published: Suppres
 # ---------------------------------------------------------------------------------------------
 
 
+COUNCIL_LEVEL_NOTE = "Whole-council figures: small-number suppression applies below council level, so none is needed"
+NO_COUNTS_NOTE = "No counts of people are shown, so small-number suppression is not needed"
+
+
 def publish(spec: ChartSpec, *, indicator_ids: Sequence[str] = (), council_level: bool | None = None) -> ChartSpec:
     """Return ``spec`` as it may be published (module docstring): small counts of people protected.
 
@@ -745,7 +749,11 @@ def publish(spec: ChartSpec, *, indicator_ids: Sequence[str] = (), council_level
     level = is_council_level(spec) if council_level is None else council_level
     published = publish_frame(spec.data, indicator_ids=indicator_ids, council_level=level)
     if not isinstance(published, Suppressed):
-        return spec
+        if spec.suppression_note:
+            return spec
+        # Every published chart states the rule it was checked against, even when nothing was hidden.
+        reason = COUNCIL_LEVEL_NOTE if level else NO_COUNTS_NOTE
+        return _restyled(replace(spec, suppression_note=reason))
     raw = spec.data
     changes = _changes(raw, published)
     note = spec.suppression_note or published.rule_text

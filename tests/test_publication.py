@@ -201,7 +201,11 @@ def test_the_whole_council_is_left_alone():
     base = spec("trend", "People waiting", "People waiting, whole council, January to March 2026")
     chart = line_chart(frame, "month", "people_waiting", spec=base, measure="people waiting")
     published = publish(chart)
-    assert published is chart
+    assert published.data is chart.data  # the numbers are left alone...
+    assert list(published.figure.data[0].y) == [3, 5, 7]
+    # ...and the footnote still says which rule the chart was checked against.
+    footnote = next(a.text for a in published.figure.layout.annotations if a.name == "footnote")
+    assert "below council level, so none is needed" in footnote.replace("<br>", " ")
     assert list(publish(chart, council_level=False).figure.data[0].y) == [None, None, None]
 
 
