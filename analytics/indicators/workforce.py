@@ -198,14 +198,17 @@ def council_workforce(staged: Staged, as_of: date) -> dict[str, float | int | da
     return summary.row(0, named=True)
 
 
-def vacancy_exposure(staged: Staged, as_of: date) -> dict[str, float | None]:
+def vacancy_exposure(staged: Staged, as_of: date, rates: pl.DataFrame | None = None) -> dict[str, float | None]:
     """Return the hours-weighted vacancy rate of the providers serving the packages active on ``as_of``.
 
-    Each active package's hours carry its provider's vacancy rate in the workforce month of ``as_of``.
+    Each active package's hours carry its provider's vacancy rate in the workforce month of ``as_of``
+    (``rates``: ``provider_id, vacancy_rate_pct``, worked out from ``staged`` when not given; pass it
+    when calling once per area, since a provider's rate does not depend on the area).
     Output: ``hours`` (hours a week), ``hours_with_vacancy_data`` (hours a week),
     ``vacancy_data_coverage_pct`` (%), ``hours_weighted_vacancy_rate_pct`` (%; ``None`` without data).
     """
-    rates = provider_workforce(staged, as_of).select("provider_id", "vacancy_rate_pct")
+    if rates is None:
+        rates = provider_workforce(staged, as_of).select("provider_id", "vacancy_rate_pct")
     active = active_on(staged.packages, as_of).join(rates, on="provider_id", how="left")
     has = pl.col("vacancy_rate_pct").is_not_null()
     h = pl.col("planned_hours_per_week")
@@ -242,17 +245,12 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
         staged.workforce, staged.providers, staged.packages, staged.delivery, months
     )
 
+    # Vacancy rates come from the whole drop, once: a provider's rate does not depend on the area.
+    rates = provider_workforce(staged, staged.as_of).select("provider_id", "vacancy_rate_pct")
+
     def compute(geo) -> pl.DataFrame:
         sub = filter_areas(staged, geo.area_codes)
-        # Vacancy rates come from the whole drop: a provider's rate does not depend on the area.
-        sub = Staged.from_frames(
-            staged.as_of,
-            packages=sub.packages,
-            providers=staged.providers,
-            workforce=staged.workforce,
-            delivery=staged.delivery,
-        )
-        values = vacancy_exposure(sub, staged.as_of)
+        values = vacancy_exposure(sub, staged.as_of, rates)
         return pl.DataFrame(
             [values],
             schema={
