@@ -15,6 +15,7 @@ All checks are generated from ``analytics.contract.CONTRACT``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -167,9 +168,7 @@ def _validate_file(raw: RawDrop, spec: FileSpec) -> tuple[list[pl.DataFrame], pl
     missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
     for name in missing:
         found.append(
-            issues(
-                "error", source.filename, "column present", f"a column headed '{name}'", column=name, row=1
-            )
+            issues("error", source.filename, "column present", f"a column headed '{name}'", column=name, row=1)
         )
     extra = [c for c in frame.columns if c != ROW_COLUMN and c not in spec.column_names]
     if extra:
@@ -266,12 +265,9 @@ def _column_checks(frame: pl.DataFrame, column: Column, filename: str) -> tuple[
             first = dup.group_by("parsed").agg(pl.col("row").min().alias("first_row"))
             dup = dup.join(first, on="parsed").filter(pl.col("row") != pl.col("first_row"))
             dup = dup.with_columns(
-                (
-                    pl.col("value")
-                    + pl.lit(" (also in row ")
-                    + pl.col("first_row").cast(pl.String)
-                    + pl.lit(")")
-                ).alias("value")
+                (pl.col("value") + pl.lit(" (also in row ") + pl.col("first_row").cast(pl.String) + pl.lit(")")).alias(
+                    "value"
+                )
             )
             found.append(issues("error", filename, "unique", "a value not used in another row", dup))
     expr = parsed.alias(name)
@@ -313,16 +309,11 @@ def _row_rules(typed: pl.DataFrame, spec: FileSpec, filename: str) -> list[pl.Da
         )
         if bad.height:
             bad = bad.with_columns(
-                (
-                    pl.col("value")
-                    + pl.lit(f" (before {column.not_before} ")
-                    + pl.col("earlier")
-                    + pl.lit(")")
-                ).alias("value")
+                (pl.col("value") + pl.lit(f" (before {column.not_before} ") + pl.col("earlier") + pl.lit(")")).alias(
+                    "value"
+                )
             )
-            found.append(
-                issues("error", filename, "date order", f"a date on or after {column.not_before}", bad)
-            )
+            found.append(issues("error", filename, "date order", f"a date on or after {column.not_before}", bad))
     return found
 
 
@@ -340,9 +331,7 @@ def _reference_issues(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> list[pl.D
             if target_file not in raw.files:
                 continue  # the missing file is already an error (or optional and absent)
             known = typed[target_file].get_column(target_col).drop_nulls().unique()
-            bad = typed[spec.name].filter(
-                pl.col(column.name).is_not_null() & ~pl.col(column.name).is_in(known)
-            )
+            bad = typed[spec.name].filter(pl.col(column.name).is_not_null() & ~pl.col(column.name).is_in(known))
             if bad.height:
                 rows = bad.select(
                     pl.col(ROW_COLUMN).alias("row"),
@@ -386,10 +375,7 @@ def _manifest(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> tuple[list[pl.Dat
             )
         return found, parsed
     latest = [
-        typed[file].get_column(col).max()
-        for file, cols in ACTIVITY_DATES.items()
-        for col in cols
-        if typed[file].height
+        typed[file].get_column(col).max() for file, cols in ACTIVITY_DATES.items() for col in cols if typed[file].height
     ]
     latest = [d for d in latest if d is not None]
     return found, max(latest) if latest else None
@@ -403,81 +389,59 @@ def _parse_manifest_date(value) -> date | None:
     return parsed
 
 
+@dataclass(frozen=True)
+class RowWarning:
+    """A row-level check that warns without rejecting: rows of ``file`` where ``flag`` is true.
+
+    ``flag`` gets the typed frames (for checks across files); ``needs`` names other files that
+    must be in the drop for the check to make sense; ``value`` is what the report shows.
+    """
+
+    file: str
+    column: str
+    rule: str
+    expected: str
+    flag: Callable[[dict[str, pl.DataFrame]], pl.Expr]
+    value: pl.Expr
+    needs: tuple[str, ...] = ()
+
+
+ROW_WARNINGS = (
+    RowWarning(
+        "providers", "provider_id", "provider without packages", "at least one package for each provider",
+        lambda t: ~pl.col("provider_id").is_in(t["packages"].get_column("provider_id").drop_nulls().unique()),
+        pl.col("provider_id"), needs=("packages",),
+    ),
+    RowWarning(
+        "areas", "population_65_plus", "area without population",
+        "population_65_plus (rates per 1,000 are blank for this area)",
+        lambda t: pl.col("population_65_plus").is_null(), pl.col("area_code"),
+    ),
+    RowWarning(
+        "areas", "ruc21", "area unclassified", "ruc21 or ruc11 (the area counts as unclassified, not urban)",
+        lambda t: pl.col("ruc21").is_null() & pl.col("ruc11").is_null(), pl.col("area_code"),
+    ),
+    RowWarning(
+        "requests", "sourced_date", "sourced without date",
+        "a sourced_date when outcome is sourced (counted as still waiting)",
+        lambda t: (pl.col("outcome") == "sourced") & pl.col("sourced_date").is_null(), pl.lit("(blank)"),
+    ),
+)  # fmt: skip
+
+
 def _warnings(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
     """Things worth a look that do not reject the drop."""
     found: list[pl.DataFrame] = []
-    areas, providers, packages = typed["areas"], typed["providers"], typed["packages"]
-    if "providers" in raw.files and "packages" in raw.files:
-        unused = providers.filter(
-            ~pl.col("provider_id").is_in(packages.get_column("provider_id").drop_nulls().unique())
-        )
-        if unused.height:
-            rows = unused.select(
-                pl.col(ROW_COLUMN).alias("row"),
-                pl.lit("provider_id").alias("column"),
-                pl.col("provider_id").alias("value"),
+    for check in ROW_WARNINGS:
+        if check.file not in raw.files or any(n not in raw.files for n in check.needs):
+            continue
+        hits = typed[check.file].filter(check.flag(typed))
+        if hits.height:
+            rows = hits.select(
+                pl.col(ROW_COLUMN).alias("row"), pl.lit(check.column).alias("column"), check.value.alias("value")
             )
-            found.append(
-                issues(
-                    "warning",
-                    raw.files["providers"].filename,
-                    "provider without packages",
-                    "at least one package for each provider",
-                    rows,
-                )
-            )
-    if "areas" in raw.files:
-        area_file = raw.files["areas"].filename
-        no_pop = areas.filter(pl.col("population_65_plus").is_null())
-        if no_pop.height:
-            rows = no_pop.select(
-                pl.col(ROW_COLUMN).alias("row"),
-                pl.lit("population_65_plus").alias("column"),
-                pl.col("area_code").alias("value"),
-            )
-            found.append(
-                issues(
-                    "warning",
-                    area_file,
-                    "area without population",
-                    "population_65_plus (rates per 1,000 are blank for this area)",
-                    rows,
-                )
-            )
-        unclassified = areas.filter(pl.col("ruc21").is_null() & pl.col("ruc11").is_null())
-        if unclassified.height:
-            rows = unclassified.select(
-                pl.col(ROW_COLUMN).alias("row"),
-                pl.lit("ruc21").alias("column"),
-                pl.col("area_code").alias("value"),
-            )
-            found.append(
-                issues(
-                    "warning",
-                    area_file,
-                    "area unclassified",
-                    "ruc21 or ruc11 (the area counts as unclassified, not urban)",
-                    rows,
-                )
-            )
-    requests = typed["requests"]
-    if requests.height:
-        odd = requests.filter((pl.col("outcome") == "sourced") & pl.col("sourced_date").is_null())
-        if odd.height:
-            rows = odd.select(
-                pl.col(ROW_COLUMN).alias("row"),
-                pl.lit("sourced_date").alias("column"),
-                pl.lit("(blank)").alias("value"),
-            )
-            found.append(
-                issues(
-                    "warning",
-                    raw.files["requests"].filename,
-                    "sourced without date",
-                    "a sourced_date when outcome is sourced (counted as still waiting)",
-                    rows,
-                )
-            )
+            found.append(issues("warning", raw.files[check.file].filename, check.rule, check.expected, rows))
+    areas = typed["areas"]
     if raw.boundaries is not None and areas.height:
         codes = set(areas.get_column("area_code").drop_nulls().to_list())
         feature_codes = {feature_area_code(f) for f in raw.boundaries["features"]}
