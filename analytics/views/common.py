@@ -20,6 +20,7 @@ from analytics.charts import ChartSpec
 from analytics.filters import Filters
 from analytics.formatting import fmt_int, fmt_month, fmt_number, fmt_pct
 from analytics.indicators.common import ALL, ALL_SERVICE_TYPES, COUNCIL
+from analytics.marts import read_mart
 from analytics.queries import drop_summary
 
 SOURCE = "Council data drop"
@@ -287,3 +288,10 @@ __all__ = [
     "spec",
     "subtitle",
 ]
+
+
+def geography_trend(cur: duckdb.DuckDBPyConnection, mart: str, filters: Filters, **columns: object) -> pl.DataFrame:
+    """Return a ``geography_level``/``geography`` mart for the filters' locality (else the council),
+    months up to ``filters.month``, oldest first; ``columns`` filter further (e.g. ``service_type``)."""
+    rows = read_mart(cur, mart, **geography(filters), **columns)
+    return rows.filter(pl.col("month") <= filters.month).sort("month")

@@ -24,7 +24,7 @@ from analytics.formatting import fmt_hours, fmt_int, fmt_month, fmt_month_range,
 from analytics.indicators.common import month_end, months_frame, waiting_at_months
 from analytics.indicators.waiting import waiting_stats
 from analytics.marts import read_mart
-from analytics.views.common import Tile, drop_info, fmt_dp, make_tile, spec
+from analytics.views.common import Tile, drop_info, fmt_dp, geography_trend, make_tile, spec
 
 CLASSES = ("rural", "urban", "unclassified")
 CLASS_LABELS = {"rural": "Rural", "urban": "Urban", "unclassified": "Unclassified", "total": "Total"}
@@ -316,12 +316,7 @@ def share_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.Data
 
 def gap_series(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     """Return ``mart_rural_gap_month`` for the geography up to ``filters.month`` (oldest first)."""
-    level, name = geography(filters)
-    return (
-        read_mart(cur, "mart_rural_gap_month", geography_level=level, geography=name)
-        .filter(pl.col("month") <= filters.month)
-        .sort("month")
-    )
+    return geography_trend(cur, "mart_rural_gap_month", filters)
 
 
 def gap_title(series: pl.DataFrame) -> str:

@@ -18,8 +18,8 @@ from analytics.filters import Filters
 from analytics.formatting import fmt_hours, fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
 from analytics.indicators.common import months_frame, waiting_at_months
 from analytics.marts import read_mart
-from analytics.views.common import Tile, drop_info, fmt_dp, make_tile, spec
-from analytics.views.rural import geography, ignored_filters_note, months_before, tall, value_at
+from analytics.views.common import Tile, drop_info, fmt_dp, geography_trend, make_tile, spec
+from analytics.views.rural import ignored_filters_note, months_before, tall, value_at
 
 # Bins of days waited so far: (label, lowest day, highest day or None).
 WAIT_BINS = (
@@ -39,12 +39,7 @@ SOURCED = (
 
 def series(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     """Return ``mart_waiting_month`` for the geography, months up to ``filters.month``, oldest first."""
-    level, name = geography(filters)
-    return (
-        read_mart(cur, "mart_waiting_month", geography_level=level, geography=name)
-        .filter(pl.col("month") <= filters.month)
-        .sort("month")
-    )
+    return geography_trend(cur, "mart_waiting_month", filters)
 
 
 def _period(frame: pl.DataFrame) -> str:
