@@ -35,6 +35,9 @@ def _open(page, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)  # the page script has started
     page.wait_for_selector(IDLE, timeout=60_000)
+    # Lazily loaded element code (charts, tables, widgets) shows grey skeletons until it arrives.
+    page.wait_for_selector('[data-testid="stSkeleton"], [data-testid="stSkeletonElement"]', state="detached",
+                           timeout=60_000)  # fmt: skip
 
 
 @pytest.mark.parametrize(("url_path", "title"), PAGES, ids=[url or "overview" for url, _ in PAGES])
