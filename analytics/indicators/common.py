@@ -465,3 +465,36 @@ def dense_months(stats: pl.DataFrame, months: pl.DataFrame, zero: Sequence[str] 
     """
     out = months.select("month").join(stats, on="month", how="left").sort("month")
     return out.with_columns(pl.col(list(zero)).fill_null(0)) if zero else out
+
+
+SUMMARY_KEYS = ["geography_level", "geography", "service_type", "month"]
+_SNAPSHOT_COLUMNS = (
+    "area_code", "locality", "rural_class", "service_type", "person_id", "provider_id",
+    "planned_hours_per_week", "start_date", "end_date",
+)  # fmt: skip
+
+
+def summary_by_geography(
+    staged: Staged,
+    months: pl.DataFrame,
+    stats: Callable[[pl.DataFrame, list[str]], pl.DataFrame],
+    zero: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Return ``stats`` of the packages active at each month, by geography x service type x month.
+
+    One package-month snapshot, grouped per geography level (``per_level``) for all service types
+    and each one; every geography x service type x month appears (``fill_grid``: ``zero`` columns
+    are 0 where nothing was active, the rest null). ``stats(frame, by)`` aggregates snapshot rows.
+    Columns: ``SUMMARY_KEYS`` then whatever ``stats`` returns.
+    """
+    packages = enriched_packages(staged)
+    snapshot = active_at_months(packages.select(*_SNAPSHOT_COLUMNS), months)
+    by_level = per_level(
+        snapshot, lambda f: all_and_each_service_type(f, ["geography_level", "geography", "month"], stats)
+    )
+    grid = (
+        geography_frame(staged.areas)
+        .join(service_type_frame(packages), how="cross")
+        .join(months.select("month"), how="cross")
+    )
+    return fill_grid(grid, by_level, SUMMARY_KEYS, zero)

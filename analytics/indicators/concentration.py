@@ -23,16 +23,15 @@ import polars as pl
 from analytics.config import settings
 from analytics.indicators.common import (
     MART_MONTHS,
+    SUMMARY_KEYS,
     active_at_months,
-    all_and_each_service_type,
     enriched_packages,
     fill_grid,
     filter_locality,
-    geography_frame,
     months_frame,
     per_level,
     rounded,
-    service_type_frame,
+    summary_by_geography,
 )
 from analytics.staged import Staged
 
@@ -145,31 +144,8 @@ def concentration_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
 
     Columns: geography_level, geography, service_type (``all`` or one type), month, ``SUMMARY``, hhi_band.
     """
-    packages = enriched_packages(staged)
-    by = ["geography_level", "geography", "service_type", "month"]
-    snapshot = active_at_months(
-        packages.select(
-            "area_code",
-            "locality",
-            "rural_class",
-            "service_type",
-            "person_id",
-            "provider_id",
-            "planned_hours_per_week",
-            "start_date",
-            "end_date",
-        ),
-        months,
-    )
-    stats = per_level(
-        snapshot, lambda f: all_and_each_service_type(f, ["geography_level", "geography", "month"], _concentration)
-    )
-    grid = (
-        geography_frame(staged.areas)
-        .join(service_type_frame(packages), how="cross")
-        .join(months.select("month"), how="cross")
-    )
-    return fill_grid(grid, stats, by, ["providers_active"]).select(*by, *SUMMARY, hhi_band_expr())
+    summary = summary_by_geography(staged, months, _concentration, zero=["providers_active"])
+    return summary.select(*SUMMARY_KEYS, *SUMMARY, hhi_band_expr())
 
 
 def provider_share_mart(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:

@@ -15,21 +15,18 @@ import polars as pl
 
 from analytics.indicators.common import (
     MART_MONTHS,
+    SUMMARY_KEYS,
     active_at_months,
-    all_and_each_service_type,
     dense_months,
     enriched_packages,
-    fill_grid,
     filter_locality,
-    geography_frame,
     geography_population,
     months_frame,
-    per_level,
     population_65_plus,
     ratio_expr,
     rounded,
     safe_div,
-    service_type_frame,
+    summary_by_geography,
 )
 from analytics.staged import Staged
 
@@ -99,31 +96,8 @@ def supply_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
     Columns: geography_level, geography, service_type (``all`` or one type), month, the ``COUNTS``,
     population_65_plus, hours_per_1000_65_plus. One snapshot, grouped per level (``common.per_level``).
     """
-    packages = enriched_packages(staged)
-    keys = ["geography_level", "geography", "service_type", "month"]
-    snapshot = active_at_months(
-        packages.select(
-            "area_code",
-            "locality",
-            "rural_class",
-            "service_type",
-            "person_id",
-            "provider_id",
-            "planned_hours_per_week",
-            "start_date",
-            "end_date",
-        ),
-        months,
-    )
-    stats = per_level(
-        snapshot, lambda f: all_and_each_service_type(f, ["geography_level", "geography", "month"], supply_stats)
-    )
-    grid = (
-        geography_frame(staged.areas)
-        .join(service_type_frame(packages), how="cross")
-        .join(months.select("month"), how="cross")
-    )
-    out = fill_grid(grid, stats, keys, COUNTS)
+    keys = SUMMARY_KEYS
+    out = summary_by_geography(staged, months, supply_stats, zero=COUNTS)
     return (
         out.join(geography_population(staged.areas), on=["geography_level", "geography"], how="left")
         .with_columns(
