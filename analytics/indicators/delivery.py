@@ -55,6 +55,27 @@ PROVIDER_RAG_SCHEMA = {
 }
 
 
+PROVIDER_MONTH_COLUMNS = (
+    "month", "provider_id", "provider_name", "commissioned_hours", "delivered_hours",
+    "delivery_rate_pct", "undelivered_hours", "rag",
+)  # fmt: skip
+
+
+def _rag_expr(red: float, amber: float) -> pl.Expr:
+    """Return ``rag``: red below ``red`` %, amber below ``amber`` %, else green (null without a rate)."""
+    rate = pl.col("delivery_rate_pct")
+    return (
+        pl.when(rate.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .when(rate < red)
+        .then(pl.lit("red"))
+        .when(rate < amber)
+        .then(pl.lit("amber"))
+        .otherwise(pl.lit("green"))
+        .alias("rag")
+    )
+
+
 def thresholds() -> tuple[float, float]:
     """Return ``(amber, red)`` delivery-rate thresholds in % from config (95 and 90 if absent)."""
     t = settings().get("thresholds", {})
@@ -158,30 +179,10 @@ def provider_rag(
     if latest is None:
         return pl.DataFrame(schema=PROVIDER_RAG_SCHEMA)
     window = delivery.filter(pl.col("period_start") <= pl.lit(as_of))
-    rate = pl.col("delivery_rate_pct")
     return (
         delivery_by_month(window, _single_month(latest), ["provider_id"])
         .join(providers.select("provider_id", "provider_name"), on="provider_id", how="left")
-        .with_columns(
-            pl.when(rate.is_null())
-            .then(pl.lit(None, dtype=pl.String))
-            .when(rate < red)
-            .then(pl.lit("red"))
-            .when(rate < amber)
-            .then(pl.lit("amber"))
-            .otherwise(pl.lit("green"))
-            .alias("rag")
-        )
-        .select(
-            "month",
-            "provider_id",
-            "provider_name",
-            "commissioned_hours",
-            "delivered_hours",
-            "delivery_rate_pct",
-            "undelivered_hours",
-            "rag",
-        )
+        .select(*PROVIDER_MONTH_COLUMNS[:-1], _rag_expr(red, amber))
         .sort(["delivery_rate_pct", "provider_id"], nulls_last=True)
     )
 
@@ -235,30 +236,10 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
 
     council_geos = geographies(staged.areas)
     monthly = per_geography(council_geos, compute)
-    rate = pl.col("delivery_rate_pct")
     provider_month = (
         delivery_by_month(staged.delivery, months, ["provider_id"])
         .join(staged.providers.select("provider_id", "provider_name"), on="provider_id", how="left")
-        .with_columns(
-            pl.when(rate.is_null())
-            .then(pl.lit(None, dtype=pl.String))
-            .when(rate < red)
-            .then(pl.lit("red"))
-            .when(rate < amber)
-            .then(pl.lit("amber"))
-            .otherwise(pl.lit("green"))
-            .alias("rag")
-        )
-        .select(
-            "month",
-            "provider_id",
-            "provider_name",
-            "commissioned_hours",
-            "delivered_hours",
-            "delivery_rate_pct",
-            "undelivered_hours",
-            "rag",
-        )
+        .select(*PROVIDER_MONTH_COLUMNS[:-1], _rag_expr(red, amber))
     )
     return {"mart_delivery_month": monthly, "mart_delivery_provider_month": provider_month}
 
