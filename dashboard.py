@@ -7,8 +7,9 @@ persist across pages and live in the URL. Run with ``python3 dev.py run``.
 
 import streamlit as st
 
-from pages import modes, shared
+from ui import modes, shared
 
+shared.run_through_dashboard()
 st.set_page_config(page_title="Home care market sufficiency", page_icon=":material/home_health:", layout="wide")
 
 PAGES = {
@@ -16,20 +17,23 @@ PAGES = {
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     ],
     "Is there enough care?": [
-        st.Page("pages/map_coverage.py", title="Map and coverage", icon=":material/map:", url_path="coverage"),
-        st.Page("pages/waiting.py", title="Waiting and sourcing", icon=":material/hourglass:", url_path="waiting-list"),
-        st.Page("pages/rural_gaps.py", title="Rural gaps", icon=":material/landscape:", url_path="rural"),
-        st.Page("pages/microenterprises.py", title="Microenterprises", icon=":material/storefront:", url_path="micro"),
+        st.Page("pages/coverage.py", title="Map and coverage", icon=":material/map:", url_path="coverage"),
+        st.Page("pages/waiting.py", title="Waiting and sourcing", icon=":material/hourglass:", url_path="waiting"),
+        st.Page("pages/rural.py", title="Rural gaps", icon=":material/landscape:", url_path="rural"),
+        st.Page(
+            "pages/microenterprises.py",
+            title="Microenterprises",
+            icon=":material/storefront:",
+            url_path="microenterprises",
+        ),
     ],
     "Is the market fragile?": [
-        st.Page(
-            "pages/providers.py", title="Providers and concentration", icon=":material/groups:", url_path="market"
-        ),
-        st.Page("pages/exit_demand.py", title="Provider exit and demand", icon=":material/warning:", url_path="exit"),
-        st.Page("pages/workforce_fees.py", title="Workforce and fees", icon=":material/payments:", url_path="fees"),
+        st.Page("pages/market.py", title="Providers and concentration", icon=":material/groups:", url_path="market"),
+        st.Page("pages/exit.py", title="Provider exit and demand", icon=":material/warning:", url_path="exit"),
+        st.Page("pages/fees.py", title="Workforce and fees", icon=":material/payments:", url_path="fees"),
     ],
     "Data and outputs": [
-        st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data-drops"),
+        st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
         st.Page("pages/briefing.py", title="Briefing pack", icon=":material/picture_as_pdf:", url_path="briefing"),
     ],
 }

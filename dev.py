@@ -84,7 +84,8 @@ def ensure_demo_store() -> None:
         [
             PY,
             "-c",
-            "from analytics.store import store_paths; import sys; sys.exit(0 if store_paths().live.exists() else 3)",
+            "import sys; from analytics.store.snapshots import store_paths;"
+            " sys.exit(0 if store_paths().live.exists() else 3)",
         ],
         cwd=ROOT,
     )
@@ -104,17 +105,9 @@ def cmd_run(extra: list[str]) -> int:
 
 
 def cmd_serve(extra: list[str]) -> int:
-    """Run ``streamlit run dashboard.py`` in this process (call with the project's virtualenv Python).
-
-    Streamlit treats an app with a ``pages/`` folder as a legacy multipage app until
-    ``st.navigation`` has run once in the process, so the very first visitor to a deep link
-    (``/rural``) of a fresh server would see "Page not found". Every page is registered
-    explicitly in dashboard.py, so that legacy mode is switched off before the server starts.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
+    """Run ``streamlit run dashboard.py`` in this process (call with the project's virtualenv Python)."""
     from streamlit.web import cli
 
-    PagesManager.uses_pages_directory = False
     sys.argv = ["streamlit", "run", "dashboard.py", "--browser.gatherUsageStats", "false", *extra]
     return cli.main()
 
@@ -123,6 +116,7 @@ def cmd_test(extra: list[str]) -> int:
     ensure_venv("requirements-dev.txt")
     ensure_chromium()
     check([VENV / "bin" / "ruff", "check", "."])
+    check([VENV / "bin" / "lint-imports"])
     code = run([PY, "-m", "pytest", *extra])
     if code == 5:
         say("pytest collected no tests: that is a failure")

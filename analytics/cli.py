@@ -31,7 +31,7 @@ def _progress_bar(description: str) -> tuple[Callable[[str, float], None], Calla
 
 
 def _print_issues(report: dict, limit: int = 200) -> None:
-    from analytics.report import describe_issue
+    from analytics.ingest.report import describe_issue
 
     errors, warnings = report["errors"], report["warnings"]
     if errors:
@@ -57,8 +57,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from analytics.report import write_reports
-    from analytics.store import check_drop, store_paths
+    from analytics.ingest.report import write_reports
+    from analytics.store.snapshots import check_drop, store_paths
 
     update, close = _progress_bar("Validating")
     try:
@@ -74,7 +74,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from analytics.store import refresh
+    from analytics.store.snapshots import refresh
 
     update, close = _progress_bar("Refreshing")
     try:
@@ -95,7 +95,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from analytics.store import history
+    from analytics.store.snapshots import history
 
     events = history(args.data_dir)
     if args.json:
@@ -124,7 +124,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from analytics.store import rollback
+    from analytics.store.snapshots import rollback
 
     entry = rollback(args.data_dir, to=args.to, by=args.by)
     print(f"Rolled back: {entry['from_drop_id']} -> {entry['drop_id']} is live again.")
@@ -132,8 +132,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
-    from analytics.headline import headline_from_store
-    from analytics.store import open_live
+    from analytics.indicators.headline import headline_from_store
+    from analytics.store.snapshots import open_live
 
     con = open_live(args.data_dir)
     try:
@@ -163,7 +163,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_brief(args: argparse.Namespace) -> int:
     """Print the chart ids (``--list``) or write a briefing pack (PDF and PowerPoint) headless."""
-    from analytics.briefing import list_charts, run_brief
+    from analytics.briefing.pack import list_charts, run_brief
 
     if args.list:
         for chart_id, title in list_charts():
@@ -256,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_brief)
 
     try:
-        from analytics.importers.cli import add_import_parser, run_import
+        from analytics.ingest.importers.cli import add_import_parser, run_import
     except ImportError:
         pass
     else:

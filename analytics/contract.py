@@ -1,7 +1,7 @@
 """The data drop contract (version 1) as data.
 
 One ``FileSpec`` per file and one ``Column`` per column. Validation
-(``analytics.validation``), the staged table schemas (``analytics.store``) and the user
+(``analytics.ingest.validation``), the staged table schemas (``analytics.store.snapshots``) and the user
 documentation (``docs/data-drops.md``, made by ``analytics.docs_gen``) are all generated
 from ``CONTRACT``; change the rules here and nowhere else.
 """

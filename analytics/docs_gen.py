@@ -213,7 +213,7 @@ def write_docs() -> list[Path]:
     drops.write_text(render_data_drops_markdown(), encoding="utf-8")
     written.append(drops)
     try:
-        from analytics.catalogue import render_indicators_markdown
+        from analytics.indicators.catalogue import render_indicators_markdown
     except ImportError:
         return written
     indicators = DOCS / "indicators.md"

@@ -6,7 +6,7 @@ Not a test. Run from the project root:
     .venv/bin/python benchmarks/bench_indicators.py 1 10 50    # any scales
     .venv/bin/python benchmarks/bench_indicators.py --from-json # re-render README from the last results
 
-Data: ``analytics.demo.generate_drop(out_dir, scale=N)`` loaded through ``analytics.store.refresh``
+Data: ``analytics.demo.generate_drop(out_dir, scale=N)`` loaded through ``analytics.store.snapshots.refresh``
 when that module exists; otherwise a synthetic drop generated here (seeded, see ``synthetic_staged``;
 1x = 120 areas, 61 providers of which 46 microenterprises, 6,000 packages and 3,000 requests over four
 years; every count is multiplied by N). Each scale runs in its own child process so that the peak
@@ -52,7 +52,7 @@ def peak_rss_mb() -> float:
 
 def synthetic_staged(scale: int, as_of: date = AS_OF, seed: int = SEED):
     """Return a ``Staged`` drop of a made-up council at ``scale`` (see module docstring)."""
-    from analytics.staged import Staged
+    from analytics.ingest.staged import Staged
 
     rng = np.random.default_rng(seed + scale)
     n_areas, n_agency, n_me = 120 * scale, 14 * scale, 46 * scale
@@ -133,8 +133,8 @@ def demo_staged(scale: int):
         from analytics.demo import generate_drop
     except ImportError:
         return None
-    from analytics import store
-    from analytics.staged import load_staged
+    from analytics.ingest.staged import load_staged
+    from analytics.store import snapshots as store
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_demo_"))
     os.environ.setdefault("MARKET_KEY_FILE", str(tmp / "bench.key"))
@@ -143,14 +143,14 @@ def demo_staged(scale: int):
     if not outcome.accepted:
         # The store refused the drop; the validator's typed frames still hold every valid row, so
         # benchmark on those rather than not at all (the report names the rejection).
-        from analytics.staged import Staged
+        from analytics.ingest.staged import Staged
 
         typed = {k: v for k, v in outcome.result.typed.items() if k in Staged.__dataclass_fields__}
         staged = Staged.from_frames(outcome.result.as_of, **typed)
         return staged, f"rejected by validation ({outcome.result.errors.height} errors); validated typed frames used"
     con = store.open_live(tmp / "store")
     cur = store.market_cursor(con)
-    return load_staged(cur), "loaded through analytics.store.refresh"
+    return load_staged(cur), "loaded through analytics.store.snapshots.refresh"
 
 
 def stage_into(con: duckdb.DuckDBPyConnection, staged) -> None:
@@ -207,9 +207,9 @@ def best_of(repeats: int, fn):
 
 def run_scale(scale: int, repeats: int, queue) -> None:
     """Child process: build data at ``scale``, time every step, put a result dict on ``queue``."""
-    from analytics.headline import headline
     from analytics.indicators import modules_with
-    from analytics.marts import build_marts
+    from analytics.indicators.headline import headline
+    from analytics.indicators.marts import build_marts
 
     t0 = time.perf_counter()
     demo = demo_staged(scale)
@@ -272,7 +272,7 @@ def markdown(results: list[dict]) -> str:
         "",
         "## Indicator engine (`benchmarks/bench_indicators.py`)",
         "",
-        "Builds every mart (`analytics.marts.build_marts`: all indicator modules, written to an in-memory",
+        "Builds every mart (`analytics.indicators.marts.build_marts`: all indicator modules, written to an in-memory",
         "DuckDB) and computes the headline, at several data scales. Each scale runs in a fresh child",
         "process; times are wall-clock (best of the repeats), memory is the process's peak resident set",
         "size (`resource.getrusage`, which includes Polars' and DuckDB's native memory). The last columns",

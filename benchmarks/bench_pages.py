@@ -70,7 +70,7 @@ def steady_navigation() -> None:
 def build_demo_store(folder: Path) -> Path:
     """Generate the demo drop and load it into a store under ``folder``; return the data dir."""
     from analytics.demo import generate_drop
-    from analytics.store import refresh
+    from analytics.store.snapshots import refresh
 
     drop = folder / "drop"
     generate_drop(drop)
@@ -152,8 +152,8 @@ def main() -> None:
         os.environ["MARKET_DATA_DIR"] = str(data_dir)
         steady_navigation()
 
-        from analytics import store
-        from analytics.queries import filter_options
+        from analytics.store import snapshots as store
+        from analytics.store.queries import filter_options
 
         localities = filter_options(store.market_cursor(store.open_live(data_dir))).localities
         pages = registered_pages()

@@ -10,9 +10,12 @@ import time
 
 import streamlit as st
 
-from analytics import briefing, chart_registry
+from analytics.briefing import pack as briefing
+from analytics.briefing import registry as chart_registry
 from analytics.formatting import fmt_month
-from pages import modes, render, shared
+from ui import modes, render, shared
+
+shared.run_through_dashboard()
 
 TITLE_KEY = "briefing_title"
 FILES_KEY = "briefing_files"

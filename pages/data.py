@@ -1,7 +1,7 @@
 """Data: what is loaded, and the analyst's tools: load a new drop, what changed, history and rollback.
 
-Thin glue: staging uploads is ``analytics.upload``, checking and loading ``analytics.store``,
-comparing drops and the audit history ``analytics.drop_diff``. Nothing changes until the analyst
+Thin glue: staging uploads is ``analytics.ingest.upload``, checking and loading ``analytics.store.snapshots``,
+comparing drops and the audit history ``analytics.store.drop_diff``. Nothing changes until the analyst
 confirms a drop that passed every check. Sections are filled in the order actions must happen (a
 load or rollback first), then drawn top to bottom, so everything below reflects the action at once.
 """
@@ -13,9 +13,13 @@ from datetime import datetime
 import polars as pl
 import streamlit as st
 
-from analytics import drop_diff, queries, store, upload
-from analytics.report import issues_frame
-from pages import shared
+from analytics.ingest import upload
+from analytics.ingest.report import issues_frame
+from analytics.store import drop_diff, queries
+from analytics.store import snapshots as store
+from ui import shared
+
+shared.run_through_dashboard()
 
 STATE = "drop_upload_state"  # the staged upload and its check, for the files now in the uploader
 ROLLBACK_PENDING = "rollback_pending"

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from analytics.views import microenterprises
-from pages import render, shared
+from ui import render, shared
+
+shared.run_through_dashboard()
 
 st.title("Microenterprises")
 if shared.require_data():

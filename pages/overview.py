@@ -4,7 +4,9 @@ import streamlit as st
 
 from analytics.formatting import fmt_month
 from analytics.views import overview
-from pages import render, shared
+from ui import render, shared
+
+shared.run_through_dashboard()
 
 st.title("Overview")
 if shared.require_data():

@@ -66,32 +66,59 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVE_COMMANDS = {
+    "dev.py serve": [sys.executable, "dev.py", "serve"],  # what `python3 dev.py run` ends with
+    # how Streamlit users start apps
+    "streamlit run": [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--browser.gatherUsageStats", "false"],
+}
+
+
 @contextlib.contextmanager
-def streamlit_server(data_dir: Path) -> Iterator[str]:
-    """Run the dashboard as ``dev.py run`` does, on a free local port against ``data_dir``; yield its URL."""
-    port = _free_port()
+def streamlit_server(data_dir: Path, how: str = "dev.py serve") -> Iterator[str]:
+    """Run the dashboard on a free local port against ``data_dir`` and yield its URL.
+
+    ``how`` is a key of ``SERVE_COMMANDS``: ``dev.py serve`` (as ``dev.py run`` does) or a plain
+    ``streamlit run dashboard.py``.
+    """
+    with streamlit_servers(data_dir, 1, how) as urls:
+        yield urls[0]
+
+
+@contextlib.contextmanager
+def streamlit_servers(data_dir: Path, count: int, how: str = "dev.py serve") -> Iterator[list[str]]:
+    """Start ``count`` dashboard servers at once (see ``streamlit_server``); yield their URLs when all are up."""
     env = {**os.environ, "MARKET_DATA_DIR": str(data_dir)}
-    proc = subprocess.Popen(
-        [sys.executable, "dev.py", "serve", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    started: list[tuple[subprocess.Popen, str]] = []
+    try:
+        for _ in range(count):
+            port = _free_port()
+            proc = subprocess.Popen(
+                [*SERVE_COMMANDS[how], "--server.headless", "true", "--server.port", str(port),
+                 "--server.address", "127.0.0.1"],
+                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            started.append((proc, f"http://127.0.0.1:{port}"))
+        for proc, url in started:
+            _wait_until_healthy(proc, url)
+        yield [url for _, url in started]
+    finally:
+        for proc, _ in started:
+            proc.terminate()
+        for proc, _ in started:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait_until_healthy(proc: subprocess.Popen, url: str, seconds: float = 90) -> None:
+    """Return when ``url`` answers Streamlit's health check; fail the test with the server's output if not."""
+    deadline = time.time() + seconds
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
+                return
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("Streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    proc.kill()
+    pytest.fail("Streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])

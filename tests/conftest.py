@@ -35,7 +35,7 @@ def demo_store(demo_drop: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
     Tests must not change it (use their own tmp store for refresh/rollback tests).
     """
-    from analytics.store import refresh
+    from analytics.store.snapshots import refresh
 
     data_dir = tmp_path_factory.mktemp("demo-store")
     assert refresh(demo_drop, data_dir, loaded_by="tests").accepted
@@ -67,15 +67,14 @@ def page(browser):
     assert errors == [], errors
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def steady_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep Streamlit's legacy pages-directory mode off for AppTest runs.
+    """Keep Streamlit's legacy pages-directory mode off for AppTest runs, as a server does.
 
-    The page scripts live in ``pages/``, so Streamlit's ``PagesManager`` assumes a legacy
-    multipage app until ``st.navigation`` runs and switches that off for the process. AppTest
-    resets the flag before every run, so a rerun of a page whose url path equals its file stem
-    (the default page, served at the root) would execute the page file alone, without
-    ``dashboard.py`` and its sidebar. A running server keeps the flag off once dashboard.py has run.
+    A server leaves that mode once, on its first run (``ui.shared.run_through_dashboard``) and stays
+    out of it. AppTest resets the flag before *every* run, so each widget interaction would be the
+    "first run" again and be replaced by a rerun that drops the click. This keeps the flag off, as
+    in a running server. ``tests/test_e2e.py`` checks the real first-run path on a fresh server.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
@@ -89,7 +88,7 @@ def steady_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def app(demo_store: Path, steady_navigation: None):
+def app(demo_store: Path):
     """A fresh AppTest of dashboard.py on the demo store (not yet run)."""
     from streamlit.testing.v1 import AppTest
 

@@ -20,8 +20,8 @@ import polars as pl
 import pytest
 from PIL import Image, ImageStat
 
-from analytics import chart_registry
-from analytics.briefing import (
+from analytics.briefing import registry as chart_registry
+from analytics.briefing.pack import (
     SOURCES_TITLE,
     BriefItem,
     make_pack,
@@ -30,10 +30,10 @@ from analytics.briefing import (
     pack_pptx,
     resolve_filters,
 )
-from analytics.charts import ChartSpec, bar_chart
-from analytics.exports import browser_path, export_server
-from analytics.publication import publish
-from analytics.suppression import rule
+from analytics.publish.charts import ChartSpec, bar_chart
+from analytics.publish.exports import browser_path, export_server
+from analytics.publish.publication import publish
+from analytics.publish.suppression import rule
 
 LOCALITY = "Fellside"
 CHARTS = (
@@ -108,7 +108,7 @@ def built(demo_store: Path, tmp_path_factory: pytest.TempPathFactory, browser) -
 @pytest.fixture(scope="module")
 def expected_titles(demo_store: Path) -> list[str]:
     """The published headline of each chart, built the same way without pictures."""
-    from analytics.store import market_cursor, open_live
+    from analytics.store.snapshots import market_cursor, open_live
 
     con = open_live(demo_store)
     try:
@@ -292,7 +292,7 @@ def test_brief_rejects_an_unknown_chart_before_any_work(tmp_path):
 
 
 def test_make_pack_keeps_the_order_and_the_text(demo_store, browser):
-    from analytics.store import market_cursor, open_live
+    from analytics.store.snapshots import market_cursor, open_live
 
     con = open_live(demo_store)
     try:

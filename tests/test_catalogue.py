@@ -8,8 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analytics import catalogue
-from analytics.catalogue import (
+from analytics.config import settings
+from analytics.indicators import catalogue
+from analytics.indicators.catalogue import (
     DOMAINS,
     REQUIRED_KEYS,
     CatalogueError,
@@ -19,9 +20,8 @@ from analytics.catalogue import (
     rag_status,
     render_indicators_markdown,
 )
-from analytics.config import settings
-from analytics.headline import headline
-from analytics.staged import Staged
+from analytics.indicators.headline import headline
+from analytics.ingest.staged import Staged
 
 D = date(2025, 3, 31)
 

@@ -10,7 +10,17 @@ import plotly.io as pio
 import polars as pl
 import pytest
 
-from analytics.charts import (
+from analytics.formatting import (
+    fmt_date,
+    fmt_gbp,
+    fmt_hours,
+    fmt_int,
+    fmt_month,
+    fmt_month_range,
+    fmt_number,
+    fmt_pct,
+)
+from analytics.publish.charts import (
     BLANK_MAP_STYLE,
     CATEGORICAL,
     DUO,
@@ -30,17 +40,7 @@ from analytics.charts import (
     series_colours,
     stacked_bar,
 )
-from analytics.formatting import (
-    fmt_date,
-    fmt_gbp,
-    fmt_hours,
-    fmt_int,
-    fmt_month,
-    fmt_month_range,
-    fmt_number,
-    fmt_pct,
-)
-from analytics.suppression import suppress, suppression_rule_text
+from analytics.publish.suppression import suppress, suppression_rule_text
 
 AS_OF = date(2026, 10, 31)
 SPEC = ChartSpec(

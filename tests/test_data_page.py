@@ -18,8 +18,8 @@ import pytest
 from small_drop import write_small_drop
 from streamlit.testing.v1 import AppTest
 
-from analytics.headline import headline_from_store
-from analytics.store import history, live_drop_id, market_cursor, open_live, refresh, store_paths
+from analytics.indicators.headline import headline_from_store
+from analytics.store.snapshots import history, live_drop_id, market_cursor, open_live, refresh, store_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -205,7 +205,7 @@ def test_rollback_from_the_page_asks_for_confirmation(data_dir: Path, tmp_path: 
 
 def test_an_unsafe_or_broken_upload_is_refused(data_dir: Path):
     # The browser only offers the contract's types (Streamlit also refuses others server-side), so a
-    # wrong type can only arrive inside a zip; analytics.upload checks every member.
+    # wrong type can only arrive inside a zip; analytics.ingest.upload checks every member.
     before = _sha(store_paths(data_dir).live)
     at = _data_page()
     buf = io.BytesIO()

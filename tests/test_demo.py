@@ -219,7 +219,7 @@ def test_every_file_meets_the_contract(drop, spec):
 
 
 def test_drop_passes_the_project_validator(drop):
-    validation = pytest.importorskip("analytics.validation")
+    validation = pytest.importorskip("analytics.ingest.validation")
     folder, _ = drop
     result = validation.validate_drop(folder)
     assert result.errors.height == 0, result.errors.head(10)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from analytics.catalogue import render_indicators_markdown
 from analytics.contract import CONTRACT
 from analytics.docs_gen import DOCS, render_data_drops_markdown
+from analytics.indicators.catalogue import render_indicators_markdown
 
 
 def test_data_drops_doc_is_current():

@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 from small_drop import write_small_drop
 
-from analytics.drop_diff import audit_table, diff_live, diff_snapshots, kept_drops, previous_drop
-from analytics.store import refresh, rollback, store_paths
+from analytics.store.drop_diff import audit_table, diff_live, diff_snapshots, kept_drops, previous_drop
+from analytics.store.snapshots import refresh, rollback, store_paths
 
 
 def drop_a(folder: Path) -> Path:

@@ -11,7 +11,7 @@ import xlsxwriter
 from polars.testing import assert_frame_equal
 from small_drop import FILES, write_csv, write_small_drop
 
-from analytics.validation import validate_drop
+from analytics.ingest.validation import validate_drop
 
 
 def _typed(drop: Path, name: str) -> pl.DataFrame:

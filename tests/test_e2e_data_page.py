@@ -31,7 +31,7 @@ def data_page_url() -> str:
 
 @pytest.fixture(scope="module")
 def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from analytics.store import refresh
+    from analytics.store.snapshots import refresh
 
     tmp = tmp_path_factory.mktemp("e2e-data")
     data_dir = tmp / "store"

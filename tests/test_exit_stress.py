@@ -28,7 +28,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analytics.indicators import exit_stress
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 D = date(2025, 3, 31)
 

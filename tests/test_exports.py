@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 from PIL import Image
 
-from analytics.charts import ChartSpec, bar_chart
-from analytics.exports import (
+from analytics.publish.charts import ChartSpec, bar_chart
+from analytics.publish.exports import (
     ExportUnavailable,
     _server_running,
     browser_path,
@@ -30,7 +30,7 @@ from analytics.exports import (
     table_csv,
     table_xlsx,
 )
-from analytics.suppression import suppress, suppression_rule_text
+from analytics.publish.suppression import suppress, suppression_rule_text
 
 AS_OF = date(2026, 10, 31)
 SPEC = ChartSpec(

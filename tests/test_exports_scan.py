@@ -20,10 +20,10 @@ import openpyxl
 import pytest
 from PIL import Image, ImageStat
 
-from analytics import chart_registry
-from analytics.briefing import resolve_filters
-from analytics.exports import browser_path, chart_csv, chart_xlsx, export_server, figure_png, figure_svg
-from analytics.suppression import Suppressed, rule
+from analytics.briefing import registry as chart_registry
+from analytics.briefing.pack import resolve_filters
+from analytics.publish.exports import browser_path, chart_csv, chart_xlsx, export_server, figure_png, figure_svg
+from analytics.publish.suppression import Suppressed, rule
 
 LOCALITIES = (None, "Fellside", "North Coast")
 
@@ -31,7 +31,7 @@ LOCALITIES = (None, "Fellside", "North Coast")
 @pytest.fixture(scope="module")
 def published(demo_store: Path) -> dict[tuple[str, str | None], object]:
     """Every chart published for the whole council and two localities: (id, locality) -> spec."""
-    from analytics.store import market_cursor, open_live
+    from analytics.store.snapshots import market_cursor, open_live
 
     con = open_live(demo_store)
     try:
@@ -83,7 +83,7 @@ def test_csv_and_xlsx_downloads_show_no_small_count_of_people(published):
 
 def test_small_counts_exist_before_publication(demo_store):
     """The scan above means something: the demo council's raw tables do hold counts of 1 to 7."""
-    from analytics.store import market_cursor, open_live
+    from analytics.store.snapshots import market_cursor, open_live
 
     con = open_live(demo_store)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 from small_drop import write_small_drop
 
 from analytics import cli
-from analytics.store import refresh
+from analytics.store.snapshots import refresh
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "headline_demo.json"
 REQUIRED_KEYS = [

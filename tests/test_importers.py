@@ -18,11 +18,11 @@ import polars as pl
 import pytest
 
 from analytics.contract import PACKAGES
-from analytics.importers import ImportFileError, detect_public_file
-from analytics.importers.cld import cld_to_packages
-from analytics.importers.cli import add_import_parser, run_import
-from analytics.importers.cqc import apply_cqc, read_cqc_directory
-from analytics.importers.ruc import apply_ruc, read_ruc_lookup
+from analytics.ingest.importers import ImportFileError, detect_public_file
+from analytics.ingest.importers.cld import cld_to_packages
+from analytics.ingest.importers.cli import add_import_parser, run_import
+from analytics.ingest.importers.cqc import apply_cqc, read_cqc_directory
+from analytics.ingest.importers.ruc import apply_ruc, read_ruc_lookup
 
 # -- CQC fixtures: headers exactly as DOMAIN.md 2a.1, 2a.2 and 2a.4 --------------------------------
 

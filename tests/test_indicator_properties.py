@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.indicators import common, concentration, supply
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 D = date(2025, 3, 31)
 EPS = 1e-6

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.indicators import exit_stress, price, quality
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 D = date(2025, 3, 31)
 LOCALITIES = ["North", "South", None]

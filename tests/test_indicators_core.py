@@ -15,11 +15,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from analytics import headline as headline_module
-from analytics.headline import HeadlineError, headline, headline_from_store
 from analytics.indicators import common, concentration, coverage, microenterprise, rural, supply, waiting
-from analytics.marts import MartError, build_marts, read_mart, write_mart
-from analytics.staged import Staged
+from analytics.indicators import headline as headline_module
+from analytics.indicators.headline import HeadlineError, headline, headline_from_store
+from analytics.indicators.marts import MartError, build_marts, read_mart, write_mart
+from analytics.ingest.staged import Staged
 
 D = date(2025, 3, 31)
 
@@ -637,7 +637,7 @@ def test_headline_duplicate_key_raises(staged, monkeypatch):
 
 
 def _store(staged: Staged) -> duckdb.DuckDBPyConnection:
-    """An in-memory store with stg_* tables and meta_drop, as analytics.store writes them."""
+    """An in-memory store with stg_* tables and meta_drop, as analytics.store.snapshots writes them."""
     con = duckdb.connect()
     for name in ("areas", "providers", "packages", "requests", "delivery", "workforce", "contracts"):
         frame = getattr(staged, name)

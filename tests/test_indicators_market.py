@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 from analytics.config import settings
 from analytics.indicators import churn, delivery, price, projection, quality, workforce
 from analytics.indicators.common import months_frame
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 D = date(2025, 3, 31)  # financial year 2024/25
 
@@ -729,7 +729,7 @@ def test_build_marts_names_and_latest_month_matches_headline(monkeypatch: pytest
 
 
 def test_headline_keys_have_catalogue_entries() -> None:
-    from analytics.catalogue import by_headline_key
+    from analytics.indicators.catalogue import by_headline_key
 
     keys = by_headline_key()
     for module in (churn, quality, price, workforce, delivery, projection):

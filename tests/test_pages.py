@@ -1,12 +1,8 @@
 """AppTest of every page registered in dashboard.py, plus keyed interaction tests, on the demo store.
 
-Why ``steady_navigation`` (in conftest.py): the project keeps its page scripts in ``pages/``, so Streamlit's
-``PagesManager`` first assumes a v1 multipage app (``uses_pages_directory``) until ``st.navigation``
-runs and switches it off for the process. ``AppTest`` resets that flag before *every* run, so a run
-whose requested page hash matches a v1 page (a page whose ``url_path`` equals its file stem:
-overview, waiting, providers, data) executes the page file alone, without ``dashboard.py`` and its
-sidebar. The fixture keeps the flag off, as it is in a running server once ``dashboard.py`` has
-run. The locality test also uses two fresh AppTests, so it holds without the fixture.
+Streamlit's legacy pages-folder mode (an entry script beside ``pages/``) is left on a server's first
+run by ``ui.shared.run_through_dashboard``; ``steady_navigation`` (conftest.py) keeps it off for
+AppTest, which resets it before every run. ``tests/test_e2e_deep_links.py`` checks the first run.
 """
 
 from __future__ import annotations
@@ -80,6 +76,22 @@ def test_dashboard_registers_pages() -> None:
     assert all((ROOT / page).is_file() for page in PAGES)
 
 
+def test_pages_folder_holds_only_registered_pages_named_as_their_urls() -> None:
+    """Only pages in pages/, each registered, each file stem equal to its url path.
+
+    The stem rule is what lets ``ui.shared.run_through_dashboard`` reopen the page a fresh server's
+    first visitor asked for: Streamlit's legacy runner and st.navigation then give the page the
+    same page hash.
+    """
+    assert sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").iterdir()) == sorted(PAGES)
+    tree = ast.parse(DASHBOARD.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page":
+            keywords = {k.arg: k.value.value for k in node.keywords}
+            if not keywords.get("default"):
+                assert keywords["url_path"] == Path(node.args[0].value).stem
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_runs_without_exception(app: AppTest, page: str) -> None:
     at = open_page(app, page)
@@ -119,7 +131,7 @@ def test_filter_state_survives_page_switch(app: AppTest) -> None:
     at = app.run()
     at.selectbox(key="f_locality").select("Fellside").run()
     assert at.selectbox(key="f_locality").value == "Fellside"
-    at.switch_page("pages/map_coverage.py").run()
+    at.switch_page("pages/coverage.py").run()
     assert at.selectbox(key="f_locality").value == "Fellside"
     at.switch_page("pages/microenterprises.py").run()
     assert not at.exception
@@ -129,10 +141,10 @@ def test_filter_state_survives_page_switch(app: AppTest) -> None:
 
 def provider_ids(demo_store: Path) -> dict[str, str]:
     """Return ``{provider name: id}`` of the demo store's latest month, whole council (the drill-down's options)."""
-    from analytics import store
-    from analytics.filters import default_filters
-    from analytics.queries import filter_options
+    from analytics.store import snapshots as store
+    from analytics.store.queries import filter_options
     from analytics.views import providers
+    from analytics.views.filters import default_filters
 
     cur = store.market_cursor(store.open_live(demo_store))
     frame = providers.provider_frame(cur, default_filters(filter_options(cur)))
@@ -140,7 +152,7 @@ def provider_ids(demo_store: Path) -> dict[str, str]:
 
 
 def test_provider_drilldown_changes_chart(app: AppTest, demo_store: Path) -> None:
-    at = open_page(app, "pages/providers.py")
+    at = open_page(app, "pages/market.py")
     box = at.selectbox(key="provider_drilldown")
     first, second = box.options[0], box.options[1]  # labels (provider names)
     before = chart_titles(at)
@@ -154,7 +166,7 @@ def test_provider_drilldown_changes_chart(app: AppTest, demo_store: Path) -> Non
 
 
 def test_provider_table_filters(app: AppTest) -> None:
-    at = open_page(app, "pages/providers.py")
+    at = open_page(app, "pages/market.py")
     rows_before = _providers_rows(at)
     at.multiselect(key="providers_type").select("Microenterprise").run()
     assert not at.exception
@@ -170,7 +182,7 @@ def _providers_rows(at: AppTest) -> int:
 
 
 def test_coverage_measure_changes_map(app: AppTest) -> None:
-    at = open_page(app, "pages/map_coverage.py")
+    at = open_page(app, "pages/coverage.py")
     before = chart_titles(at)
     assert any("fewer than 2 providers" in t for t in before)
     at.selectbox(key="coverage_measure").select("hours_per_1000").run()

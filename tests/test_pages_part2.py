@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = ROOT / "dashboard.py"
 TIMEOUT = 60
 PAGES = {
-    "pages/rural_gaps.py": "Rural gaps",
+    "pages/rural.py": "Rural gaps",
     "pages/waiting.py": "Waiting and sourcing",
-    "pages/workforce_fees.py": "Workforce and fees",
-    "pages/exit_demand.py": "Provider exit and demand",
+    "pages/fees.py": "Workforce and fees",
+    "pages/exit.py": "Provider exit and demand",
 }
 
 
@@ -70,7 +70,7 @@ def test_page_runs_under_a_locality_filter(app: AppTest, page: str) -> None:
 
 
 def test_rural_page_shows_the_split_table(app: AppTest) -> None:
-    at = open_page(app, "pages/rural_gaps.py")
+    at = open_page(app, "pages/rural.py")
     split = next(f.value for f in at.dataframe if "Unclassified" in f.value.columns)
     assert list(split.columns) == ["Measure", "Rural", "Urban", "Unclassified", "Total"]
     assert "People waiting" in split["Measure"].tolist()
@@ -78,7 +78,7 @@ def test_rural_page_shows_the_split_table(app: AppTest) -> None:
 
 
 def test_choosing_a_provider_changes_displaced_hours(app: AppTest) -> None:
-    at = open_page(app, "pages/exit_demand.py")
+    at = open_page(app, "pages/exit.py")
     box = at.selectbox(key="exit_provider")
     assert box.value == "AG01", "default: the provider whose exit leaves most hours uncovered"
     assert box.options[0].startswith("Fellcare Homecare Ltd (AG01)")
@@ -96,7 +96,7 @@ def test_choosing_a_provider_changes_displaced_hours(app: AppTest) -> None:
 
 
 def test_moving_the_growth_slider_changes_projected_hours(app: AppTest) -> None:
-    at = open_page(app, "pages/exit_demand.py")
+    at = open_page(app, "pages/exit.py")
     slider = at.slider(key="growth_rate")
     assert slider.value == pytest.approx(1.8)
     label = next(k for k in metrics(at) if k.startswith("Hours a week needed in"))
@@ -110,7 +110,7 @@ def test_moving_the_growth_slider_changes_projected_hours(app: AppTest) -> None:
 
 
 def test_workforce_measure_switches_the_provider_chart(app: AppTest) -> None:
-    at = open_page(app, "pages/workforce_fees.py")
+    at = open_page(app, "pages/fees.py")
     assert any("vacancy rates above the national" in t for t in chart_titles(at))
     at.radio(key="wf_measure").set_value("turnover").run()
     assert not at.exception
@@ -118,7 +118,7 @@ def test_workforce_measure_switches_the_provider_chart(app: AppTest) -> None:
 
 
 def test_exit_provider_resets_when_the_locality_drops_it(app: AppTest) -> None:
-    at = open_page(app, "pages/exit_demand.py")
+    at = open_page(app, "pages/exit.py")
     at.selectbox(key="exit_provider").select("AG02").run()  # Heronsgate Care Services: no packages in Fellside
     assert metrics(at)["Hours displaced"] == "1,367"
     at.selectbox(key="f_locality").select("Fellside").run()

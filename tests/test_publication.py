@@ -17,18 +17,18 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from analytics import chart_registry
-from analytics.briefing import plotted_columns
-from analytics.charts import ChartSpec, bar_chart, choropleth_map, line_chart
-from analytics.filters import Filters
-from analytics.publication import (
+from analytics.briefing import registry as chart_registry
+from analytics.briefing.pack import plotted_columns
+from analytics.publish.charts import ChartSpec, bar_chart, choropleth_map, line_chart
+from analytics.publish.publication import (
     derived_columns,
     is_council_level,
     person_count_columns,
     publish,
     small_counts,
 )
-from analytics.suppression import Suppressed, rule, suppression_rule_text
+from analytics.publish.suppression import Suppressed, rule, suppression_rule_text
+from analytics.views.filters import Filters
 
 AS_OF = date(2026, 10, 31)
 RAW_SMALL = (1, 2, 3, 4, 5, 6, 7)
@@ -241,7 +241,7 @@ def test_a_chart_type_that_cannot_be_patched_is_withheld():
 
 
 def test_already_suppressed_data_is_kept_and_the_rule_stated():
-    from analytics.suppression import suppress
+    from analytics.publish.suppression import suppress
 
     data = suppress(wards(), count_cols=["people_waiting"])
     base = spec("w", "T", "People waiting, by ward, Fellside locality, October 2026")
@@ -256,7 +256,7 @@ def test_already_suppressed_data_is_kept_and_the_rule_stated():
 
 @pytest.fixture(scope="module")
 def cur(demo_store: Path):
-    from analytics.store import market_cursor, open_live
+    from analytics.store.snapshots import market_cursor, open_live
 
     con = open_live(demo_store)
     yield market_cursor(con)
@@ -265,7 +265,7 @@ def cur(demo_store: Path):
 
 @pytest.fixture(scope="module")
 def filters(cur) -> Filters:
-    from analytics.briefing import resolve_filters
+    from analytics.briefing.pack import resolve_filters
 
     return resolve_filters(cur)
 
@@ -326,7 +326,7 @@ def test_resolve_finds_the_variant_and_the_page_choices():
 HARNESS = """
 import streamlit as st
 from analytics.views import rural
-from pages import modes, render, shared
+from ui import modes, render, shared
 
 modes.read_url()
 shared.sidebar_filters()

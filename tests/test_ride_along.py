@@ -15,9 +15,9 @@ import openpyxl
 import polars as pl
 from small_drop import write_small_drop
 
-from analytics.ride_along import CLD_COMMAND
-from analytics.store import open_live, refresh
-from analytics.validation import validate_drop
+from analytics.ingest.public_files import CLD_COMMAND
+from analytics.ingest.validation import validate_drop
+from analytics.store.snapshots import open_live, refresh
 
 WEEKLY_HEADER = [
     "Name", "Also known as", "Address", "Postcode", "Phone number", "Service's website (if available)",

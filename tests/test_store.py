@@ -12,7 +12,7 @@ import pytest
 from small_drop import PERSON_IDS, write_small_drop
 
 from analytics import cli
-from analytics.store import (
+from analytics.store.snapshots import (
     StoreError,
     history,
     live_signature,

@@ -1,6 +1,6 @@
 """Small-number suppression: the edges of the rule, secondary suppression, derived values.
 
-Expected tables are worked out by hand from the rule in ``analytics/suppression.py`` with the
+Expected tables are worked out by hand from the rule in ``analytics/publish/suppression.py`` with the
 ``config.toml`` defaults (threshold 8, rounding base 5, symbol ``[c]``) unless a test overrides them.
 """
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analytics.config import settings as config
-from analytics.suppression import round_count, suppress, suppression_rule_text
+from analytics.publish.suppression import round_count, suppress, suppression_rule_text
 
 
 def test_config_defaults_are_what_these_tests_assume():

@@ -14,8 +14,7 @@ import polars as pl
 import pytest
 from small_drop import write_small_drop
 
-from analytics.store import check_drop
-from analytics.upload import (
+from analytics.ingest.upload import (
     ALLOWED_SUFFIXES,
     UploadError,
     discard,
@@ -26,6 +25,7 @@ from analytics.upload import (
     stage_upload,
     uploader_types,
 )
+from analytics.store.snapshots import check_drop
 
 
 def _zip(entries: dict[str, bytes], *, symlink: str | None = None) -> bytes:

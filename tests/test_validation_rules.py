@@ -12,7 +12,7 @@ import pytest
 from small_drop import PERSON_IDS, write_small_drop
 
 from analytics.contract import CONTRACT, Column, FileSpec
-from analytics.validation import HIDDEN, validate_drop
+from analytics.ingest.validation import HIDDEN, validate_drop
 
 BAD_TYPE = {"int": "abc", "float": "12 hours", "date": "31/31/2024"}
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analytics import store
-from analytics.filters import Filters
-from analytics.marts import read_mart
+from analytics.indicators.marts import read_mart
+from analytics.store import snapshots as store
 from analytics.views import common, coverage, microenterprises, overview, providers
 from analytics.views.common import DropInfo
+from analytics.views.filters import Filters
 
 ROOT = Path(__file__).resolve().parents[1]
 INFO = DropInfo(as_of=date(2026, 10, 31), synthetic=True)
@@ -376,11 +376,11 @@ def test_views_do_not_import_streamlit() -> None:
         assert not any(n.split(".")[0] == "streamlit" for n in names), path.name
 
 
-@pytest.mark.parametrize("page", ["overview.py", "map_coverage.py", "providers.py", "microenterprises.py"])
+@pytest.mark.parametrize("page", ["overview.py", "coverage.py", "market.py", "microenterprises.py"])
 def test_pages_are_thin(page: str) -> None:
     text = (ROOT / "pages" / page).read_text(encoding="utf-8")
     tree = ast.parse(text)
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    assert not imported & {"polars", "duckdb", "pathlib", "analytics.marts"}, imported
+    assert not imported & {"polars", "duckdb", "pathlib", "analytics.indicators.marts"}, imported
     assert "select " not in text.lower() and "read_mart" not in text

@@ -13,13 +13,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analytics import store
-from analytics.filters import Filters
 from analytics.formatting import fmt_gbp, fmt_int, fmt_pct
 from analytics.indicators import exit_stress
+from analytics.indicators.marts import read_mart
 from analytics.indicators.price import WEEKS_PER_YEAR
-from analytics.marts import read_mart
+from analytics.store import snapshots as store
 from analytics.views import exit_demand, rural, waiting, workforce_fees
+from analytics.views.filters import Filters
 
 AS_OF = date(2026, 10, 31)
 

@@ -1,6 +1,6 @@
 """Indicator modules: one per domain, each a set of pure functions over ``Staged`` frames.
 
-Plug-in contract (how ``analytics.marts`` and ``analytics.headline`` find a module):
+Plug-in contract (how ``analytics.indicators.marts`` and ``analytics.indicators.headline`` find a module):
 
 * Every module in this package (other than ``common``) may define either or both of
 
@@ -16,8 +16,8 @@ Plug-in contract (how ``analytics.marts`` and ``analytics.headline`` find a modu
       never ``0`` and never an exception. Percentages are 0 to 100.
 
 * Modules are discovered with ``pkgutil`` in alphabetical order; a headline key returned by two
-  modules is an error (``analytics.headline`` raises), so keys stay owned by one module.
-* Every headline key must have a catalogue entry (``analytics/catalogue/*.toml``) whose
+  modules is an error (``analytics.indicators.headline`` raises), so keys stay owned by one module.
+* Every headline key must have a catalogue entry (``analytics/indicators/catalogue/*.toml``) whose
   ``headline_key`` is that key.
 
 Shared helpers (date rules, month grid, locality filter, one-pass geography grouping, the
@@ -30,7 +30,7 @@ import importlib
 import pkgutil
 from types import ModuleType
 
-NOT_INDICATORS = frozenset({"common"})
+NOT_INDICATORS = frozenset({"common", "catalogue", "geography", "headline", "marts"})
 
 
 def indicator_modules() -> list[ModuleType]:

@@ -39,7 +39,7 @@ from analytics.indicators.common import (
     per_geography,
     rounded,
 )
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 HANDBACK = "provider_handback"
 #: How far after a hand-back a new package for the same person still counts as "re-homed" (days).

@@ -14,13 +14,13 @@ Definitions (DOMAIN.md 1.16, applied everywhere):
 Service types (the default rule, one rule for marts, headline and indicator functions):
 indicator functions take ``service_types: Sequence[str] | None = None`` where ``None`` means **every
 service type in the drop** (home care, supported living, extra care, reablement, other). Headline
-figures are therefore for all service types unless the caller passes a filter (``analytics.headline``
+figures are therefore for all service types unless the caller passes a filter (``analytics.indicators.headline``
 takes ``service_types=``). Marts keep a ``service_type`` column (or ``"all"`` rows) so pages can filter
 to ``home_care``, which is what a page should show by default. Requests carry no service type and are
 never filtered by it.
 
 Geographies (``geographies``): ``council`` (one row, name ``All``), each ``locality`` (blank locality
-is ``Unassigned``, as in ``analytics.geography``) and each ``rural_class``. Geography-level marts are
+is ``Unassigned``, as in ``analytics.indicators.geography``) and each ``rural_class``. Geography-level marts are
 grouped, not looped: ``per_level``/``with_level`` label each row with ``geography_level`` and
 ``geography`` for one level at a time, so one ``group_by`` per level gives every geography of that level
 and distinct counts (people, providers) are exact at every level, never summed across areas.
@@ -39,8 +39,8 @@ from datetime import date
 
 import polars as pl
 
-from analytics.geography import RURAL_CLASSES, with_rural_class
-from analytics.staged import Staged
+from analytics.indicators.geography import RURAL_CLASSES, with_rural_class
+from analytics.ingest.staged import Staged
 
 FAR_FUTURE = date(9999, 12, 31)
 COUNCIL, ALL = "council", "All"

@@ -33,7 +33,7 @@ from analytics.indicators.common import (
     rounded,
     summary_by_geography,
 )
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 SUMMARY = ("providers_active", "cr1_pct", "cr3_pct", "hhi", "effective_providers", "largest_provider_id")
 

@@ -31,7 +31,7 @@ from analytics.indicators.common import (
     service_type_frame,
     waiting_at_months,
 )
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 AREA_COLUMNS = (
     "providers_active",

@@ -39,7 +39,7 @@ from analytics.indicators.common import (
     ratio_expr,
     rounded,
 )
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 DEFAULT_AMBER_PCT = 95.0
 DEFAULT_RED_PCT = 90.0

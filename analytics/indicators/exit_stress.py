@@ -36,7 +36,7 @@ import polars as pl
 from analytics.config import settings
 from analytics.indicators.churn import providers_active_on
 from analytics.indicators.common import UNASSIGNED, active_on, area_attributes, rounded
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 SAME_AREA, SAME_LOCALITY = "same_area", "same_locality"
 OVERSIGHT_DEFAULTS = {
@@ -584,7 +584,7 @@ def headline(staged: Staged, as_of: date, locality: str | None) -> dict[str, flo
     ``providers_difficult_to_replace`` (providers whose exit would leave hours uncovered) and
     ``providers_market_oversight`` (providers meeting a national oversight threshold on council data).
     A locality counts only displaced hours there, with spare capacity from the whole council. Hours
-    and ratio rounded to 2 dp. All ``None`` when no package is active. When ``analytics.headline``
+    and ratio rounded to 2 dp. All ``None`` when no package is active. When ``analytics.indicators.headline``
     filters service types first, providers' hours of other types are not subtracted from their
     capacity, so spare capacity is higher than for the whole market.
     """

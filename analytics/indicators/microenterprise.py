@@ -34,7 +34,7 @@ from analytics.indicators.common import (
     rounded,
     with_level,
 )
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 COUNTS = (
     "microenterprises_active",

@@ -38,7 +38,7 @@ from analytics.indicators.common import (
     rounded,
     safe_div,
 )
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 #: Weeks in a (non-leap) year: 365 / 7.
 WEEKS_PER_YEAR = 365 / 7

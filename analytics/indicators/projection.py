@@ -34,7 +34,7 @@ from analytics.indicators.common import (
     population_65_plus,
     rounded,
 )
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 DEFAULT_GROWTH_PCT = 1.8
 DEFAULT_YEARS = 5

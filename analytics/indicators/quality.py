@@ -37,7 +37,7 @@ from analytics.indicators.common import (
     rounded,
     safe_div,
 )
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 NOT_RATED = "Not rated"
 GOOD_OR_OUTSTANDING = ("Outstanding", "Good")

@@ -1,6 +1,6 @@
 """Rural gap: supply, waiting and microenterprise measures split rural / urban / unclassified, and the gaps.
 
-Rural class per area from ``analytics.geography`` (RUC21 ``R*``, else RUC11 D1/D2/E1/E2; neither =
+Rural class per area from ``analytics.indicators.geography`` (RUC21 ``R*``, else RUC11 D1/D2/E1/E2; neither =
 unclassified, never urban). Shares are of **classified** areas only (rural + urban): an unclassified
 area is not known to be urban, so it is left out of both numerator and denominator and shown as its
 own row. Gap measures:
@@ -19,7 +19,6 @@ from datetime import date
 
 import polars as pl
 
-from analytics.geography import RURAL, RURAL_CLASSES, UNCLASSIFIED, URBAN
 from analytics.indicators.common import (
     MART_MONTHS,
     active_at_months,
@@ -33,11 +32,12 @@ from analytics.indicators.common import (
     rounded,
     with_level,
 )
+from analytics.indicators.geography import RURAL, RURAL_CLASSES, UNCLASSIFIED, URBAN
 from analytics.indicators.microenterprise import microenterprise_stats
 from analytics.indicators.supply import COUNTS as SUPPLY_COUNTS
 from analytics.indicators.supply import supply_stats
 from analytics.indicators.waiting import waiting_stats_grid
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 CLASS_MEASURES = (
     "people_in_service",

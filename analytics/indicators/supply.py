@@ -28,7 +28,7 @@ from analytics.indicators.common import (
     safe_div,
     summary_by_geography,
 )
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 COUNTS = ("people_in_service", "active_packages", "planned_hours_per_week", "providers_active")
 

@@ -35,7 +35,7 @@ from analytics.indicators.common import (
     waiting_at_months,
     with_level,
 )
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 SNAPSHOT_COUNTS = ("requests_waiting", "people_waiting", "hours_waiting")
 SNAPSHOT_DAYS = ("median_wait_days", "p90_wait_days")

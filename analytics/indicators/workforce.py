@@ -37,7 +37,7 @@ from analytics.indicators.common import (
     rounded,
 )
 from analytics.indicators.delivery import period_kind, weekly_delivered_by_month
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
 
 PROVIDER_COLUMNS = {
     "month": pl.Date,

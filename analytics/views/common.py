@@ -2,7 +2,7 @@
 
 A ``Tile`` is one headline figure ready to show: formatted value, change on last month and last
 year (formatted, with the direction that is "worse"), and a RAG status from the catalogue. Page
-views build tiles with ``make_tile``; ``pages/render.py`` shows them with ``show_tiles``.
+views build tiles with ``make_tile``; ``ui/render.py`` shows them with ``show_tiles``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from analytics import catalogue
-from analytics.charts import ChartSpec
-from analytics.filters import Filters
 from analytics.formatting import fmt_int, fmt_month, fmt_number, fmt_pct
+from analytics.indicators import catalogue
 from analytics.indicators.common import ALL, ALL_SERVICE_TYPES, COUNCIL
-from analytics.marts import read_mart
-from analytics.queries import drop_summary
+from analytics.indicators.marts import read_mart
+from analytics.publish.charts import ChartSpec
+from analytics.store.queries import drop_summary
+from analytics.views.filters import Filters
 
 SOURCE = "Council data drop"
 Formatter = Callable[[float | None], str]

@@ -6,7 +6,7 @@ microenterprise packages) and its centroid. ``coverage_map`` draws the chosen me
 from the drop's boundaries, else circles at the area centroids, else a spec with no figure whose
 text says why. Areas with demand and fewer than ``thresholds.min_providers_per_area`` providers are
 outlined (or ringed) in orange. Counts of people and hours worked out from them are suppressed per
-area (``analytics.suppression``), with secondary suppression across the areas shown.
+area (``analytics.publish.suppression``), with secondary suppression across the areas shown.
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from analytics.charts import FOCUS_OTHER, ChartSpec, bubble_map, choropleth_map
 from analytics.config import settings
-from analytics.filters import Filters
 from analytics.formatting import fmt_int, fmt_number
 from analytics.indicators.common import MICROENTERPRISE, UNASSIGNED
-from analytics.marts import read_mart
-from analytics.queries import boundaries
-from analytics.suppression import Suppressed, suppress
+from analytics.indicators.marts import read_mart
+from analytics.publish.charts import FOCUS_OTHER, ChartSpec, bubble_map, choropleth_map
+from analytics.publish.suppression import Suppressed, suppress
+from analytics.store.queries import boundaries
 from analytics.views.common import (
     DropInfo,
     Formatter,
@@ -36,6 +35,7 @@ from analytics.views.common import (
     spec,
     subtitle,
 )
+from analytics.views.filters import Filters
 
 THIN = "#F46A25"  # AF orange: the thin-market mark, against the blue measure scale
 

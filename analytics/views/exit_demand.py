@@ -21,15 +21,15 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from analytics import queries
-from analytics.charts import ChartSpec, bubble_map, choropleth_map, line_chart, stacked_bar
-from analytics.filters import Filters
 from analytics.formatting import fmt_date, fmt_hours, fmt_int, fmt_month, fmt_number, fmt_pct
 from analytics.indicators import exit_stress
+from analytics.indicators.marts import read_mart
 from analytics.indicators.projection import projection_settings
-from analytics.marts import read_mart
-from analytics.staged import Staged
+from analytics.ingest.staged import Staged
+from analytics.publish.charts import ChartSpec, bubble_map, choropleth_map, line_chart, stacked_bar
+from analytics.store import queries
 from analytics.views.common import Tile, drop_info, make_tile, spec
+from analytics.views.filters import Filters
 from analytics.views.rural import geography, ignored_filters_note
 
 PARTS = (

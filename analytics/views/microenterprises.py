@@ -14,13 +14,12 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from analytics.charts import ChartSpec, bar_chart, line_chart
 from analytics.config import settings
-from analytics.filters import Filters
 from analytics.formatting import fmt_int, fmt_month, fmt_month_range, fmt_number
 from analytics.indicators.common import UNASSIGNED
-from analytics.marts import read_mart
-from analytics.suppression import suppress
+from analytics.indicators.marts import read_mart
+from analytics.publish.charts import ChartSpec, bar_chart, line_chart
+from analytics.publish.suppression import suppress
 from analytics.views.common import (
     DropInfo,
     Formatter,
@@ -34,6 +33,7 @@ from analytics.views.common import (
     subtitle,
     value_at,
 )
+from analytics.views.filters import Filters
 
 COMPARATOR_NAMES = {"westmorland_furness": "Westmorland and Furness", "cumberland": "Cumberland"}
 REFERENCE_COLOURS = ("#3D3D3D", "#801650")

@@ -14,10 +14,9 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from analytics.charts import line_chart
-from analytics.filters import Filters
 from analytics.formatting import fmt_gbp, fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
-from analytics.marts import read_mart
+from analytics.indicators.marts import read_mart
+from analytics.publish.charts import line_chart
 from analytics.views.common import (
     DropInfo,
     Formatter,
@@ -35,6 +34,7 @@ from analytics.views.common import (
     subtitle,
     value_at,
 )
+from analytics.views.filters import Filters
 
 
 @dataclass(frozen=True)

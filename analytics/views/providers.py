@@ -6,7 +6,7 @@ stated capacity (``stg_providers``, one row a provider), hand-backs in the 12 mo
 date (``mart_handbacks_provider``), the month's vacancy rate (``mart_workforce_provider_month``) and
 the next contract end date (``stg_contracts``). HHI bands are descriptive only (config thresholds
 ``hhi_concentrated`` and ``hhi_highly_concentrated``, UK 2010 merger guidelines). Counts of people
-per provider are suppressed (``analytics.suppression``); hours are not (catalogue: not person counts).
+per provider are suppressed (``analytics.publish.suppression``); hours are not (catalogue: not person counts).
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from analytics.charts import FOCUS, ChartSpec, bar_chart, line_chart
 from analytics.config import settings
-from analytics.filters import Filters
 from analytics.formatting import fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
-from analytics.marts import read_mart
-from analytics.suppression import suppress
+from analytics.indicators.marts import read_mart
+from analytics.publish.charts import FOCUS, ChartSpec, bar_chart, line_chart
+from analytics.publish.suppression import suppress
 from analytics.views.common import (
     DropInfo,
     Panel,
@@ -35,6 +34,7 @@ from analytics.views.common import (
     spec,
     subtitle,
 )
+from analytics.views.filters import Filters
 
 HANDBACK = "provider_handback"
 TABLE_COLUMNS = {

@@ -18,13 +18,13 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from analytics.charts import ChartSpec, bar_chart, line_chart
-from analytics.filters import Filters
 from analytics.formatting import fmt_hours, fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
 from analytics.indicators.common import month_end, months_frame, waiting_at_months
+from analytics.indicators.marts import read_mart
 from analytics.indicators.waiting import waiting_stats
-from analytics.marts import read_mart
+from analytics.publish.charts import ChartSpec, bar_chart, line_chart
 from analytics.views.common import Tile, drop_info, fmt_dp, geography_trend, make_tile, spec
+from analytics.views.filters import Filters
 
 CLASSES = ("rural", "urban", "unclassified")
 CLASS_LABELS = {"rural": "Rural", "urban": "Urban", "unclassified": "Unclassified", "total": "Total"}

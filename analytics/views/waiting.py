@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from analytics.charts import ChartSpec, bar_chart, line_chart
-from analytics.filters import Filters
 from analytics.formatting import fmt_hours, fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
 from analytics.indicators.common import months_frame, waiting_at_months
-from analytics.marts import read_mart
+from analytics.indicators.marts import read_mart
+from analytics.publish.charts import ChartSpec, bar_chart, line_chart
 from analytics.views.common import Tile, drop_info, fmt_dp, geography_trend, make_tile, spec
+from analytics.views.filters import Filters
 from analytics.views.rural import ignored_filters_note, months_before, tall, value_at
 
 # Bins of days waited so far: (label, lowest day, highest day or None).

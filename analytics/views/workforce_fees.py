@@ -18,13 +18,13 @@ from dataclasses import dataclass, replace
 import duckdb
 import polars as pl
 
-from analytics.charts import SECONDARY_TEXT, ChartSpec, bar_chart, line_chart
 from analytics.config import financial_year, settings
-from analytics.filters import Filters
 from analytics.formatting import fmt_gbp, fmt_month, fmt_month_range, fmt_pct
+from analytics.indicators.marts import read_mart
 from analytics.indicators.price import WEEKS_PER_YEAR
-from analytics.marts import read_mart
+from analytics.publish.charts import SECONDARY_TEXT, ChartSpec, bar_chart, line_chart
 from analytics.views.common import Tile, drop_info, make_tile, spec
+from analytics.views.filters import Filters
 from analytics.views.rural import geography, ignored_filters_note, months_before, tall, value_at
 
 WORKFORCE_MEASURES = {

@@ -1,0 +1,3 @@
+"""Briefing packs: every chart of every page by a stable id (``registry``) and the PDF and
+PowerPoint pack built from a chosen list of them (``pack``).
+"""

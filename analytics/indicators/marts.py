@@ -1,0 +1,100 @@
+"""Marts: small derived tables materialised at refresh so pages only filter and sum.
+
+``build_marts`` reads the staged tables, asks every indicator module that defines
+``build_marts(staged) -> dict[str, pl.DataFrame]`` for its frames (see ``analytics.indicators``)
+and writes each as a DuckDB table called ``mart_<something>``. Pages read them with ``read_mart``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from analytics.indicators import modules_with
+from analytics.ingest.staged import Staged, load_staged
+
+MART_NAME = re.compile(r"^mart_[a-z0-9_]+$")
+COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class MartError(ValueError):
+    """An indicator module returned a bad mart (name, duplicate, or not a DataFrame)."""
+
+
+def collect_marts(staged: Staged) -> dict[str, pl.DataFrame]:
+    """Return every module's marts for ``staged``, checked: ``mart_`` names, unique, DataFrames.
+
+    Columns of the Null dtype (a frame built with no rows and an untyped literal) become String so
+    DuckDB can store them.
+    """
+    out: dict[str, pl.DataFrame] = {}
+    owner: dict[str, str] = {}
+    for module in modules_with("build_marts"):
+        for name, frame in module.build_marts(staged).items():
+            if not MART_NAME.match(name):
+                raise MartError(f"{module.__name__}: mart name {name!r} must match {MART_NAME.pattern}")
+            if name in out:
+                raise MartError(f"{module.__name__}: mart {name!r} already built by {owner[name]}")
+            if not isinstance(frame, pl.DataFrame):
+                raise MartError(f"{module.__name__}: mart {name!r} is not a polars DataFrame")
+            nulls = [c for c, t in frame.schema.items() if t == pl.Null]
+            out[name] = frame.with_columns(pl.col(nulls).cast(pl.String)) if nulls else frame
+            owner[name] = module.__name__
+    return out
+
+
+def write_mart(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> int:
+    """Create or replace DuckDB table ``name`` holding ``frame``; return its row count."""
+    if not MART_NAME.match(name):
+        raise MartError(f"mart name {name!r} must match {MART_NAME.pattern}")
+    view = f"__frame_{name}"
+    con.register(view, frame)
+    try:
+        con.execute(f'create or replace table "{name}" as select * from "{view}"')
+    finally:
+        con.unregister(view)
+    return frame.height
+
+
+def build_marts(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> dict[str, int]:
+    """Build every mart from the ``stg_*`` tables of ``con`` and return ``{mart name: row count}``.
+
+    ``as_of`` is the drop's date (``None`` reads it from ``meta_drop``). Tables are written in name
+    order through ``con`` (the caller owns the transaction and the connection).
+    """
+    staged = load_staged(con, as_of)
+    marts = collect_marts(staged)
+    return {name: write_mart(con, name, marts[name]) for name in sorted(marts)}
+
+
+def read_mart(cur: duckdb.DuckDBPyConnection, name: str, **filters: object) -> pl.DataFrame:
+    """Return mart ``name`` as a polars frame, filtered by ``column=value`` keyword arguments.
+
+    A value may be a scalar (equality), a list/tuple/set (membership) or ``None`` (``is null``).
+    Values are bound as parameters; names are checked against the mart and column patterns.
+    ``read_mart(cur, "mart_supply_summary_month", geography_level="locality", service_type="home_care")``.
+    """
+    if not MART_NAME.match(name):
+        raise MartError(f"mart name {name!r} must match {MART_NAME.pattern}")
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, value in filters.items():
+        if not COLUMN_NAME.match(column):
+            raise MartError(f"bad column name {column!r}")
+        if value is None:
+            clauses.append(f'"{column}" is null')
+        elif isinstance(value, list | tuple | set | frozenset):
+            values = list(value)
+            if not values:
+                clauses.append("false")
+                continue
+            clauses.append(f'"{column}" in ({", ".join("?" for _ in values)})')
+            params.extend(values)
+        else:
+            clauses.append(f'"{column}" = ?')
+            params.append(value)
+    where = f" where {' and '.join(clauses)}" if clauses else ""
+    return cur.sql(f'select * from "{name}"{where}', params=params or None).pl()

@@ -1,0 +1,45 @@
+"""The shape of a validation finding (error or warning), shared by validation and the public-file checks.
+
+One row per finding: ``severity`` ("error" or "warning"), ``file``, ``row`` (as Excel numbers it,
+header = 1), ``column``, ``value`` (cut to ``MAX_VALUE_CHARS``), ``rule`` and ``expected``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+ISSUE_SCHEMA = {
+    "severity": pl.String,
+    "file": pl.String,
+    "row": pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "rule": pl.String,
+    "expected": pl.String,
+}
+MAX_VALUE_CHARS = 80
+
+
+def issues(
+    severity: str, file: str, rule: str, expected: str, frame: pl.DataFrame | None = None, **fixed
+) -> pl.DataFrame:
+    """Return issue rows: one per row of ``frame`` (columns ``row``, ``column``, ``value``) or one fixed row."""
+    base = {"severity": severity, "file": file, "rule": rule, "expected": expected}
+    if frame is None:
+        row = {**base, "row": fixed.get("row"), "column": fixed.get("column"), "value": fixed.get("value")}
+        return pl.DataFrame([row], schema=ISSUE_SCHEMA)
+    return frame.select(
+        pl.lit(severity).alias("severity"),
+        pl.lit(file).alias("file"),
+        pl.col("row").cast(pl.Int64),
+        pl.col("column").cast(pl.String),
+        pl.col("value").cast(pl.String).str.slice(0, MAX_VALUE_CHARS),
+        pl.lit(rule).alias("rule"),
+        pl.lit(expected).alias("expected"),
+    )
+
+
+def empty_issues() -> pl.DataFrame:
+    return pl.DataFrame(schema=ISSUE_SCHEMA)
+
+

@@ -1,0 +1,110 @@
+"""Validation reports: Markdown for people, JSON for machines, one line per problem for terminals."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from analytics.ingest.validation import ValidationResult
+
+MARKDOWN_ROW_LIMIT = 500
+
+
+def describe_issue(row: dict) -> str:
+    """Return one issue as a sentence naming file, row, column, value and what was expected."""
+    where = row["file"]
+    if row.get("row") is not None:
+        where += f", row {row['row']}"
+    if row.get("column"):
+        where += f", column {row['column']}"
+    value = row.get("value")
+    shown = f': "{value}"' if value is not None else ""
+    return f"{where}{shown} — expected {row['expected']} [{row['rule']}]"
+
+
+def report_dict(result: ValidationResult, source: str, status: str, drop_id: str | None = None) -> dict:
+    """Return the JSON-ready report of one validation run."""
+    return {
+        "status": status,
+        "source": source,
+        "drop_id": drop_id,
+        "checked_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "as_of": result.as_of.isoformat() if isinstance(result.as_of, date) else None,
+        "files": result.files,
+        "error_count": result.errors.height,
+        "warning_count": result.warnings.height,
+        "errors": result.errors.to_dicts(),
+        "warnings": result.warnings.to_dicts(),
+    }
+
+
+def report_markdown(report: dict) -> str:
+    """Return a readable Markdown report from ``report_dict`` output."""
+    lines = [
+        f"# Drop validation report: {report['status'].upper()}",
+        "",
+        f"- Drop: `{report['source']}`",
+        f"- Checked at: {report['checked_at']}",
+        f"- Data as at: {report['as_of'] or 'unknown'}",
+        f"- Errors: {report['error_count']} · Warnings: {report['warning_count']}",
+    ]
+    if report.get("drop_id"):
+        lines.append(f"- Drop id: `{report['drop_id']}`")
+    lines += ["", "## Files", "", "| file | format | encoding | rows | sha256 |", "|---|---|---|---:|---|"]
+    for f in report["files"]:
+        lines.append(
+            f"| {f['filename']} | {f['format']} | {f['encoding'] or ''} | {f['rows']:,} | `{f['sha256'][:12]}…` |"
+        )
+    for title, key in (
+        ("Errors (the drop is rejected until these are fixed)", "errors"),
+        ("Warnings", "warnings"),
+    ):
+        rows = report[key]
+        lines += ["", f"## {title}", ""]
+        if not rows:
+            lines.append("None.")
+            continue
+        lines += ["| file | row | column | value | expected | rule |", "|---|---:|---|---|---|---|"]
+        for r in rows[:MARKDOWN_ROW_LIMIT]:
+            cells = [
+                r["file"],
+                r["row"] if r["row"] is not None else "",
+                r["column"] or "",
+                r["value"] or "",
+                r["expected"],
+                r["rule"],
+            ]
+            lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+        if len(rows) > MARKDOWN_ROW_LIMIT:
+            lines.append(
+                f"\n…and {len(rows) - MARKDOWN_ROW_LIMIT:,} more: see the JSON report for all of them."
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _md_cell(value) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def write_reports(report: dict, folder: Path) -> tuple[Path, Path]:
+    """Write ``<stamp>-<status>.md`` and ``.json`` into ``folder`` plus ``latest.json``; return both paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
+    base = folder / f"{stamp}-{report['status']}"
+    md_path, json_path = base.with_suffix(".md"), base.with_suffix(".json")
+    md_path.write_text(report_markdown(report), encoding="utf-8")
+    text = json.dumps(report, indent=2, default=str)
+    json_path.write_text(text, encoding="utf-8")
+    (folder / "latest.json").write_text(text, encoding="utf-8")
+    return md_path, json_path
+
+
+def issues_frame(report: dict, key: str = "errors") -> pl.DataFrame:
+    """Return the errors (or warnings) of a report dict as a frame (for the Data page)."""
+    from analytics.ingest.issues import ISSUE_SCHEMA
+
+    schema = {k: v for k, v in ISSUE_SCHEMA.items() if k != "severity"}
+    return pl.DataFrame(report.get(key, []), schema=schema)

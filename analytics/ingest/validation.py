@@ -1,0 +1,448 @@
+"""Validate a raw drop against the contract, reporting every problem in one pass.
+
+``validate(raw)`` turns the string frames of a ``RawDrop`` into typed frames (the staged
+schema of ``analytics.ingest.staged``) and returns a ``ValidationResult`` holding:
+
+* ``errors``: problems that reject the drop; one row each with ``file``, ``row`` (as
+  Excel numbers it, header = row 1; null for file-level problems), ``column``, ``value``,
+  ``rule`` and ``expected``;
+* ``warnings``: things worth a look that do not reject the drop (same columns);
+* ``typed``: the typed frames, meaningful only when there are no errors.
+
+All checks are generated from ``analytics.contract.CONTRACT``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from analytics.contract import CONTRACT, FILES, MANIFEST_KEYS, Column, FileSpec
+from analytics.ingest.drop_reader import ROW_COLUMN, RawDrop, open_drop
+from analytics.ingest.issues import empty_issues, issues
+from analytics.ingest.public_files import apply_public_files
+from analytics.ingest.staged import POLARS_TYPES, empty_frame
+
+HIDDEN = "(hidden: person identifier)"
+# Dates that mark activity; the latest of them is the default as_of (contract end dates are
+# often in the future, so "latest date in the drop" means latest activity, not any date).
+ACTIVITY_DATES = {
+    "packages": ("start_date",),
+    "requests": ("requested_date", "sourced_date"),
+    "delivery": ("period_start",),
+    "workforce": ("month",),
+}
+
+
+@dataclass
+class ValidationResult:
+    """The outcome of validating one drop (see the module docstring)."""
+
+    errors: pl.DataFrame
+    warnings: pl.DataFrame
+    typed: dict[str, pl.DataFrame] = field(default_factory=dict)
+    files: list[dict] = field(default_factory=list)
+    manifest: dict = field(default_factory=dict)
+    as_of: date | None = None
+    boundaries: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.errors.height == 0
+
+
+def validate_drop(source: Path | str) -> ValidationResult:
+    """Open a drop folder or zip and validate it (convenience for tests and the CLI)."""
+    with open_drop(source) as raw:
+        return validate(raw)
+
+
+def validate(raw: RawDrop) -> ValidationResult:
+    """Validate every file of ``raw``; return errors, warnings and typed frames."""
+    found: list[pl.DataFrame] = [
+        issues(p.severity, p.file, "readable", p.expected, value=p.message) for p in raw.problems
+    ]
+    typed: dict[str, pl.DataFrame] = {}
+    for spec in CONTRACT:
+        frame_issues, frame = _validate_file(raw, spec)
+        found.extend(frame_issues)
+        typed[spec.name] = frame
+
+    found.append(apply_public_files(raw, typed))  # CQC/RUC files in the drop fill blanks; findings are warnings
+    found.extend(_reference_issues(raw, typed))
+    manifest_issues, as_of = _manifest(raw, typed)
+    found.extend(manifest_issues)
+    found.extend(_warnings(raw, typed))
+    everything = pl.concat(found, how="vertical") if found else empty_issues()
+    everything = everything.sort(["file", "row", "column"], nulls_last=False, maintain_order=True)
+    return ValidationResult(
+        errors=everything.filter(pl.col("severity") == "error").drop("severity"),
+        warnings=everything.filter(pl.col("severity") == "warning").drop("severity"),
+        typed=typed,
+        files=_file_summaries(raw),
+        manifest=raw.manifest,
+        as_of=as_of,
+        boundaries=raw.boundaries,
+    )
+
+
+def _file_summaries(raw: RawDrop) -> list[dict]:
+    return [
+        {
+            "file": f.name,
+            "filename": f.filename,
+            "format": f.file_format,
+            "encoding": f.encoding,
+            "rows": f.rows,
+            "sha256": f.sha256,
+        }
+        for f in raw.files.values()
+    ]
+
+
+def _validate_file(raw: RawDrop, spec: FileSpec) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+    source = raw.files.get(spec.name)
+    if source is None:
+        if spec.name in raw.unreadable:
+            return [], empty_frame(spec.name)
+        if spec.required:
+            return [
+                issues(
+                    "error",
+                    f"{spec.name}.*",
+                    "file present",
+                    f"a file named {spec.name}.csv, .xlsx or .parquet",
+                )
+            ], empty_frame(spec.name)
+        if spec.name == "requests":
+            msg = "no requests file: waiting-list measures will be blank"
+            return [
+                issues(
+                    "warning",
+                    "requests.*",
+                    "file present",
+                    "a requests file (optional but expected)",
+                    value=msg,
+                )
+            ], empty_frame(spec.name)
+        return [], empty_frame(spec.name)
+    found: list[pl.DataFrame] = []
+    frame = source.frame
+    missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
+    for name in missing:
+        found.append(
+            issues("error", source.filename, "column present", f"a column headed '{name}'", column=name, row=1)
+        )
+    extra = [c for c in frame.columns if c != ROW_COLUMN and c not in spec.column_names]
+    if extra:
+        shown = ", ".join(source.original_headers.get(c, c) for c in extra)
+        found.append(
+            issues(
+                "warning",
+                source.filename,
+                "unknown columns",
+                "only contract columns are used",
+                row=1,
+                value=f"ignored (kept in the archive): {shown}",
+            )
+        )
+    typed_cols = []
+    for column in spec.columns:
+        if column.name not in frame.columns:
+            typed_cols.append(pl.lit(None, dtype=POLARS_TYPES[column.dtype]).alias(column.name))
+            continue
+        col_issues, expr = _column_checks(frame, column, source.filename)
+        found.extend(col_issues)
+        typed_cols.append(expr)
+    typed = frame.select(pl.col(ROW_COLUMN), *typed_cols)
+    found.extend(_row_rules(typed, spec, source.filename))
+    return found, typed
+
+
+def _parse_expr(column: Column) -> pl.Expr:
+    """Return an expression parsing the string column into its contract type (null when unparseable)."""
+    text = pl.col(column.name)
+    if column.dtype == "int":
+        cleaned = text.str.replace_all(",", "").str.replace(r"\.0+$", "")
+        return cleaned.cast(pl.Int64, strict=False)
+    if column.dtype == "float":
+        return text.str.replace_all(r"[£,\s]", "").cast(pl.Float64, strict=False)
+    if column.dtype == "date":
+        iso = text.str.replace(r"[ T]00:00:00(\.0+)?$", "")
+        return pl.coalesce(
+            iso.str.to_date("%Y-%m-%d", strict=False),
+            text.str.to_date("%d/%m/%Y", strict=False),
+        )
+    if column.allowed:
+        canonical = {_norm_value(v): v for v in column.allowed}
+        key = text.str.to_lowercase().str.replace_all(r"[\s_\-]+", "_")
+        return key.replace_strict(canonical, default=None, return_dtype=pl.String)
+    return text
+
+
+def _norm_value(value: str) -> str:
+    return re.sub(r"[\s_\-]+", "_", value.strip().lower())
+
+
+def _expected_type(column: Column) -> str:
+    return {
+        "int": "a whole number",
+        "float": "a number",
+        "date": "a date as YYYY-MM-DD or DD/MM/YYYY",
+        "str": "text",
+    }[column.dtype]
+
+
+def _column_checks(frame: pl.DataFrame, column: Column, filename: str) -> tuple[list[pl.DataFrame], pl.Expr]:
+    """Check one column; return its issues and the expression that types it."""
+    name = column.name
+    value_expr = pl.lit(HIDDEN) if column.personal else pl.col(name)
+    parsed = _parse_expr(column)
+    checked = frame.select(
+        pl.col(ROW_COLUMN).alias("row"),
+        pl.lit(name).alias("column"),
+        value_expr.alias("value"),
+        pl.col(name).alias("raw"),
+        parsed.alias("parsed"),
+    )
+    found: list[pl.DataFrame] = []
+    if column.required:
+        blanks = checked.filter(pl.col("raw").is_null()).with_columns(pl.lit("(blank)").alias("value"))
+        if blanks.height:
+            found.append(issues("error", filename, "required", "a value (this column is mandatory)", blanks))
+    bad_type = checked.filter(pl.col("raw").is_not_null() & pl.col("parsed").is_null())
+    if bad_type.height:
+        if column.allowed:
+            expected = "one of: " + ", ".join(column.allowed) + " (any capitalisation)"
+            found.append(issues("error", filename, "allowed values", expected, bad_type))
+        else:
+            found.append(issues("error", filename, "type", _expected_type(column), bad_type))
+    found.extend(_range_checks(checked, column, filename))
+    if column.pattern:
+        bad = checked.filter(pl.col("parsed").is_not_null() & ~pl.col("parsed").str.contains(column.pattern))
+        if bad.height:
+            found.append(issues("error", filename, "format", column.pattern_hint.replace("`", ""), bad))
+    if column.unique:
+        dup = checked.filter(pl.col("parsed").is_not_null() & pl.col("parsed").is_duplicated())
+        if dup.height:
+            first = dup.group_by("parsed").agg(pl.col("row").min().alias("first_row"))
+            dup = dup.join(first, on="parsed").filter(pl.col("row") != pl.col("first_row"))
+            dup = dup.with_columns(
+                (pl.col("value") + pl.lit(" (also in row ") + pl.col("first_row").cast(pl.String) + pl.lit(")")).alias(
+                    "value"
+                )
+            )
+            found.append(issues("error", filename, "unique", "a value not used in another row", dup))
+    expr = parsed.alias(name)
+    if column.default:
+        expr = pl.when(pl.col(name).is_null()).then(pl.lit(column.default)).otherwise(parsed).alias(name)
+    return found, expr
+
+
+def _range_checks(checked: pl.DataFrame, column: Column, filename: str) -> list[pl.DataFrame]:
+    if column.minimum is None and column.maximum is None:
+        return []
+    value = pl.col("parsed")
+    bad = pl.lit(False)
+    if column.minimum is not None:
+        bad = bad | ((value < column.minimum) if column.minimum_inclusive else (value <= column.minimum))
+    if column.maximum is not None:
+        bad = bad | ((value > column.maximum) if column.maximum_inclusive else (value >= column.maximum))
+    rows = checked.filter(value.is_not_null() & bad)
+    if not rows.height:
+        return []
+    expected = "a number " + " and ".join(
+        part for part in column.rule_text().split("; ") if part.startswith(("≥", ">", "≤", "<"))
+    )
+    return [issues("error", filename, "range", expected, rows)]
+
+
+def _row_rules(typed: pl.DataFrame, spec: FileSpec, filename: str) -> list[pl.DataFrame]:
+    """Check cross-column rules (a date on or after another date of the same row)."""
+    found = []
+    for column in spec.columns:
+        if not column.not_before:
+            continue
+        later, earlier = pl.col(column.name), pl.col(column.not_before)
+        bad = typed.filter(later.is_not_null() & earlier.is_not_null() & (later < earlier)).select(
+            pl.col(ROW_COLUMN).alias("row"),
+            pl.lit(column.name).alias("column"),
+            later.cast(pl.String).alias("value"),
+            earlier.cast(pl.String).alias("earlier"),
+        )
+        if bad.height:
+            bad = bad.with_columns(
+                (pl.col("value") + pl.lit(f" (before {column.not_before} ") + pl.col("earlier") + pl.lit(")")).alias(
+                    "value"
+                )
+            )
+            found.append(issues("error", filename, "date order", f"a date on or after {column.not_before}", bad))
+    return found
+
+
+def _reference_issues(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+    """Check every value that must exist in another file does exist there."""
+    found = []
+    for spec in CONTRACT:
+        source = raw.files.get(spec.name)
+        if source is None:
+            continue
+        for column in spec.columns:
+            if not column.references or column.name not in source.frame.columns:
+                continue
+            target_file, target_col = column.references
+            if target_file not in raw.files:
+                continue  # the missing file is already an error (or optional and absent)
+            known = typed[target_file].get_column(target_col).drop_nulls().unique()
+            bad = typed[spec.name].filter(pl.col(column.name).is_not_null() & ~pl.col(column.name).is_in(known))
+            if bad.height:
+                rows = bad.select(
+                    pl.col(ROW_COLUMN).alias("row"),
+                    pl.lit(column.name).alias("column"),
+                    pl.col(column.name).alias("value"),
+                )
+                expected = f"an existing {target_col} from {raw.files[target_file].filename}"
+                found.append(issues("error", source.filename, "reference", expected, rows))
+    return found
+
+
+def _manifest(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> tuple[list[pl.DataFrame], date | None]:
+    """Check the manifest and work out ``as_of`` (given, or the latest activity date)."""
+    found: list[pl.DataFrame] = []
+    name = raw.manifest_file or "manifest"
+    for key in raw.manifest:
+        if key not in MANIFEST_KEYS:
+            found.append(
+                issues(
+                    "warning",
+                    name,
+                    "unknown key",
+                    "keys: " + ", ".join(MANIFEST_KEYS),
+                    column=key,
+                    value=str(raw.manifest[key]),
+                )
+            )
+    given = raw.manifest.get("as_of")
+    if given is not None:
+        parsed = _parse_manifest_date(given)
+        if parsed is None:
+            found.append(
+                issues(
+                    "error",
+                    name,
+                    "type",
+                    "a date as YYYY-MM-DD or DD/MM/YYYY",
+                    column="as_of",
+                    value=str(given),
+                )
+            )
+        return found, parsed
+    latest = [
+        typed[file].get_column(col).max() for file, cols in ACTIVITY_DATES.items() for col in cols if typed[file].height
+    ]
+    latest = [d for d in latest if d is not None]
+    return found, max(latest) if latest else None
+
+
+def _parse_manifest_date(value) -> date | None:
+    if isinstance(value, date):
+        return value
+    frame = pl.DataFrame({"as_of": [str(value).strip()]})
+    parsed = frame.select(_parse_expr(Column("as_of", True, "date"))).item()
+    return parsed
+
+
+@dataclass(frozen=True)
+class RowWarning:
+    """A row-level check that warns without rejecting: rows of ``file`` where ``flag`` is true.
+
+    ``flag`` gets the typed frames (for checks across files); ``needs`` names other files that
+    must be in the drop for the check to make sense; ``value`` is what the report shows.
+    """
+
+    file: str
+    column: str
+    rule: str
+    expected: str
+    flag: Callable[[dict[str, pl.DataFrame]], pl.Expr]
+    value: pl.Expr
+    needs: tuple[str, ...] = ()
+
+
+ROW_WARNINGS = (
+    RowWarning(
+        "providers", "provider_id", "provider without packages", "at least one package for each provider",
+        lambda t: ~pl.col("provider_id").is_in(t["packages"].get_column("provider_id").drop_nulls().unique()),
+        pl.col("provider_id"), needs=("packages",),
+    ),
+    RowWarning(
+        "areas", "population_65_plus", "area without population",
+        "population_65_plus (rates per 1,000 are blank for this area)",
+        lambda t: pl.col("population_65_plus").is_null(), pl.col("area_code"),
+    ),
+    RowWarning(
+        "areas", "ruc21", "area unclassified", "ruc21 or ruc11 (the area counts as unclassified, not urban)",
+        lambda t: pl.col("ruc21").is_null() & pl.col("ruc11").is_null(), pl.col("area_code"),
+    ),
+    RowWarning(
+        "requests", "sourced_date", "sourced without date",
+        "a sourced_date when outcome is sourced (counted as still waiting)",
+        lambda t: (pl.col("outcome") == "sourced") & pl.col("sourced_date").is_null(), pl.lit("(blank)"),
+    ),
+)  # fmt: skip
+
+
+def _warnings(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+    """Things worth a look that do not reject the drop."""
+    found: list[pl.DataFrame] = []
+    for check in ROW_WARNINGS:
+        if check.file not in raw.files or any(n not in raw.files for n in check.needs):
+            continue
+        hits = typed[check.file].filter(check.flag(typed))
+        if hits.height:
+            rows = hits.select(
+                pl.col(ROW_COLUMN).alias("row"), pl.lit(check.column).alias("column"), check.value.alias("value")
+            )
+            found.append(issues("warning", raw.files[check.file].filename, check.rule, check.expected, rows))
+    areas = typed["areas"]
+    if raw.boundaries is not None and areas.height:
+        codes = set(areas.get_column("area_code").drop_nulls().to_list())
+        feature_codes = {feature_area_code(f) for f in raw.boundaries["features"]}
+        missing = sorted(codes - feature_codes)
+        if missing:
+            found.append(
+                issues(
+                    "warning",
+                    "boundaries.geojson",
+                    "area without boundary",
+                    "a feature for every area_code",
+                    value=", ".join(missing[:20]),
+                )
+            )
+    for path in raw.other_files:
+        found.append(
+            issues(
+                "warning",
+                path.name,
+                "unrecognised file",
+                "contract files: " + ", ".join(FILES),
+                value="kept in the archive, not loaded",
+            )
+        )
+    return found
+
+
+def feature_area_code(feature: dict) -> str | None:
+    """Return the area code of a GeoJSON feature (``area_code`` or a ``…CD`` style property)."""
+    props = feature.get("properties") or {}
+    if "area_code" in props:
+        return props["area_code"]
+    for key, value in props.items():
+        if key.upper().endswith("CD"):
+            return value
+    return None

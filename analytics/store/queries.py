@@ -1,0 +1,108 @@
+"""Read-only queries pages need about the live drop itself (not indicators).
+
+Every function takes a DuckDB cursor on the live snapshot (``analytics.store.snapshots.open_live`` /
+``market_cursor``) and returns plain Python values or Polars frames.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from analytics.contract import CLIENT_GROUPS, FUNDING, PROVIDER_TYPES, SERVICE_TYPES
+
+
+@dataclass(frozen=True)
+class DropSummary:
+    """The live drop's identity: id, as-of date, council, whether it is synthetic, who loaded it."""
+
+    drop_id: str
+    as_of: date
+    council_code: str | None
+    council_name: str | None
+    synthetic: bool
+    loaded_at: str
+    loaded_by: str
+    source: str
+
+
+def drop_summary(cur: duckdb.DuckDBPyConnection) -> DropSummary:
+    """Return the ``meta_drop`` row of the live snapshot."""
+    row = cur.sql(
+        "select drop_id, as_of, council_code, council_name, synthetic, loaded_at, loaded_by, source from meta_drop"
+    ).fetchall()[0]
+    return DropSummary(*row)
+
+
+def file_summary(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Return one row per loaded file: file, filename, format, encoding, rows, sha256."""
+    return cur.sql("select file, filename, format, encoding, rows, sha256 from meta_files order by file").pl()
+
+
+def drop_history(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Return the accepted drops recorded in the snapshot's audit table (oldest first)."""
+    return cur.sql("select drop_id, as_of, loaded_at, loaded_by, source from audit_drops").pl()
+
+
+def data_warnings(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Return the validation warnings of the live drop (file, row, column, value, rule, expected)."""
+    return cur.sql("select * from meta_warnings").pl()
+
+
+def boundaries(cur: duckdb.DuckDBPyConnection) -> dict | None:
+    """Return the drop's GeoJSON boundaries, or None when the drop had none."""
+    text = cur.sql("select geojson from meta_boundaries").fetchall()[0][0]
+    return json.loads(text) if text else None
+
+
+def table_row_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Return ``{staged table: rows}`` for every ``stg_*`` table."""
+    names = [r[0] for r in cur.sql("select table_name from duckdb_tables() where table_name like 'stg_%'").fetchall()]
+    return {n: cur.sql(f'select count(*) from "{n}"').fetchall()[0][0] for n in sorted(names)}
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The values each sidebar filter can take in the live drop (contract order)."""
+
+    months: list[date]
+    localities: list[str]
+    service_types: list[str]
+    client_groups: list[str]
+    funding: list[str]
+    provider_types: list[str]
+
+
+def filter_options(cur: duckdb.DuckDBPyConnection, months: int = 36) -> FilterOptions:
+    """Return the filter choices present in the live drop; months are month ends up to ``as_of``."""
+    as_of = cur.sql("select as_of from meta_drop").fetchall()[0][0]
+
+    def present(sql: str, order: tuple[str, ...]) -> list[str]:
+        found = {r[0] for r in cur.sql(sql).fetchall() if r[0] is not None}
+        return [v for v in order if v in found]
+
+    localities = sorted({r[0] or "Unassigned" for r in cur.sql("select distinct locality from stg_areas").fetchall()})
+    return FilterOptions(
+        months=month_ends(as_of, months),
+        localities=localities,
+        service_types=present("select distinct service_type from stg_packages", SERVICE_TYPES),
+        client_groups=present("select distinct client_group from stg_packages", CLIENT_GROUPS),
+        funding=present("select distinct funding from stg_packages", FUNDING),
+        provider_types=present("select distinct provider_type from stg_providers", PROVIDER_TYPES),
+    )
+
+
+def month_ends(as_of: date, months: int) -> list[date]:
+    """Return ``as_of`` then the previous ``months - 1`` month ends, newest first."""
+    out = [as_of]
+    year, month = as_of.year, as_of.month
+    for _ in range(months - 1):
+        first = date(year, month, 1)
+        prev_end = date.fromordinal(first.toordinal() - 1)
+        out.append(prev_end)
+        year, month = prev_end.year, prev_end.month
+    return out

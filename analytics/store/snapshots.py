@@ -1,0 +1,516 @@
+"""The data store: snapshots built whole, swapped in atomically, archived, audited, rolled back.
+
+Layout of a data store folder (``--data-dir``, ``MARKET_DATA_DIR``, default ``data/``)::
+
+    market.duckdb              the live snapshot every reader opens (read-only)
+    snapshots/<drop_id>.duckdb the last N accepted snapshots (hard links, so no extra space)
+    archive/<drop_id>/         the raw drop exactly as received + SHA256SUMS + drop.json
+    reports/                   validation reports of accepted and rejected drops
+    audit.jsonl                one JSON line per refresh, rejection and rollback
+
+A refresh validates the whole drop first; a rejected drop touches nothing but ``reports/``
+and ``audit.jsonl``. An accepted drop is written to a new DuckDB file (staged ``stg_*``
+tables, ``meta_*`` tables, derived ``mart_*`` tables), checkpointed, fsynced and swapped
+over ``market.duckdb`` with ``os.replace``: readers see the old drop or the new one, never
+half of each. Readers open the live file through ``open_live`` (a fresh in-memory DuckDB
+instance with the file ATTACHed read-only) and re-open when ``live_signature`` changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import getpass
+import hashlib
+import json
+import os
+import shutil
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from analytics.config import default_data_dir, resolve_path, settings
+from analytics.contract import CONTRACT, CONTRACT_VERSION
+from analytics.ingest.drop_reader import ROW_COLUMN, RawDrop, open_drop, sha256_file
+from analytics.ingest.pseudonymise import load_or_create_key, pseudonymise_column
+from analytics.ingest.report import report_dict, write_reports
+from analytics.ingest.validation import ValidationResult, validate
+
+Progress = Callable[[str, float], None]
+
+
+class StoreError(RuntimeError):
+    """A data store operation that cannot go ahead (no snapshot to roll back to, a refresh running...)."""
+
+
+@dataclass(frozen=True)
+class StorePaths:
+    """Every path inside one data store folder."""
+
+    root: Path
+
+    @property
+    def live(self) -> Path:
+        return self.root / settings()["store"]["live_db_name"]
+
+    @property
+    def snapshots(self) -> Path:
+        return self.root / "snapshots"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.root / "audit.jsonl"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".refresh.lock"
+
+    def snapshot(self, drop_id: str) -> Path:
+        return self.snapshots / f"{drop_id}.duckdb"
+
+
+def store_paths(data_dir: Path | str | None = None) -> StorePaths:
+    """Return the paths of the data store at ``data_dir`` (default: config / ``MARKET_DATA_DIR``)."""
+    root = resolve_path(data_dir) if data_dir is not None else default_data_dir()
+    return StorePaths(root)
+
+
+@dataclass
+class RefreshOutcome:
+    """What a refresh did: accepted or not, the drop id, the validation result and report paths."""
+
+    accepted: bool
+    result: ValidationResult
+    report: dict
+    report_paths: tuple[Path, Path]
+    drop_id: str | None = None
+    row_counts: dict[str, int] | None = None
+
+
+def _no_progress(step: str, fraction: float) -> None:
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+@contextlib.contextmanager
+def writer_lock(paths: StorePaths) -> Iterator[None]:
+    """Hold the store's single-writer lock; raise ``StoreError`` if another refresh holds it."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with paths.lock.open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise StoreError(f"Another refresh or rollback is running on {paths.root}") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def check_drop(source: Path | str, progress: Progress = _no_progress) -> tuple[ValidationResult, dict]:
+    """Validate a drop without loading it; return the result and its report dict."""
+    progress("Reading files", 0.1)
+    with open_drop(source) as raw:
+        progress("Validating", 0.5)
+        result = validate(raw)
+    status = "valid" if result.ok else "rejected"
+    return result, report_dict(result, str(source), status)
+
+
+def refresh(
+    source: Path | str,
+    data_dir: Path | str | None = None,
+    *,
+    loaded_by: str | None = None,
+    progress: Progress = _no_progress,
+) -> RefreshOutcome:
+    """Validate the drop at ``source`` and, if it passes, make it the live snapshot.
+
+    Inputs: a drop folder or ``.zip``; the data store folder. Output: a ``RefreshOutcome``.
+    A rejected drop changes nothing but the reports folder and the audit log.
+    """
+    paths = store_paths(data_dir)
+    source = Path(source)
+    with writer_lock(paths), open_drop(source) as raw:
+        progress("Reading files", 0.05)
+        progress("Validating", 0.15)
+        result = validate(raw)
+        if not result.ok:
+            report = report_dict(result, source.name, "rejected")
+            report_paths = write_reports(report, paths.reports)
+            _audit(paths, "rejected", source=source.name, errors=result.errors.height, by=loaded_by)
+            return RefreshOutcome(False, result, report, report_paths)
+        loaded_at = datetime.now().astimezone()
+        drop_id = _drop_id(raw, loaded_at)
+        progress("Archiving the raw drop", 0.3)
+        hashes = archive_drop(raw, paths.archive / drop_id)
+        progress("Building the snapshot", 0.45)
+        row_counts = _build_and_swap(paths, raw, result, drop_id, loaded_at, loaded_by, hashes, progress)
+        report = report_dict(result, source.name, "accepted", drop_id)
+        report_paths = write_reports(report, paths.reports)
+        _audit(
+            paths,
+            "refresh",
+            drop_id=drop_id,
+            as_of=result.as_of.isoformat() if result.as_of else None,
+            source=source.name,
+            file_hashes=hashes,
+            row_counts=row_counts,
+            warnings=result.warnings.height,
+            by=loaded_by,
+        )
+        progress("Pruning old snapshots", 0.95)
+        prune_snapshots(paths)
+        progress("Done", 1.0)
+        return RefreshOutcome(True, result, report, report_paths, drop_id, row_counts)
+
+
+def _drop_id(raw: RawDrop, loaded_at: datetime) -> str:
+    digest = hashlib.sha256()
+    for path in raw.all_paths():
+        digest.update(path.relative_to(raw.root).as_posix().encode())
+        digest.update(sha256_file(path).encode())
+    return f"{loaded_at:%Y%m%dT%H%M%S%f}-{digest.hexdigest()[:8]}"
+
+
+def archive_drop(raw: RawDrop, folder: Path) -> dict[str, str]:
+    """Copy the raw drop untouched into ``folder`` with a ``SHA256SUMS`` manifest; return {file: sha256}.
+
+    A zip is archived as the zip itself. Archived files are made read-only. This archive is
+    the only place original person identifiers remain (see docs/data-drops.md).
+    """
+    folder.mkdir(parents=True, exist_ok=False)
+    if raw.source.is_file():
+        shutil.copy2(raw.source, folder / raw.source.name)
+    else:
+        shutil.copytree(raw.root, folder / "drop")
+    hashes = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        hashes[rel] = sha256_file(path)
+        path.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    sums = "".join(f"{h}  {rel}\n" for rel, h in hashes.items())
+    (folder / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    return hashes
+
+
+def _build_and_swap(
+    paths: StorePaths,
+    raw: RawDrop,
+    result: ValidationResult,
+    drop_id: str,
+    loaded_at: datetime,
+    loaded_by: str | None,
+    hashes: dict[str, str],
+    progress: Progress,
+) -> dict[str, int]:
+    """Write a complete new database file, then atomically replace the live one with it."""
+    paths.snapshots.mkdir(parents=True, exist_ok=True)
+    tmp = paths.root / f".building-{os.getpid()}-{drop_id}.duckdb"
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            row_counts = _write_staged(con, result)
+            _write_meta(con, paths, raw, result, drop_id, loaded_at, loaded_by, hashes)
+            progress("Building marts", 0.6)
+            row_counts.update(_write_marts(con, result.as_of))
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        _fsync(tmp)
+        snapshot = paths.snapshot(drop_id)
+        _link_or_copy(tmp, snapshot)
+        progress("Swapping in the new snapshot", 0.9)
+        os.replace(tmp, paths.live)
+        _fsync_dir(paths.root)
+        return row_counts
+    finally:
+        for leftover in (tmp, Path(f"{tmp}.wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def _write_staged(con: duckdb.DuckDBPyConnection, result: ValidationResult) -> dict[str, int]:
+    key = load_or_create_key()
+    counts = {}
+    for spec in CONTRACT:
+        frame = result.typed[spec.name].drop(ROW_COLUMN, strict=False)
+        for column in spec.columns:
+            if column.personal:
+                frame = pseudonymise_column(frame, column.name, key)
+        _write_table(con, f"stg_{spec.name}", frame)
+        counts[f"stg_{spec.name}"] = frame.height
+    return counts
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    con.register("_incoming", frame)
+    try:
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
+    finally:
+        con.unregister("_incoming")
+
+
+def _write_meta(
+    con: duckdb.DuckDBPyConnection,
+    paths: StorePaths,
+    raw: RawDrop,
+    result: ValidationResult,
+    drop_id: str,
+    loaded_at: datetime,
+    loaded_by: str | None,
+    hashes: dict[str, str],
+) -> None:
+    manifest = result.manifest
+    meta = pl.DataFrame(
+        [
+            {
+                "drop_id": drop_id,
+                "as_of": result.as_of,
+                "council_code": _text(manifest.get("council_code")),
+                "council_name": _text(manifest.get("council_name")),
+                "synthetic": bool(manifest.get("synthetic", False)),
+                "loaded_at": loaded_at.isoformat(timespec="seconds"),
+                "loaded_by": loaded_by or _user(),
+                "source": raw.source.name,
+                "contract_version": CONTRACT_VERSION,
+            }
+        ],
+        schema_overrides={"as_of": pl.Date},
+    )
+    _write_table(con, "meta_drop", meta)
+    files = pl.DataFrame(
+        result.files,
+        schema={
+            "file": pl.String,
+            "filename": pl.String,
+            "format": pl.String,
+            "encoding": pl.String,
+            "rows": pl.Int64,
+            "sha256": pl.String,
+        },
+    )
+    _write_table(con, "meta_files", files)
+    _write_table(con, "meta_warnings", result.warnings)
+    boundaries = json.dumps(result.boundaries) if result.boundaries else None
+    _write_table(
+        con, "meta_boundaries", pl.DataFrame({"geojson": [boundaries]}, schema={"geojson": pl.String})
+    )
+    history = [e for e in read_audit(paths) if e["event"] == "refresh"]
+    history.append(
+        {
+            "drop_id": drop_id,
+            "as_of": result.as_of.isoformat() if result.as_of else None,
+            "at": loaded_at.isoformat(timespec="seconds"),
+            "by": loaded_by or _user(),
+            "file_hashes": hashes,
+            "source": raw.source.name,
+        }
+    )
+    audit = pl.DataFrame(
+        {
+            "drop_id": [h["drop_id"] for h in history],
+            "as_of": [h.get("as_of") for h in history],
+            "loaded_at": [h.get("at") for h in history],
+            "loaded_by": [h.get("by") for h in history],
+            "source": [h.get("source") for h in history],
+            "file_hashes": [json.dumps(h.get("file_hashes") or {}) for h in history],
+            "row_counts": [json.dumps(h.get("row_counts") or {}) for h in history],
+        },
+        schema={
+            k: pl.String
+            for k in ("drop_id", "as_of", "loaded_at", "loaded_by", "source", "file_hashes", "row_counts")
+        },
+    )
+    _write_table(con, "audit_drops", audit)
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _write_marts(con: duckdb.DuckDBPyConnection, as_of: date | None) -> dict[str, int]:
+    """Build the derived ``mart_*`` tables (``analytics.indicators.marts``) inside the new snapshot."""
+    try:
+        from analytics.indicators import marts
+    except ImportError:  # the indicator engine is optional for the data spine
+        return {}
+    if as_of is None:
+        return {}
+    return marts.build_marts(con, as_of)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        _fsync(path)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit, history, rollback
+
+
+def _audit(paths: StorePaths, event: str, **fields) -> None:
+    entry = {"event": event, "at": datetime.now().astimezone().isoformat(timespec="seconds"), **fields}
+    if entry.get("by") is None:
+        entry["by"] = _user()
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with paths.audit_log.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, default=str) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_audit(paths: StorePaths) -> list[dict]:
+    """Return every audit event of the store, oldest first."""
+    if not paths.audit_log.exists():
+        return []
+    return [
+        json.loads(line) for line in paths.audit_log.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+def history(data_dir: Path | str | None = None) -> list[dict]:
+    """Return the audit events (refresh, rejected, rollback), oldest first, marking the live drop."""
+    paths = store_paths(data_dir)
+    live = live_drop_id(paths)
+    events = read_audit(paths)
+    for event in events:
+        event["live"] = event.get("event") == "refresh" and event.get("drop_id") == live
+        if event.get("event") == "refresh":
+            event["snapshot_kept"] = paths.snapshot(event["drop_id"]).exists()
+    return events
+
+
+def live_drop_id(paths: StorePaths) -> str | None:
+    """Return the drop id of the live snapshot, or None when there is none."""
+    if not paths.live.exists():
+        return None
+    con = open_live(paths.root)
+    try:
+        return con.sql("select drop_id from meta_drop").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def accepted_drops(paths: StorePaths) -> list[str]:
+    """Return accepted drop ids in load order (oldest first)."""
+    return [e["drop_id"] for e in read_audit(paths) if e["event"] == "refresh"]
+
+
+def rollback(data_dir: Path | str | None = None, *, to: str | None = None, by: str | None = None) -> dict:
+    """Make the previous snapshot (or snapshot ``to``) live again, atomically; return the audit entry."""
+    paths = store_paths(data_dir)
+    with writer_lock(paths):
+        current = live_drop_id(paths)
+        if current is None:
+            raise StoreError(f"There is no live snapshot in {paths.root} to roll back from")
+        target = to or _previous_snapshot(paths, current)
+        snapshot = paths.snapshot(target)
+        if not snapshot.exists():
+            raise StoreError(f"Snapshot {target} is no longer kept (keep_snapshots in config.toml)")
+        tmp = paths.root / f".rollback-{os.getpid()}.duckdb"
+        tmp.unlink(missing_ok=True)
+        _link_or_copy(snapshot, tmp)
+        os.replace(tmp, paths.live)
+        _fsync_dir(paths.root)
+        entry = {"from_drop_id": current, "drop_id": target}
+        _audit(paths, "rollback", **entry, by=by)
+        return entry
+
+
+def _previous_snapshot(paths: StorePaths, current: str) -> str:
+    order = accepted_drops(paths)
+    earlier = order[: order.index(current)] if current in order else order
+    kept = [d for d in earlier if paths.snapshot(d).exists()]
+    if not kept:
+        raise StoreError("There is no earlier snapshot to roll back to")
+    return kept[-1]
+
+
+def prune_snapshots(paths: StorePaths) -> list[str]:
+    """Delete snapshots beyond the newest ``keep_snapshots`` (+ the live one); return deleted ids."""
+    keep = int(settings()["store"]["keep_snapshots"])
+    order = accepted_drops(paths)
+    live = live_drop_id(paths)
+    wanted = set(order[-(keep + 1) :]) | {live}
+    removed = []
+    for snapshot in paths.snapshots.glob("*.duckdb"):
+        if snapshot.stem not in wanted:
+            snapshot.unlink()
+            removed.append(snapshot.stem)
+    return removed
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def live_signature(data_dir: Path | str | None = None) -> tuple[str, int, int] | None:
+    """Return (path, inode, mtime_ns) of the live file: it changes whenever a snapshot is swapped in."""
+    path = store_paths(data_dir).live
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (str(path), st.st_ino, st.st_mtime_ns)
+
+
+def open_live(data_dir: Path | str | None = None) -> duckdb.DuckDBPyConnection:
+    """Return a new read-only connection to the live snapshot.
+
+    A fresh in-memory DuckDB instance ATTACHes the file, so it really opens the file now at
+    the path (DuckDB caches database instances by path). Take a ``cursor()`` per thread or
+    Streamlit script run and run ``USE market`` on it (cursors do not inherit ``USE``).
+    """
+    path = store_paths(data_dir).live
+    if not path.exists():
+        raise StoreError(f"No live snapshot in {path.parent}: run `python -m analytics refresh DROP` first")
+    con = duckdb.connect()
+    con.execute("ATTACH ? AS market (READ_ONLY)", [str(path)])
+    con.execute("USE market")
+    return con
+
+
+def market_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Return a cursor on ``con`` with the attached snapshot selected."""
+    cur = con.cursor()
+    cur.execute("USE market")
+    return cur

@@ -1,0 +1,425 @@
+"""Streamlit glue for publication mode, presentation mode, chart downloads and "add to briefing".
+
+Not a page. ``dashboard.py`` calls ``read_url()`` (before the filters, which rewrite the address),
+``sidebar_switches()`` (after them) and ``apply_presentation()``. ``ui/render.py`` calls
+``shown(spec, indicator_ids)`` before drawing a chart, ``chart_actions(spec)`` under it, and
+``shown_table`` / ``shown_tile`` for tables and tiles.
+
+* **Publication mode** (toggle ``publication_mode``): every chart, table and tile is shown as it
+  may be published (``analytics.publish.publication``): small counts of people below council level read
+  ``[c]``, others are rounded, and the footnote states the rule. A screenshot then shows exactly
+  what an export would.
+* **Presentation mode** (toggle ``presentation_mode``, or ``?present=1`` in the address): no
+  sidebar, toolbars or download buttons, wider charts and larger text, and an "Exit presentation"
+  button at the top.
+* **Downloads**: PNG (twice the size on screen) and SVG as drawn in publication mode, CSV and
+  Excel of the table; always in publication form, so nothing unprotected leaves the dashboard. The
+  files are made only when a button is clicked (``st.download_button`` with a callable) and kept
+  per live snapshot, chart, filters and wording; one Chromium serves every picture.
+* **Briefing selection**: a list of ``analytics.briefing.pack.BriefItem`` in ``st.session_state``
+  (``briefing_items``), kept across pages; the Briefing pack page builds the PDF and PowerPoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import polars as pl
+import streamlit as st
+
+from analytics.briefing import registry as chart_registry
+from analytics.briefing.pack import BriefItem
+from analytics.publish.charts import ChartSpec
+from analytics.publish.exports import browser_path, chart_csv, chart_xlsx, figure_png, figure_svg
+from analytics.publish.publication import label_columns, publish, publish_frame
+from analytics.publish.suppression import Suppressed, rule
+from analytics.views.common import Tile
+from ui import shared
+
+PUBLICATION = "publication_mode"
+PRESENTATION = "presentation_mode"
+BRIEFING = "briefing_items"
+PRESENT_PARAM = "present"
+_URL_READ = "_presentation_url_read"
+_CACHE_SIZE = 64
+
+_cache: OrderedDict[tuple, object] = OrderedDict()
+_cache_lock = threading.Lock()
+_server_lock = threading.Lock()
+
+
+# ---------------------------------------------------------------------------------------------
+# The switches
+# ---------------------------------------------------------------------------------------------
+
+
+def publication_on() -> bool:
+    """Whether publication mode is on for this session."""
+    return bool(st.session_state.get(PUBLICATION, False))
+
+
+def presentation_on() -> bool:
+    """Whether presentation mode is on for this session."""
+    return bool(st.session_state.get(PRESENTATION, False))
+
+
+def read_url() -> None:
+    """Turn presentation mode on from ``?present=1`` once, at the start of a session.
+
+    Call it before ``shared.sidebar_filters()``, which rewrites the address with the filters only.
+    """
+    if st.session_state.get(_URL_READ):
+        return
+    st.session_state[_URL_READ] = True
+    if st.query_params.get(PRESENT_PARAM) in ("1", "true", "yes"):
+        st.session_state[PRESENTATION] = True
+
+
+def sync_url() -> None:
+    """Keep ``present=1`` in the address while presenting (so the page can be bookmarked)."""
+    wanted = presentation_on()
+    has = st.query_params.get(PRESENT_PARAM) == "1"
+    if wanted and not has:
+        st.query_params[PRESENT_PARAM] = "1"
+    elif not wanted and PRESENT_PARAM in st.query_params:
+        del st.query_params[PRESENT_PARAM]
+
+
+def _exit_presentation() -> None:
+    st.session_state[PRESENTATION] = False
+    if PRESENT_PARAM in st.query_params:
+        del st.query_params[PRESENT_PARAM]
+
+
+def sidebar_switches() -> None:
+    """Draw the publication and presentation toggles in the sidebar (values kept for the session)."""
+    read_url()
+    with st.sidebar:
+        st.divider()
+        st.toggle(
+            "Publication mode",
+            key=PUBLICATION,
+            help="Show every chart and table as it may be published: counts of people from 1 to "
+            f"{rule().threshold - 1} below council level read [c] and others are rounded to the nearest "
+            f"{rule().base}, as in downloads and the briefing pack.",
+            persist_state="session",
+        )
+        st.toggle(
+            "Presentation mode",
+            key=PRESENTATION,
+            help="Hide the sidebar and buttons and enlarge text for screenshots and projectors. "
+            "Add ?present=1 to the address to open a page this way.",
+            persist_state="session",
+        )
+        n = len(briefing_items())
+        if n:
+            st.caption(f":material/picture_as_pdf: {n} chart{'s' if n != 1 else ''} in the briefing pack")
+    sync_url()
+
+
+PRESENTATION_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stStatusWidget"], [data-testid="stElementToolbar"], [data-testid="stMainMenu"],
+[class*="st-key-chart-actions-"], .modebar-container { display: none !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.25rem 2.5rem 2rem 2.5rem !important; }
+[data-testid="stMain"] { margin-left: 0 !important; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stCaptionContainer"] { font-size: 1.2rem !important; }
+h1 { font-size: 2.6rem !important; }
+h2, h3 { font-size: 1.9rem !important; }
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: 2.6rem !important; }
+[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p { font-size: 1.15rem !important; }
+.st-key-exit-presentation { position: fixed; top: 0.6rem; right: 1rem; left: auto; width: auto !important;
+  z-index: 1000; }
+</style>
+"""
+
+
+def apply_presentation() -> None:
+    """In presentation mode: hide the chrome, enlarge text and show an "Exit presentation" button."""
+    if not presentation_on():
+        return
+    st.html(PRESENTATION_CSS)
+    with st.container(key="exit-presentation"):
+        st.button("Exit presentation", icon=":material/close_fullscreen:", on_click=_exit_presentation)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a chart, table or tile shows
+# ---------------------------------------------------------------------------------------------
+
+
+def _digest(frame: pl.DataFrame | Suppressed | None) -> str:
+    if frame is None:
+        return ""
+    data = frame.values if isinstance(frame, Suppressed) else frame
+    text = f"{data.columns}{data.shape}{int(data.hash_rows().sum()) if data.height else 0}"
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _spec_key(spec: ChartSpec) -> tuple:
+    """What makes a chart's picture and table: live snapshot, id, filters, wording and data."""
+    return (shared.live_version(), spec.id, shared.current_filters(), spec.title, spec.subtitle, _digest(spec.data))
+
+
+def _memo(key: tuple, make: Callable[[], object]) -> object:
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    value = make()
+    with _cache_lock:
+        _cache[key] = value
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
+
+
+def published(spec: ChartSpec, indicator_ids: Sequence[str] = ()) -> ChartSpec:
+    """Return ``spec`` as it may leave the dashboard (cached per snapshot, chart, filters and data).
+
+    A registered chart is published as its registry entry says (council level, counts added);
+    any other through ``publication.publish`` deciding council level from the subtitle and table.
+    """
+    if spec.data is None:
+        return spec
+
+    def make() -> ChartSpec:
+        found = chart_registry.resolve(spec.id, st.session_state)
+        filters = shared.current_filters()
+        if found is not None and filters is not None:
+            return chart_registry.publish_spec(shared.cursor(), found[0].id, spec, filters)
+        return publish(spec, indicator_ids=indicator_ids)
+
+    return _memo(("published", *_spec_key(spec), tuple(indicator_ids)), make)
+
+
+def shown(spec: ChartSpec, indicator_ids: Sequence[str] = ()) -> ChartSpec:
+    """Return ``spec`` as the page should draw it: ``published`` when publication mode is on."""
+    return published(spec, indicator_ids) if publication_on() else spec
+
+
+def shown_table(frame: pl.DataFrame | None) -> pl.DataFrame | None:
+    """Return a page table as it should be shown: counts of people protected in publication mode.
+
+    Tables already made safe (text cells) pass through. A table with label columns splits the area
+    (suppressed); one without is the area's own figures (suppressed in a locality only).
+    """
+    if frame is None or not publication_on():
+        return frame
+    filters = shared.current_filters()
+    council = not label_columns(frame) and (filters is None or filters.locality is None)
+    out = publish_frame(frame, council_level=council)
+    return out.display if isinstance(out, Suppressed) else out
+
+
+def shown_tile(tile: Tile) -> Tile:
+    """Return a headline tile as it should be shown: a locality's count of people rounded or ``[c]``."""
+    from analytics.formatting import fmt_int
+    from analytics.indicators.catalogue import load_catalogue
+    from analytics.publish.suppression import is_primary, round_count
+
+    filters = shared.current_filters()
+    if not publication_on() or tile.value is None or filters is None or filters.locality is None:
+        return tile
+    item = load_catalogue().get(tile.indicator_id or "")
+    if item is None or not item.counts_people:
+        return tile
+    r = rule()
+    if is_primary(tile.value, r.threshold):
+        return replace(tile, value=None, text=r.symbol, delta_month=None, delta_year=None, rag=None)
+    rounded = round_count(tile.value, r.base)
+    return replace(tile, value=rounded, text=fmt_int(rounded), delta_month=None, delta_year=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads
+# ---------------------------------------------------------------------------------------------
+
+
+def _ensure_server() -> None:
+    """Start one kaleido browser for this process on first use and keep it (0.25 s a picture after)."""
+    import kaleido
+
+    from analytics.publish.exports import _server_running
+
+    with _server_lock:
+        if not _server_running():
+            kaleido.start_sync_server(silence_warnings=True)
+
+
+def _file_stem(spec: ChartSpec) -> str:
+    filters = shared.current_filters()
+    parts = [spec.id]
+    if filters is not None:
+        parts += [filters.locality or "council", filters.month.isoformat()[:7]]
+    return re.sub(r"[^A-Za-z0-9]+", "-", "-".join(parts)).strip("-").lower()
+
+
+def _lazy(key: tuple, make: Callable[[], bytes]) -> Callable[[], bytes]:
+    """Return a callable for ``st.download_button``: made on click, cached by ``key``."""
+
+    def data() -> bytes:
+        return _memo(key, make)
+
+    return data
+
+
+def _png(spec: ChartSpec) -> bytes:
+    _ensure_server()
+    return figure_png(spec.figure, scale=2)
+
+
+def _svg(spec: ChartSpec) -> bytes:
+    _ensure_server()
+    return figure_svg(spec.figure)
+
+
+def export_buttons(spec: ChartSpec) -> None:
+    """Draw the download buttons of a chart (PNG, SVG, CSV, Excel).
+
+    Downloads always leave in publication form (``published``), whatever the switch says: with
+    publication mode on they are exactly what the screen shows. Nothing is rendered until a
+    button is clicked.
+    """
+    spec = published(spec)
+    key = _spec_key(spec)
+    stem = _file_stem(spec)
+    pictures = spec.figure is not None
+    no_browser = browser_path() is None
+    picture_help = "Needs the Chromium browser on the server (apt-get install chromium)." if no_browser else None
+    with st.popover("Download", icon=":material/download:", key=f"download_{spec.id}"):
+        st.download_button(
+            "Chart as PNG",
+            data=_lazy(("png", *key), lambda: _png(spec)),
+            file_name=f"{stem}.png",
+            mime="image/png",
+            key=f"dl_png_{spec.id}",
+            icon=":material/image:",
+            disabled=not pictures or no_browser,
+            help=picture_help or "For Word, PowerPoint and email (1,800 pixels wide).",
+            on_click="ignore",
+        )
+        st.download_button(
+            "Chart as SVG",
+            data=_lazy(("svg", *key), lambda: _svg(spec)),
+            file_name=f"{stem}.svg",
+            mime="image/svg+xml",
+            key=f"dl_svg_{spec.id}",
+            icon=":material/draw:",
+            disabled=not pictures or no_browser,
+            help=picture_help or "Sharp at any size, for printed papers; the text stays text.",
+            on_click="ignore",
+        )
+        has_table = spec.data is not None
+        st.download_button(
+            "Table as CSV",
+            data=_lazy(("csv", *key), lambda: chart_csv(spec)),
+            file_name=f"{stem}.csv",
+            mime="text/csv",
+            key=f"dl_csv_{spec.id}",
+            icon=":material/csv:",
+            disabled=not has_table,
+            on_click="ignore",
+        )
+        st.download_button(
+            "Table as Excel",
+            data=_lazy(("xlsx", *key), lambda: chart_xlsx(spec)),
+            file_name=f"{stem}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"dl_xlsx_{spec.id}",
+            icon=":material/table:",
+            disabled=not has_table,
+            on_click="ignore",
+        )
+        st.caption(
+            "Downloads show the chart as it is on screen" + (", in publication mode." if publication_on() else ".")
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The briefing selection
+# ---------------------------------------------------------------------------------------------
+
+
+def briefing_items() -> list[BriefItem]:
+    """Return the charts chosen for the briefing pack (kept in session state across pages)."""
+    return st.session_state.setdefault(BRIEFING, [])
+
+
+def _item_for(spec: ChartSpec) -> BriefItem | None:
+    """Return the briefing item for a chart on the page (its registry id, filters and page choices)."""
+    found = chart_registry.resolve(spec.id, st.session_state)
+    filters = shared.current_filters()
+    if found is None or filters is None:
+        return None
+    entry, params = found
+    return BriefItem(entry.id, filters, tuple(sorted(params.items())))
+
+
+def _toggle_item(item: BriefItem) -> None:
+    items = briefing_items()
+    if item in items:
+        items.remove(item)
+    else:
+        items.append(item)
+
+
+def add_to_briefing_button(spec: ChartSpec) -> None:
+    """Draw "Add to briefing" (or "Remove from briefing") for a chart the registry knows."""
+    item = _item_for(spec)
+    if item is None:
+        st.button(
+            "Add to briefing",
+            key=f"brief_{spec.id}",
+            icon=":material/playlist_add:",
+            disabled=True,
+            help="This chart is not in the chart registry, so it cannot go in a briefing pack.",
+        )
+        return
+    chosen = item in briefing_items()
+    st.button(
+        "Remove from briefing" if chosen else "Add to briefing",
+        key=f"brief_{spec.id}",
+        icon=":material/playlist_remove:" if chosen else ":material/playlist_add:",
+        on_click=_toggle_item,
+        args=(item,),
+        help=f"{len(briefing_items())} chart(s) in the pack; build it on the Briefing pack page.",
+    )
+
+
+def chart_actions(spec: ChartSpec) -> None:
+    """Draw the buttons under a chart (downloads, add to briefing); none in presentation mode."""
+    if presentation_on():
+        return
+    with st.container(horizontal=True, key=f"chart-actions-{spec.id}", gap="small"):
+        export_buttons(spec)
+        add_to_briefing_button(spec)
+
+
+__all__ = [
+    "BRIEFING",
+    "PRESENTATION",
+    "PUBLICATION",
+    "add_to_briefing_button",
+    "apply_presentation",
+    "briefing_items",
+    "chart_actions",
+    "export_buttons",
+    "presentation_on",
+    "read_url",
+    "publication_on",
+    "published",
+    "shown",
+    "shown_table",
+    "shown_tile",
+    "sidebar_switches",
+    "sync_url",
+]

@@ -1,0 +1,193 @@
+"""Streamlit glue for showing analytics output in the house style: charts, tiles, sentences, tables.
+
+Not a page (``dashboard.py`` registers pages explicitly). Pages call ``analytics.views`` for
+``ChartSpec``s, ``Tile``s, frames and sentences and show them with these functions, so every
+chart on every page comes with the same furniture::
+
+    spec = render.cached(coverage.coverage_map, filters, measure)   # cached per snapshot + args
+    render.show_chart(spec, indicator_ids=["providers_per_area"])
+
+``show_chart`` draws the figure (``theme=None`` keeps the house colours), a one-sentence text
+alternative under it, the data table in an expander, the catalogue definitions in a popover and
+then calls ``chart_actions(spec)``: the hook where export buttons and "add to briefing" go.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import polars as pl
+import streamlit as st
+
+from analytics.indicators import catalogue
+from analytics.publish.charts import ChartSpec
+from analytics.views.common import Panel, Tile
+from ui import modes, shared
+
+T = TypeVar("T")
+
+# RAG marks: always the word as well as the colour (never colour alone).
+RAG_BADGES = {
+    "red": ":red-badge[:material/error: Red]",
+    "amber": ":orange-badge[:material/warning: Amber]",
+    "green": ":green-badge[:material/check_circle: Green]",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Cached reads
+# ---------------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached_call(version: tuple, module: str, name: str, args: tuple, kwargs: tuple) -> Any:
+    """Run ``module.name(cursor, *args, **kwargs)`` once per live snapshot and arguments."""
+    fn = getattr(importlib.import_module(module), name)
+    return fn(shared.cursor(), *args, **dict(kwargs))
+
+
+def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Return ``fn(cursor, *args, **kwargs)``, cached per live snapshot version and arguments.
+
+    ``fn`` must be a module-level function of ``analytics`` taking a DuckDB cursor first (a view
+    function or ``read_mart``); arguments must be hashable by Streamlit (``Filters``, dates,
+    strings, numbers, tuples). A refresh or rollback changes the version, so nothing stale is shown.
+    """
+    return _cached_call(shared.live_version(), fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())))
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts
+# ---------------------------------------------------------------------------------------------
+
+
+def chart_actions(spec: ChartSpec) -> None:
+    """Under every chart: downloads (PNG, SVG, CSV, XLSX; always suppressed) and "add to briefing"."""
+    modes.chart_actions(spec)
+
+
+def show_definitions(indicator_ids: Iterable[str], *, key: str) -> None:
+    """Show the catalogue entries of ``indicator_ids`` in a "Definition" popover (unknown ids skipped)."""
+    known = catalogue.load_catalogue()
+    items = [known[i] for i in indicator_ids if i in known]
+    if not items:
+        return
+    with st.popover("Definition", icon=":material/info:", key=key):
+        for n, item in enumerate(items):
+            if n:
+                st.divider()
+            st.markdown(f"**{item.title}**")
+            st.markdown(item.definition)
+            st.markdown(f"**Formula:** {item.formula}")
+            st.markdown(f"**Unit:** {item.unit}")
+            st.markdown(f"**Source:** {item.source}")
+            st.markdown(f"**Caveats:** {item.caveats}")
+            if item.rag is not None:
+                st.markdown(f"**Thresholds:** {item.rag.describe()}")
+
+
+def show_chart(spec: ChartSpec, *, indicator_ids: Sequence[str] = (), note: str | None = None) -> None:
+    """Show ``spec``: the figure, its text alternative, the data table, definitions, then ``chart_actions``.
+
+    ``note`` is an extra caption (e.g. "This chart ignores the client group filter").
+    """
+    spec = modes.shown(spec, indicator_ids)
+    if spec.figure is None:
+        st.info(spec.alt_text or spec.title)
+        return
+    st.plotly_chart(spec.figure, theme=None, key=f"chart_{spec.id}", config={"displaylogo": False})
+    st.caption(spec.alt_text)
+    if note:
+        st.caption(note)
+    with st.expander("Data table", icon=":material/table:"):
+        show_table(spec.table, key=f"table_{spec.id}")
+    show_definitions(indicator_ids, key=f"definition_{spec.id}")
+    chart_actions(spec)
+
+
+def show_panel(panel: Panel) -> None:
+    """Show a ``Panel`` (a chart with its indicator ids and note) with ``show_chart``."""
+    show_chart(panel.spec, indicator_ids=panel.indicator_ids, note=panel.note)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tiles, sentences, tables
+# ---------------------------------------------------------------------------------------------
+
+
+def rag_badge(status: str | None) -> str:
+    """Return the Markdown RAG mark (word plus colour) for ``status``; empty for none."""
+    return RAG_BADGES.get(status or "", "")
+
+
+def show_tile(tile: Tile, *, month_label: str = "last month", year_label: str = "last year") -> None:
+    """Show one ``Tile``: ``st.metric`` with the change on last month, then last year and the RAG mark."""
+    tile = modes.shown_tile(tile)
+    st.metric(
+        tile.label,
+        tile.text,
+        delta=f"{tile.delta_month} on {month_label}" if tile.delta_month else None,
+        delta_color=tile.delta_colour,
+        help=tile.help,
+        border=True,
+    )
+    parts = []
+    if tile.delta_year:
+        parts.append(f"{tile.delta_year} on {year_label}")
+    if tile.rag:
+        parts.append(rag_badge(tile.rag))
+    if parts:
+        st.caption(" · ".join(parts))
+
+
+def show_tiles(
+    tiles: Sequence[Tile], *, columns: int = 4, month_label: str = "last month", year_label: str = "last year"
+) -> None:
+    """Show headline tiles in rows of ``columns`` (change on last month/year and a RAG mark each)."""
+    for start in range(0, len(tiles), columns):
+        row = st.columns(columns)
+        for col, tile in zip(row, tiles[start : start + columns], strict=False):
+            with col:
+                show_tile(tile, month_label=month_label, year_label=year_label)
+
+
+def show_sentences(sentences: Sequence[str], *, heading: str | None = None) -> None:
+    """Show plain-English sentences as a bullet list (nothing when empty)."""
+    if not sentences:
+        return
+    if heading:
+        st.subheader(heading)
+    st.markdown("\n".join(f"- {s}" for s in sentences))
+
+
+def show_table(frame: pl.DataFrame | None, *, key: str, caption: str | None = None, height: int | None = None) -> None:
+    """Show ``frame`` as a table without the index (a note when there are no rows)."""
+    frame = modes.shown_table(frame)
+    if frame is None or frame.is_empty():
+        st.caption("No rows to show.")
+        return
+    st.dataframe(frame, hide_index=True, key=key, height=height or "auto")
+    if caption:
+        st.caption(caption)
+
+
+def show_note(text: str) -> None:
+    """Show an explanatory note (a filter a chart ignores, a missing input)."""
+    st.caption(f":material/info: {text}")
+
+
+__all__ = [
+    "cached",
+    "chart_actions",
+    "rag_badge",
+    "show_chart",
+    "show_definitions",
+    "show_note",
+    "show_panel",
+    "show_sentences",
+    "show_table",
+    "show_tile",
+    "show_tiles",
+]
