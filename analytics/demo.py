@@ -1,7 +1,8 @@
 """Synthetic demo council: a seeded, deterministic generator of a complete monthly data drop.
 
 "Northdale (synthetic demo council)" is made up. Its wards, providers, people and figures are
-random draws calibrated to the published figures in ``DOMAIN.md`` (sections 0 and 1); none of it
+random draws calibrated to published figures (ADASS, Homecare Association, Skills for Care, CQC,
+Community Catalysts, Cumberland Council; sources in ``analytics/indicators/sources.toml``); none of it
 describes a real place, business or person. Area codes are local (``ND-W01``), never GSS codes.
 
 ``generate_drop(out_dir)`` writes one drop folder in the format of ``analytics.contract``:
@@ -51,7 +52,8 @@ EPOCH = date(1970, 1, 1)
 NEVER = 10**7  # a day number far beyond any date used: "no end"
 YEAR = 365.25
 
-# Calibration targets at as_of (DOMAIN.md 0.1, 1.3, 1.9). People in service is about 2,000:
+# Calibration targets at as_of (Cumberland Council 2025; ADASS, Spring Survey 2025; Skills for Care 2024/25).
+# People in service is about 2,000:
 # the general pool (agency, PA, other, in-house bridging) + extra care + reablement + microenterprises.
 TARGET_GENERAL_PEOPLE = 1_570
 TARGET_EXTRA_CARE_PEOPLE = 60

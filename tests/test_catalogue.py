@@ -34,7 +34,7 @@ definition = "What it is."
 formula = "How it is worked out."
 unit = "people"
 grain = "area x month"
-source = "DOMAIN.md 1.1"
+source = "ADASS, snapshot surveys 2021 to 2023"
 caveats = "None."
 counts_people = true
 {extra}

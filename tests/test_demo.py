@@ -1,7 +1,9 @@
 """The synthetic demo council generator (``analytics.demo``): determinism, contract, calibration, stories.
 
 Every test reads real files written to a temporary folder. Calibration targets come from
-DOMAIN.md (sections 0.1, 1.3, 1.8, 1.9) and hold within 15% at ``as_of`` for the default seed.
+published figures (Cumberland Council micro-enterprise service 2025; ADASS, Spring Survey 2025;
+Homecare Association fee rates and Minimum Price 2025-26; Skills for Care 2024/25) and hold within
+15% at ``as_of`` for the default seed.
 """
 
 from __future__ import annotations

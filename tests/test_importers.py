@@ -1,7 +1,8 @@
 """Importers for public files: CQC register, ONS RUC lookups, NHS England Client Level Data.
 
 Every fixture is written by this module into ``tmp_path`` (nothing binary is committed), with the
-real headers exactly as DOMAIN.md section 2 gives them.
+real headers exactly as the public files have them (CQC, Using CQC data; ONS, Rural Urban
+Classification; NHS England, Adult Social Care Client Level Data specification).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from analytics.ingest.importers.cli import add_import_parser, run_import
 from analytics.ingest.importers.cqc import apply_cqc, read_cqc_directory
 from analytics.ingest.importers.ruc import apply_ruc, read_ruc_lookup
 
-# -- CQC fixtures: headers exactly as DOMAIN.md 2a.1, 2a.2 and 2a.4 --------------------------------
+# -- CQC fixtures: headers exactly as CQC's care directory, weekly CSV and deactivated locations file ---
 
 HSCA_BASE = [
     "Location ID", "Location HSCA start date", "Dormant (Y/N)", "Care home?", "Location Name",
@@ -101,7 +102,7 @@ NOTICE_ROWS = [
     [None],
     ["See the care directory with ratings for per-service ratings."],
     [None],
-]  # 7 notice rows: the header lands on row 8, as in the Sept 2026 edition (DOMAIN 2a.1)
+]  # 7 notice rows: the header lands on row 8, as in CQC's Sept 2026 edition
 
 
 def hsca_row(location_id, name, *, services, rating, published=None, directorate="Adult social care",

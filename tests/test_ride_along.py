@@ -1,6 +1,7 @@
 """Public files riding along in a drop (CQC register, ONS RUC lookup, CLD extract) are applied at validation.
 
-Fixtures are written here into ``tmp_path`` with the real headers (DOMAIN.md 2a.1, 2a.2, 2b.2, 2c).
+Fixtures are written here into ``tmp_path`` with the real headers (CQC care directory and weekly CSV,
+ONS Rural Urban Classification 2021, NHS England Client Level Data).
 The small drop's providers are P1 (CQC 1-101, Good, 2024-05-01), P2 (1-102, Requires improvement)
 and M1 (no CQC ID); its areas are wards W01-W03.
 """

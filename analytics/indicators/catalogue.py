@@ -4,7 +4,9 @@ One TOML file per domain group in ``analytics/indicators/catalogue/*.toml``, eac
 tables with the keys in ``REQUIRED_KEYS`` (plus optional ``headline_key`` and ``rag``). This module
 loads and validates them (unique ids and headline keys across files, known domains, RAG keys that
 exist in ``config.toml [thresholds]``), resolves the thresholds, gives a RAG status for a value, and
-renders ``docs/indicators.md`` (``python -m analytics.indicators.catalogue``).
+renders ``docs/indicators.md`` (``python -m analytics.indicators.catalogue``). Every ``source`` names
+a public publication in short ("<publisher>, <publication>") or says "Local choice:" and why;
+``analytics/indicators/sources.toml`` holds the full citations, listed once at the end of the document.
 
 RAG rule (strict comparisons, so a threshold of 0 means "anything above 0"):
 ``higher_is_worse``: red if value > red, amber if value > amber, else green;
@@ -24,6 +26,9 @@ from typing import Literal
 from analytics.config import PROJECT_ROOT, settings
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
+SOURCES_PATH = Path(__file__).resolve().parent / "sources.toml"
+SOURCE_KEYS = ("id", "short", "publisher", "title", "year", "url")
+LOCAL_CHOICE = "Local choice"
 DOCS_PATH = PROJECT_ROOT / "docs" / "indicators.md"
 
 DOMAINS = (
@@ -63,6 +68,49 @@ Status = Literal["red", "amber", "green"]
 
 class CatalogueError(ValueError):
     """A catalogue file breaks a rule (message names the file and the indicator)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One public publication cited by the catalogue or ``config.toml`` (``sources.toml``).
+
+    ``short`` is the "<publisher>, <publication>" form written in a catalogue ``source``;
+    ``title``, ``year`` and ``url`` (either may be blank) give the full citation.
+    """
+
+    id: str
+    short: str
+    publisher: str
+    title: str
+    year: str
+    url: str
+
+    def citation(self) -> str:
+        """Return the full citation as one Markdown line: title, year and link."""
+        text = self.title + (f" ({self.year})" if self.year else "")
+        return text + (f". <{self.url}>" if self.url else ".")
+
+
+@cache
+def load_sources(path: Path = SOURCES_PATH) -> dict[str, Source]:
+    """Return the ``[[source]]`` tables of ``sources.toml`` by id.
+
+    Each needs every key of ``SOURCE_KEYS`` as text (``year`` and ``url`` may be blank), a unique
+    id, and a ``short`` form that names its ``publisher``; raises ``CatalogueError`` otherwise.
+    """
+    with Path(path).open("rb") as fh:
+        entries = tomllib.load(fh).get("source", [])
+    out: dict[str, Source] = {}
+    for raw in entries:
+        where = f"{Path(path).name}: source {raw.get('id', '?')!r}"
+        if set(raw) != set(SOURCE_KEYS) or not all(isinstance(raw[k], str) for k in SOURCE_KEYS):
+            raise CatalogueError(f"{where}: needs exactly the text keys {SOURCE_KEYS}")
+        if raw["id"] in out:
+            raise CatalogueError(f"{where}: id already defined")
+        if not raw["short"].startswith(raw["publisher"] + ", "):
+            raise CatalogueError(f"{where}: short must start with the publisher and a comma")
+        out[raw["id"]] = Source(**{k: raw[k].strip() for k in SOURCE_KEYS})
+    return out
 
 
 @dataclass(frozen=True)
@@ -259,7 +307,23 @@ def render_indicators_markdown(catalogue: dict[str, Indicator] | None = None) ->
             lines += ["| | |", "|---|---|"]
             lines += [f"| {label} | {_cell(text)} |" for label, text in rows]
             lines.append("")
+    lines += _sources_lines()
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _sources_lines() -> list[str]:
+    """Return the closing "Sources" section: every publication of ``sources.toml`` in full."""
+    lines = [
+        "## Sources",
+        "",
+        "Each source above names its publisher and publication in short; the full citations follow.",
+        f'"{LOCAL_CHOICE}" marks a definition or threshold that is this dashboard\'s own judgement, not a',
+        "national standard; thresholds can be changed in `config.toml [thresholds]`.",
+        "",
+    ]
+    for source in sorted(load_sources().values(), key=lambda s: s.short.lower()):
+        lines.append(f"- **{source.short}**: {source.citation()}")
+    return lines
 
 
 def _cell(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Market churn: packages handed back by providers, and providers entering and leaving (DOMAIN.md 1.4).
+"""Market churn: packages handed back by providers, and providers entering and leaving (CQC register, ADASS).
 
 Definitions used throughout:
 

@@ -1,6 +1,6 @@
 """Helpers every indicator module shares: date rules, month grid, locality and geography filters.
 
-Definitions (DOMAIN.md 1.16, applied everywhere):
+Definitions (applied everywhere):
 
 * **Active on day d**: ``start_date <= d`` and (``end_date`` blank or ``end_date >= d``).
 * **Waiting on day d**: ``requested_date <= d``, ``outcome`` is not ``withdrawn`` (blank counts as

@@ -1,11 +1,11 @@
 """Concentration: each provider's share of planned hours, CR1, CR3, HHI and the effective number of providers.
 
 Shares are of planned hours a week in active packages on the snapshot date, in percentage points
-(0 to 100). ``HHI = sum(share_pct ** 2)`` (0 to 10,000; DOMAIN.md 1.5), ``CR1``/``CR3`` = the largest
-1/3 shares summed (CR3 is 100 when there are fewer than 3 providers), effective number of providers =
-10,000 / HHI. All are null when there are no planned hours. Bands (descriptive, not legal tests):
-HHI above ``thresholds.hhi_concentrated`` is "concentrated", above ``hhi_highly_concentrated`` "highly
-concentrated" (UK 2010 merger guidelines).
+(0 to 100). ``HHI = sum(share_pct ** 2)`` (0 to 10,000; CMA merger assessment guidelines, CC2/OFT1254),
+``CR1``/``CR3`` = the largest 1/3 shares summed (CR3 is 100 when there are fewer than 3 providers),
+effective number of providers = 10,000 / HHI. All are null when there are no planned hours. Bands
+(descriptive, not legal tests): HHI above ``thresholds.hhi_concentrated`` is "concentrated", above
+``hhi_highly_concentrated`` "highly concentrated" (UK 2010 merger guidelines).
 
 Ties: providers are ranked by planned hours (rounded to 6 dp, so float summation noise does not
 break a true tie) descending, then by ``provider_id`` ascending; rank 1 is "the largest provider".

@@ -3,12 +3,12 @@
 Per area on a snapshot date: providers_active (distinct providers with an active package there),
 microenterprises_active, people_in_service, planned_hours_per_week, people_waiting, hours_waiting,
 has_demand (an active package or someone waiting), under_min_providers (demand but fewer than
-``config.toml thresholds.min_providers_per_area`` providers, 2 by default: DOMAIN.md section 6
-question 1), single_provider (exactly one provider), and planned hours a week per 1,000 residents
-aged 65+ (null when the area has no population figure or a population of 0).
+``config.toml thresholds.min_providers_per_area`` providers, 2 by default, a local choice:
+below 2 there is no alternative if one fails), single_provider (exactly one provider), and planned
+hours a week per 1,000 residents aged 65+ (null when the area has no population figure or a population of 0).
 
 Provider counts come from where packages are delivered (the person's area), never from a provider's
-office postcode (DOMAIN.md 1.10).
+office postcode (the CQC register gives a home care provider's branch office).
 """
 
 from __future__ import annotations

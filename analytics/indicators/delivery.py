@@ -1,4 +1,4 @@
-"""Delivery: hours delivered against hours commissioned (DOMAIN.md 1.1, section 6 question 4).
+"""Delivery: hours delivered against hours commissioned (as in ADASS snapshot surveys).
 
 Definitions used throughout:
 

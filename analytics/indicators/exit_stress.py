@@ -1,4 +1,4 @@
-"""Provider exit stress test: what if a provider left tomorrow? (DOMAIN.md 1.5, section 6 question 2).
+"""Provider exit stress test: what if a provider left tomorrow? (local version of CQC market oversight).
 
 ``exit_impact`` takes one provider out of the market on ``as_of`` and re-homes its hours with the
 spare capacity of the others. ``difficult_to_replace`` runs that for every provider and ranks them.
@@ -179,7 +179,7 @@ class ExitImpact:
     Scalars: ``people_displaced`` (distinct people), ``packages_displaced``, ``hours_displaced``,
     ``hours_absorbed``, ``hours_uncovered`` (= displaced - absorbed), ``spare_capacity_elsewhere``
     (sum of every other active provider's spare capacity, wherever it is) and ``cover_ratio``
-    (``spare_capacity_elsewhere / hours_displaced``, DOMAIN.md 1.16; below 1 = cannot absorb even
+    (``spare_capacity_elsewhere / hours_displaced``, a local choice; below 1 = cannot absorb even
     ignoring geography; ``None`` when nothing is displaced).
 
     Frames:

@@ -1,6 +1,7 @@
 """Area classification shared by every indicator: rural, urban or unclassified.
 
-Rule (DATA_CONTRACT.md): rural = ``ruc21`` starting with ``R``, or, when ``ruc21`` is blank,
+Rule (``analytics.contract``, docs/data-drops.md; ONS Rural Urban Classification 2021 and 2011):
+rural = ``ruc21`` starting with ``R``, or, when ``ruc21`` is blank,
 ``ruc11`` in D1, D2, E1, E2. An area with neither code is ``unclassified``, never urban.
 """
 

@@ -8,7 +8,8 @@ Ratios are null (never 0, never an error) when there is no active microenterpris
 New and closed (flows, per period from the first of the month to the snapshot date): a
 microenterprise is *new* in the period containing the start of its first package (within the
 geography), and *closed* in the period containing the end of its last package when none of its
-packages is ongoing. Comparators (DOMAIN.md 0.1, 1.12) are in ``config.toml
+packages is ongoing. Comparators (Community Catalysts, Westmorland and
+Furness 2022-24; Cumberland Council 2025) are in ``config.toml
 [reference.microenterprise_comparators]``.
 """
 

@@ -1,4 +1,4 @@
-"""Price: the council's hours-weighted hourly rate against cost benchmarks (DOMAIN.md 1.8).
+"""Price: the council's hours-weighted hourly rate against cost benchmarks (Homecare Association, DHSC).
 
 Definitions used throughout:
 

@@ -1,4 +1,4 @@
-"""Quality: the hours-weighted CQC rating mix of the providers the council uses (DOMAIN.md 1.7).
+"""Quality: the hours-weighted CQC rating mix of the providers the council uses (CQC care directory).
 
 Definitions used throughout:
 

@@ -1,4 +1,4 @@
-"""Workforce: vacancies, turnover and staffing intensity of providers (DOMAIN.md 1.9).
+"""Workforce: vacancies, turnover and staffing intensity of providers (Skills for Care ASC-WDS definitions).
 
 Definitions (Skills for Care ASC-WDS, applied to the ``workforce`` file of the drop):
 

@@ -4,7 +4,8 @@ Every chart on a page, in an export and in the briefing pack goes through ``hous
 builders below call it): headline title stating the finding, statistical subtitle (measure, area,
 period) under it, and a footnote with source, "data as at" date, the suppression rule and
 "Synthetic demo data" when it is. Colours are the Government Analysis Function palettes
-(DOMAIN.md 5.1); the layout follows the AF accessible-charts checklist (DOMAIN.md 5.3).
+(Data visualisation: colours in charts); the layout follows the AF checklist "Accessible charts:
+a checklist of the basics" (May 2023).
 
 ``ChartSpec`` is the one description of a chart that pages, exports and the briefing pack share:
 id, wording, the figure, the data table and a one-sentence text alternative. Builders take a spec
@@ -36,7 +37,7 @@ import polars as pl
 from analytics.formatting import fmt_date, fmt_int, fmt_month
 from analytics.publish.suppression import IS_TOTAL, SUPPRESSED_SUFFIX, Suppressed, rule, suppression_rule_text
 
-# Government Analysis Function palettes (DOMAIN.md 5.1), in order of use.
+# Government Analysis Function palettes (Data visualisation: colours in charts), in order of use.
 CATEGORICAL = ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1")
 DUO = ("#12436D", "#F46A25")
 SEQUENTIAL = ("#12436D", "#2073BC", "#6BACE6")

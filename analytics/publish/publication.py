@@ -15,8 +15,9 @@ table, figure, headline and text alternative show only what may be published:
 * **The rule** is ``analytics.publish.suppression.suppress``: 1 to 7 shown as ``[c]``, others rounded to
   the nearest 5, secondary suppression across the rows of each group (the rows that share the other
   label columns and the month: together they add up to the area's published total).
-* **Council level needs none** (DOMAIN.md 3.1): a chart of the whole council with no split by area,
-  provider or class is returned unchanged. ``council_level`` forces the decision either way.
+* **Council level needs none** (as national figures in the NHS Digital HES/ECDS rule): a chart of the
+  whole council with no split by area, provider or class is returned unchanged. ``council_level``
+  forces the decision either way.
 
 The figure is patched, not rebuilt, so any builder's chart keeps its look: every plotted point is
 matched back to its table row (by category, series name and value); counts are replaced by their
@@ -44,9 +45,9 @@ from analytics.indicators import catalogue
 from analytics.publish.charts import FOCUS_OTHER, SECONDARY_TEXT, ChartSpec, describe_extremes, describe_trend
 from analytics.publish.suppression import SUPPRESSED_SUFFIX, Suppressed, rule, suppress, suppression_rule_text
 
-# House naming convention for person counts (DOMAIN.md 3.3).
+# House naming convention for person counts.
 _COUNT_NAME = re.compile(r"^(people|requests|packages)|customers")
-# Rates, shares and ratios are complex statistics, not counts (DOMAIN.md 3.1).
+# Rates, shares and ratios are complex statistics, not counts (NHS Digital HES/ECDS rule, September 2018).
 _NOT_COUNT = re.compile(r"_per_|^per_|pct|percent|share|rate|ratio|_pp$|index")
 # Figures worked out from a number of people: hidden where that number is.
 _DERIVED_NAME = re.compile(r"hours|median|mean|average|avg|^p\d\d|_p\d\d|percentile|days|_per_|^per_|size")
@@ -145,7 +146,7 @@ def derived_columns(frame: pl.DataFrame, counts: Sequence[str]) -> dict[str, str
 
     Only when ``frame`` has a count to base them on. Derived: hours, days, medians, means,
     percentiles, ``*_per_*`` figures, and percentages, shares and ratios over those people
-    (DOMAIN.md 3.3: no percentage over a hidden count). Never derived: counts of providers,
+    (local choice: no percentage over a hidden count). Never derived: counts of providers,
     microenterprises, areas or locations, populations, fees and prices (public or not about people).
     """
     if not counts:

@@ -1,6 +1,6 @@
 """Small-number disclosure control for published outputs: one function, ``suppress``.
 
-The rule (DOMAIN.md 3.1 and 3.3; NHS Digital HES/ECDS rule of September 2018; numbers from
+The rule (NHS Digital, disclosure control for HES and ECDS from September 2018; numbers from
 ``[suppression]`` in ``config.toml``):
 
 * **Counts of people** below council level: 0 stays 0; 1 to ``threshold - 1`` (1 to 7) are

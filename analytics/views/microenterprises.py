@@ -2,7 +2,8 @@
 
 Figures come from ``mart_microenterprise_month`` (council, locality and rural class x month; all
 service types). The comparator programmes are ``config.toml [reference.microenterprise_comparators]``
-(Westmorland and Furness, Cumberland; DOMAIN.md 0.1 and 1.12), drawn as dashed reference lines and
+(Community Catalysts, Westmorland and Furness 2022-24; Cumberland Council, care micro-enterprise
+service 2025), drawn as dashed reference lines and
 listed in a comparison table. Areas with demand but no active microenterprise come from the area
 coverage mart, rural areas first, with counts of people suppressed per area.
 """

@@ -4,9 +4,9 @@ Accepts a CLD extract as ``.csv`` (UTF-8 with or without BOM, or Windows-1252) o
 with Release 1 field names as submitted (``Event Type``, ``Cost Frequency (Unit Type)``) or the
 underscored analysis names (``Event_Type``, ``Cost_Frequency_Unit_Type``, ``[Cost_Frequency_(Unit_Type)]``,
 ``Planned_Units_Per_Week``): headers are compared lower-cased with every run of other characters read
-as ``_`` (DOMAIN.md 2c.1).
+as ``_`` (NHS England, Adult Social Care Client Level Data specification, Release 1 and 2).
 
-Rules (DOMAIN.md 2c; each skipped row is reported with its reason):
+Rules (after DHSC's and NHS England's published CLD processing code; each skipped row is reported with its reason):
 
 1. Only ``Event Type`` = ``Service`` with ``Service Type`` = ``Long Term Support: Community`` (either
    release's casing) and a home care ``Service Component`` (``HOME_CARE_COMPONENTS``, exact,
@@ -65,7 +65,7 @@ from analytics.ingest.staged import conform
 
 HOME_CARE_COMPONENTS = ("Home Support", "Home support or domiciliary care")
 """Service Component values that mean home care: Release 1 ``Home Support`` and the later
-``Home support or domiciliary care``. DOMAIN 2c.2 asks to confirm these against the current NHS
+``Home support or domiciliary care``. Confirm these against the current NHS
 England specification; pass ``home_care_components`` (CLI ``--component``) to use others."""
 
 LONG_TERM_COMMUNITY = "long term support: community"
@@ -233,7 +233,7 @@ def map_cld_frame(
     ).fill_null(False)
     data = data.with_columns(in_scope.alias("in_scope"))
 
-    # Stacked submissions: the latest reporting period wins, then the later row (DOMAIN 2c.3).
+    # Stacked submissions: the latest reporting period wins, then the later row (as DHSC's CLD code does).
     ranked = (
         data.filter(pl.col("in_scope") & pl.col("event_reference").is_not_null())
         .sort(["event_reference", pl.col("period_end_d").fill_null(pl.date(1900, 1, 1)), "row"])

@@ -1,6 +1,6 @@
 """CQC care directory importer: read the register, then fill and check the drop's ``providers``.
 
-Accepted files (DOMAIN.md 2a):
+Accepted files (CQC, Using CQC data: https://www.cqc.org.uk/about-us/transparency/using-cqc-data):
 
 * the "care directory with filters", ``DD_Month_YYYY_HSCA_Active_Locations.xlsx`` / ``.ods``
   (sheets ``README`` and ``HSCA_Active_Locations``). The header row is found by searching the first
@@ -11,7 +11,7 @@ Accepted files (DOMAIN.md 2a):
 * the weekly directory CSV (``CQC Locations data``; four title lines, header on line 5; a UTF-8
   BOM is allowed). ``Service types`` is a ``|``-separated list matched item by item, exactly.
 
-Home care (DOMAIN 2a.1, 2a.2): in the HSCA file, ``Location Inspection Directorate`` is
+Home care: in the HSCA file, ``Location Inspection Directorate`` is
 ``Adult social care`` and ``Service type - Domiciliary care service`` is ``Y``; in the weekly CSV,
 one item of ``Service types`` is exactly ``Homecare agencies``. All locations are kept (a provider
 registered only as a care home must be reported as "not home care", not "not registered");
@@ -52,7 +52,7 @@ COMBINED = "combined"
 ACTIVE_FORMATS = (HSCA, WEEKLY)
 """Formats listing every registered location, so an ID missing from them is not registered."""
 
-# Exact labels (DOMAIN 2a.1 and 2a.2).
+# Exact labels, as in CQC's care directory and weekly CSV.
 HSCA_ID = "Location ID"
 HSCA_DIRECTORATE_ASC = "Adult social care"
 HSCA_SERVICE_PREFIX = "Service type - "
@@ -75,7 +75,7 @@ NO_RATING_VALUES = (
     "inspected but not rated",
     "insufficient evidence to rate",
 )
-"""Rating sentinels (DOMAIN 2a.5): the location has no current rating, shown as ``Not rated``."""
+"""Rating sentinels seen in CQC files: the location has no current rating, shown as ``Not rated``."""
 
 LOCATION_SCHEMA: dict[str, pl.DataType] = {
     "location_id": pl.String(),
@@ -336,7 +336,7 @@ def _directory_from_frame(
         warnings.append(f"header found on {where}row {header_row}, not row {usual_row} (notices or titles above it)")
     missing = [c for c in EXPECTED_COLUMNS[fmt] if c.lower() not in columns]
     if missing:
-        # DOMAIN 2a.7: CQC's move to a new system may change the format; say so rather than fill blanks.
+        # CQC warned in 2026 that its move to a new system may change the format; say so rather than fill blanks.
         warnings.append("expected column(s) missing, so their values are blank: " + ", ".join(repr(c) for c in missing))
     return CqcDirectory(
         locations=_one_row_per_location(locations),
@@ -575,7 +575,7 @@ def apply_cqc(providers: pl.DataFrame, directory: CqcDirectory) -> tuple[pl.Data
                     detail += f" on {loc['end_date'].isoformat()}"
                 others = [i for i in active_by_postcode.get(_postcode_key(loc["postcode"]) or "", []) if i != cqc_id]
                 if others:
-                    # DOMAIN 2a.7: a new legal entity gets a new location ID; staff and clients may continue.
+                    # CQC gives a new legal entity a new location ID; staff and clients may continue.
                     detail += f"; registered location(s) at the same postcode: {', '.join(others)}"
                 add(provider_id, cqc_id, "deregistered", row["_active_to"], detail)
             if loc["dormant"]:

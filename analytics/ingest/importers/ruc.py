@@ -1,6 +1,7 @@
 """ONS Rural Urban Classification (RUC) importer: fill ``areas.ruc21``/``ruc11`` from an LSOA lookup.
 
-Accepted files (DOMAIN.md 2b), CSV (UTF-8 with or without BOM, or Windows-1252) or ``.xlsx``/``.ods``
+Accepted files (ONS Rural Urban Classification 2011 and 2021 LSOA lookups),
+CSV (UTF-8 with or without BOM, or Windows-1252) or ``.xlsx``/``.ods``
 (every sheet's first 20 rows are searched for the header, so ONS cover sheets and title rows are fine):
 
 * RUC 2021, LSOA level: ``LSOA21CD, LSOA21NM, RUC21CD, RUC21NM, Urban_rural_flag``
