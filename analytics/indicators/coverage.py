@@ -27,6 +27,7 @@ from analytics.indicators.common import (
     enriched_packages,
     filter_locality,
     months_frame,
+    per_level,
     ratio_expr,
     service_type_frame,
     waiting_at_months,
@@ -193,30 +194,8 @@ def coverage_summary(area_mart: pl.DataFrame) -> pl.DataFrame:
         .cast(pl.Int64)
         .alias("areas_with_demand_no_provider"),
     ]
-    council = (
-        area_mart.group_by("service_type", "month")
-        .agg(aggs)
-        .select(pl.lit("council").alias("geography_level"), pl.lit("All").alias("geography"), pl.all())
-    )
-    locality = (
-        area_mart.group_by("locality", "service_type", "month")
-        .agg(aggs)
-        .select(
-            pl.lit("locality").alias("geography_level"),
-            pl.col("locality").alias("geography"),
-            pl.all().exclude("locality"),
-        )
-    )
-    rural = (
-        area_mart.group_by("rural_class", "service_type", "month")
-        .agg(aggs)
-        .select(
-            pl.lit("rural_class").alias("geography_level"),
-            pl.col("rural_class").alias("geography"),
-            pl.all().exclude("rural_class"),
-        )
-    )
-    return pl.concat([council, locality, rural]).sort("geography_level", "geography", "service_type", "month")
+    by = ["geography_level", "geography", "service_type", "month"]
+    return per_level(area_mart, lambda frame: frame.group_by(by).agg(aggs)).sort(by)
 
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
