@@ -34,13 +34,17 @@ from analytics.indicators.common import (
 )
 from analytics.ingest.staged import Staged
 
-AREA_COLUMNS = (
+#: Counts and sums of an area x month: 0, never blank, where nothing is active or waiting.
+COUNT_COLUMNS = (
     "providers_active",
     "microenterprises_active",
     "people_in_service",
     "planned_hours_per_week",
     "people_waiting",
     "hours_waiting",
+)
+AREA_COLUMNS = (
+    *COUNT_COLUMNS,
     "has_demand",
     "under_min_providers",
     "single_provider",
@@ -115,18 +119,10 @@ def coverage_by_area_month(
             pl.col("hours_per_week").sum().cast(pl.Float64).alias("hours_waiting"),
         )
     )
-    counts = [
-        "providers_active",
-        "microenterprises_active",
-        "people_in_service",
-        "planned_hours_per_week",
-        "people_waiting",
-        "hours_waiting",
-    ]
     out = (
         grid.join(supply, on=keys, how="left")
         .join(waiting, on=by, how="left")
-        .with_columns(pl.col(counts).fill_null(0))
+        .with_columns(pl.col(COUNT_COLUMNS).fill_null(0))
         .with_columns(((pl.col("people_in_service") > 0) | (pl.col("people_waiting") > 0)).alias("has_demand"))
         .with_columns(
             (pl.col("has_demand") & (pl.col("providers_active") < minimum)).alias("under_min_providers"),
