@@ -56,6 +56,17 @@ def test_shares_sum_to_100_and_hhi_cr_bounds(per_provider):
 day = st.dates(min_value=date(2023, 1, 1), max_value=date(2025, 12, 31))
 
 
+def assert_each_month_matches(frame: pl.DataFrame, at_months, on_day, key: str) -> None:
+    """The month snapshot ``at_months(frame, months)`` holds, in every month, exactly the rows
+    ``on_day(frame, month end)`` picks (compared by ``key``)."""
+    months = common.months_frame(D, 36)
+    snap = at_months(frame, months)
+    for m in months.get_column("month").to_list():
+        expected = sorted(on_day(frame, m).get_column(key).to_list())
+        got = sorted(snap.filter(pl.col("month") == m).get_column(key).to_list())
+        assert got == expected
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(day, st.one_of(st.none(), st.integers(0, 400))), min_size=0, max_size=15))
 def test_month_snapshots_match_active_on(spans):
@@ -68,12 +79,7 @@ def test_month_snapshots_match_active_on(spans):
         },
         schema={"id": pl.Int64, "start_date": pl.Date, "end_date": pl.Date},
     )
-    months = common.months_frame(D, 36)
-    snap = common.active_at_months(frame, months)
-    for m in months.get_column("month").to_list():
-        expected = sorted(common.active_on(frame, m).get_column("id").to_list())
-        got = sorted(snap.filter(pl.col("month") == m).get_column("id").to_list())
-        assert got == expected
+    assert_each_month_matches(frame, common.active_at_months, common.active_on, "id")
 
 
 @settings(max_examples=60, deadline=None)
@@ -102,12 +108,7 @@ def test_month_waiting_matches_waiting_on(reqs):
             "hours_per_week": pl.Float64,
         },
     )
-    months = common.months_frame(D, 36)
-    snap = common.waiting_at_months(frame, months)
-    for m in months.get_column("month").to_list():
-        expected = sorted(common.waiting_on(frame, m).get_column("request_id").to_list())
-        got = sorted(snap.filter(pl.col("month") == m).get_column("request_id").to_list())
-        assert got == expected
+    assert_each_month_matches(frame, common.waiting_at_months, common.waiting_on, "request_id")
 
 
 @settings(max_examples=40, deadline=None)

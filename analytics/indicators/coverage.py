@@ -27,19 +27,24 @@ from analytics.indicators.common import (
     enriched_packages,
     filter_locality,
     months_frame,
+    per_level,
     ratio_expr,
     service_type_frame,
     waiting_at_months,
 )
 from analytics.ingest.staged import Staged
 
-AREA_COLUMNS = (
+#: Counts and sums of an area x month: 0, never blank, where nothing is active or waiting.
+COUNT_COLUMNS = (
     "providers_active",
     "microenterprises_active",
     "people_in_service",
     "planned_hours_per_week",
     "people_waiting",
     "hours_waiting",
+)
+AREA_COLUMNS = (
+    *COUNT_COLUMNS,
     "has_demand",
     "under_min_providers",
     "single_provider",
@@ -114,18 +119,10 @@ def coverage_by_area_month(
             pl.col("hours_per_week").sum().cast(pl.Float64).alias("hours_waiting"),
         )
     )
-    counts = [
-        "providers_active",
-        "microenterprises_active",
-        "people_in_service",
-        "planned_hours_per_week",
-        "people_waiting",
-        "hours_waiting",
-    ]
     out = (
         grid.join(supply, on=keys, how="left")
         .join(waiting, on=by, how="left")
-        .with_columns(pl.col(counts).fill_null(0))
+        .with_columns(pl.col(COUNT_COLUMNS).fill_null(0))
         .with_columns(((pl.col("people_in_service") > 0) | (pl.col("people_waiting") > 0)).alias("has_demand"))
         .with_columns(
             (pl.col("has_demand") & (pl.col("providers_active") < minimum)).alias("under_min_providers"),
@@ -193,30 +190,8 @@ def coverage_summary(area_mart: pl.DataFrame) -> pl.DataFrame:
         .cast(pl.Int64)
         .alias("areas_with_demand_no_provider"),
     ]
-    council = (
-        area_mart.group_by("service_type", "month")
-        .agg(aggs)
-        .select(pl.lit("council").alias("geography_level"), pl.lit("All").alias("geography"), pl.all())
-    )
-    locality = (
-        area_mart.group_by("locality", "service_type", "month")
-        .agg(aggs)
-        .select(
-            pl.lit("locality").alias("geography_level"),
-            pl.col("locality").alias("geography"),
-            pl.all().exclude("locality"),
-        )
-    )
-    rural = (
-        area_mart.group_by("rural_class", "service_type", "month")
-        .agg(aggs)
-        .select(
-            pl.lit("rural_class").alias("geography_level"),
-            pl.col("rural_class").alias("geography"),
-            pl.all().exclude("rural_class"),
-        )
-    )
-    return pl.concat([council, locality, rural]).sort("geography_level", "geography", "service_type", "month")
+    by = ["geography_level", "geography", "service_type", "month"]
+    return per_level(area_mart, lambda frame: frame.group_by(by).agg(aggs)).sort(by)
 
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:

@@ -47,6 +47,15 @@ OVERSIGHT_DEFAULTS = {
 }
 
 
+def _people_packages_hours(hours: str) -> list[pl.Expr]:
+    """Aggregations of package rows: distinct ``people``, ``packages`` and planned hours a week (named ``hours``)."""
+    return [
+        pl.col("person_id").n_unique().cast(pl.Int64).alias("people"),
+        pl.len().cast(pl.Int64).alias("packages"),
+        pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias(hours),
+    ]
+
+
 def oversight_thresholds() -> dict[str, float]:
     """Return ``[reference.market_oversight]`` (SI 2015/314) from config, with the regulation's values as defaults."""
     configured = settings().get("reference", {}).get("market_oversight", {})
@@ -274,9 +283,7 @@ def _impact(market: Market, provider_id: str, locality: str | None = None) -> Ex
     area_rows = (
         displaced.group_by("area_code", "area_name", "locality")
         .agg(
-            pl.col("person_id").n_unique().cast(pl.Int64).alias("people"),
-            pl.len().cast(pl.Int64).alias("packages"),
-            pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("hours_displaced"),
+            *_people_packages_hours("hours_displaced"),
         )
         .sort(["hours_displaced", "area_code"], descending=[True, False])
     )
@@ -317,9 +324,7 @@ def _impact(market: Market, provider_id: str, locality: str | None = None) -> Ex
     by_locality = (
         displaced.group_by("locality")
         .agg(
-            pl.col("person_id").n_unique().cast(pl.Int64).alias("people"),
-            pl.len().cast(pl.Int64).alias("packages"),
-            pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("hours_displaced"),
+            *_people_packages_hours("hours_displaced"),
         )
         .join(
             by_area.group_by("locality").agg(
@@ -438,9 +443,7 @@ def difficult_to_replace(staged: Staged, as_of: date, locality: str | None = Non
     stats = (
         packages.group_by("provider_id")
         .agg(
-            pl.col("person_id").n_unique().cast(pl.Int64).alias("people"),
-            pl.len().cast(pl.Int64).alias("packages"),
-            pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("hours"),
+            *_people_packages_hours("hours"),
             pl.col("area_code").n_unique().cast(pl.Int64).alias("areas_served"),
         )
         .join(

@@ -139,19 +139,22 @@ def _apply_cqc(raw: RawDrop, typed: dict[str, pl.DataFrame], paths: list[Path]) 
                 column=CQC_COLUMNS.get(issue, "cqc_location_id"),
             )
         )
-    counts = report.get_column("issue").value_counts(sort=True).iter_rows() if report.height else []
-    found = ", ".join(f"{n} {issue}" for issue, n in counts) or "no differences"
     as_at = f" as at {directory.as_at.isoformat()}" if directory.as_at else ""
     checked = typed["providers"].get_column("cqc_location_id").drop_nulls().len()
-    rows.append(
-        _issue(
-            name,
-            APPLIED_RULE,
-            "blank ratings filled from the CQC register, never overwritten",
-            value=f"CQC register{as_at}: {checked} providers with a CQC location ID checked; {found}",
-        )
-    )
+    source = f"CQC register{as_at}: {checked} providers with a CQC location ID checked; "
+    rows.append(_applied(name, "blank ratings filled from the CQC register", source, report, "issue", "no differences"))
     return rows
+
+
+def _applied(name: str, filled: str, source: str, report: pl.DataFrame, column: str, nothing: str) -> dict:
+    """Return the "applied" row of a public file: what it filled, from which source, and its findings.
+
+    The findings are the report's ``column`` values counted, most common first (``nothing`` when
+    the report is empty), e.g. ``ONS RUC 2021 lookup: 3 filled, 1 not_found``.
+    """
+    counts = report.get_column(column).value_counts(sort=True).iter_rows() if report.height else []
+    found = ", ".join(f"{n} {value}" for value, n in counts) or nothing
+    return _issue(name, APPLIED_RULE, f"{filled}, never overwritten", value=f"{source}{found}")
 
 
 def _cqc_expected(meaning: str, finding: dict) -> str:
@@ -203,16 +206,10 @@ def _apply_ruc(raw: RawDrop, typed: dict[str, pl.DataFrame], paths: list[Path]) 
                 column=", ".join(missing.get_column("field").unique(maintain_order=True).to_list()),
             )
         )
-    counts = report.get_column("status").value_counts(sort=True).iter_rows() if report.height else []
-    found = ", ".join(f"{n} {status}" for status, n in counts) or "nothing to fill"
     vintages = "/".join(sorted(lookup.get_column("vintage").unique().to_list()))
+    source = f"ONS RUC {vintages} lookup: "
     rows.append(
-        _issue(
-            name,
-            APPLIED_RULE,
-            "blank ruc21/ruc11 filled from the ONS lookup, never overwritten",
-            value=f"ONS RUC {vintages} lookup: {found}",
-        )
+        _applied(name, "blank ruc21/ruc11 filled from the ONS lookup", source, report, "status", "nothing to fill")
     )
     return rows
 

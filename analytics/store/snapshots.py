@@ -48,35 +48,31 @@ class StoreError(RuntimeError):
     """A data store operation that cannot go ahead (no snapshot to roll back to, a refresh running...)."""
 
 
+class _InStore:
+    """A fixed path inside the store folder: on a ``StorePaths``, ``root / name``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, paths: StorePaths, owner: type | None = None) -> Path:
+        return paths.root / self.name
+
+
 @dataclass(frozen=True)
 class StorePaths:
     """Every path inside one data store folder."""
 
     root: Path
 
+    snapshots = _InStore("snapshots")
+    archive = _InStore("archive")
+    reports = _InStore("reports")
+    audit_log = _InStore("audit.jsonl")
+    lock = _InStore(".refresh.lock")
+
     @property
     def live(self) -> Path:
         return self.root / settings()["store"]["live_db_name"]
-
-    @property
-    def snapshots(self) -> Path:
-        return self.root / "snapshots"
-
-    @property
-    def archive(self) -> Path:
-        return self.root / "archive"
-
-    @property
-    def reports(self) -> Path:
-        return self.root / "reports"
-
-    @property
-    def audit_log(self) -> Path:
-        return self.root / "audit.jsonl"
-
-    @property
-    def lock(self) -> Path:
-        return self.root / ".refresh.lock"
 
     def snapshot(self, drop_id: str) -> Path:
         return self.snapshots / f"{drop_id}.duckdb"
@@ -308,9 +304,7 @@ def _write_meta(
     _write_table(con, "meta_files", files)
     _write_table(con, "meta_warnings", result.warnings)
     boundaries = json.dumps(result.boundaries) if result.boundaries else None
-    _write_table(
-        con, "meta_boundaries", pl.DataFrame({"geojson": [boundaries]}, schema={"geojson": pl.String})
-    )
+    _write_table(con, "meta_boundaries", pl.DataFrame({"geojson": [boundaries]}, schema={"geojson": pl.String}))
     history = [e for e in read_audit(paths) if e["event"] == "refresh"]
     history.append(
         {
@@ -333,8 +327,7 @@ def _write_meta(
             "row_counts": [json.dumps(h.get("row_counts") or {}) for h in history],
         },
         schema={
-            k: pl.String
-            for k in ("drop_id", "as_of", "loaded_at", "loaded_by", "source", "file_hashes", "row_counts")
+            k: pl.String for k in ("drop_id", "as_of", "loaded_at", "loaded_by", "source", "file_hashes", "row_counts")
         },
     )
     _write_table(con, "audit_drops", audit)
@@ -402,9 +395,7 @@ def read_audit(paths: StorePaths) -> list[dict]:
     """Return every audit event of the store, oldest first."""
     if not paths.audit_log.exists():
         return []
-    return [
-        json.loads(line) for line in paths.audit_log.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+    return [json.loads(line) for line in paths.audit_log.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def history(data_dir: Path | str | None = None) -> list[dict]:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -183,6 +184,32 @@ def _write_back(table: DropTable, updated: pl.DataFrame, what: str) -> None:
         print(f"{name}: not rewritten ({table.path.suffix} file); the report lists every value to fill by hand.")
 
 
+def _fill_drop(
+    drop_dir: Path,
+    name: str,
+    fill: Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]],
+    what: str,
+    report_name: str,
+    column: str,
+    legend: dict[str, str],
+    width: int,
+) -> None:
+    """Fill blank cells of the drop's ``name`` file, write the report beside it and print its counts.
+
+    ``fill`` takes the file's frame and returns ``(filled frame, report)``; the report is written
+    to ``drop_dir / report_name`` and counted by ``column``, each value explained by ``legend``
+    (printed ``width`` characters wide).
+    """
+    table = read_drop_table(drop_dir, name)
+    filled, report = fill(table.frame)
+    report_path = drop_dir / report_name
+    report.write_csv(report_path)
+    _write_back(table, filled, what)
+    print(f"Report: {report_path} ({report.height} row(s))")
+    for value, n in _counts(report, column):
+        print(f"  {value:<{width}} {n:>6,}  {legend.get(value, '')}")
+
+
 def _counts(report: pl.DataFrame, column: str) -> list[tuple[str, int]]:
     if report.is_empty():
         return []
@@ -207,16 +234,9 @@ def _run_cqc(args: argparse.Namespace) -> int:
     for key, value in summary.items():
         if key not in ("source_format", "as_at"):
             print(f"  {key.replace('_', ' '):<36} {value:>9,}")
-    if args.drop is None:
-        return EXIT_OK
-    table = read_drop_table(args.drop, "providers")
-    filled, report = apply_cqc(table.frame, directory)
-    report_path = args.drop / "cqc_report.csv"
-    report.write_csv(report_path)
-    _write_back(table, filled, "CQC ratings")
-    print(f"Report: {report_path} ({report.height} row(s))")
-    for issue, n in _counts(report, "issue"):
-        print(f"  {issue:<24} {n:>6,}  {ISSUES.get(issue, '')}")
+    if args.drop is not None:
+        fill = partial(apply_cqc, directory=directory)
+        _fill_drop(args.drop, "providers", fill, "CQC ratings", "cqc_report.csv", "issue", ISSUES, 24)
     return EXIT_OK
 
 
@@ -228,16 +248,9 @@ def _run_ruc(args: argparse.Namespace) -> int:
         codes = lookup.filter(pl.col("vintage") == vintage).group_by("ruc_code").len().sort("ruc_code")
         listed = ", ".join(f"{c} {k:,}" for c, k in codes.iter_rows())
         print(f"RUC {vintage}: {n:,} LSOAs ({listed})")
-    if args.drop is None:
-        return EXIT_OK
-    table = read_drop_table(args.drop, "areas")
-    filled, report = apply_ruc(table.frame, lookup)
-    report_path = args.drop / "ruc_report.csv"
-    report.write_csv(report_path)
-    _write_back(table, filled, "RUC codes")
-    print(f"Report: {report_path} ({report.height} row(s))")
-    for status, n in _counts(report, "status"):
-        print(f"  {status:<14} {n:>6,}  {STATUSES.get(status, '')}")
+    if args.drop is not None:
+        fill = partial(apply_ruc, lookup=lookup)
+        _fill_drop(args.drop, "areas", fill, "RUC codes", "ruc_report.csv", "status", STATUSES, 14)
     return EXIT_OK
 
 
