@@ -23,9 +23,18 @@ from analytics.formatting import fmt_gbp, fmt_month, fmt_month_range, fmt_pct
 from analytics.indicators.marts import read_mart
 from analytics.indicators.price import WEEKS_PER_YEAR
 from analytics.publish.charts import SECONDARY_TEXT, ChartSpec, bar_chart, line_chart
-from analytics.views.common import Tile, drop_info, make_tile, spec
+from analytics.views.common import (
+    Tile,
+    drop_info,
+    geography,
+    ignored_note,
+    months_before,
+    spec,
+    tall,
+    trend_tile,
+    value_at,
+)
 from analytics.views.filters import Filters
-from analytics.views.rural import geography, ignored_filters_note, months_before, tall, value_at
 
 WORKFORCE_MEASURES = {
     "vacancy": ("vacancy_rate_pct", "Vacancy rate", "homecare_vacancy_rate_pct", "vacancy rates"),
@@ -212,8 +221,8 @@ def provider_chart(
 
 def workforce_trend_title(frame: pl.DataFrame, month) -> str:
     """Return "The vacancy rate rose from 6.5% to 10.4% in a year" (or fell, or held)."""
-    now = value_at(frame, month, "vacancy_rate_pct")
-    before = value_at(frame, months_before(month, 12), "vacancy_rate_pct")
+    now = value_at(frame, "vacancy_rate_pct", month)
+    before = value_at(frame, "vacancy_rate_pct", months_before(month, 12))
     if now is None:
         return f"No provider reported vacancies in {fmt_month(month)}"
     ref = national("vacancy")
@@ -265,10 +274,7 @@ def price_series(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFra
     Adds ``annual_cost_to_close_minimum_price_gap`` and ``annual_cost_to_close_fair_cost_gap``
     (£ a year: max(gap, 0) x all active hours a week x 365/7, as ``indicators.price``).
     """
-    level, name = geography(filters)
-    frame = read_mart(
-        cur, "mart_price_month", geography_level=level, geography=name, service_type=filters.service_type or "all"
-    )
+    frame = read_mart(cur, "mart_price_month", **geography(filters), service_type=filters.service_type or "all")
     yearly = pl.col("hours") * WEEKS_PER_YEAR
     return (
         frame.filter(pl.col("month") <= filters.month)
@@ -498,16 +504,15 @@ def tiles(
     cur: duckdb.DuckDBPyConnection, filters: Filters, workforce: pl.DataFrame, prices: pl.DataFrame
 ) -> list[Tile]:
     """Return the workforce and fee tiles on ``filters.month`` with changes on last month and last year."""
-    month, last_month, last_year = filters.month, months_before(filters.month, 1), months_before(filters.month, 12)
 
     def tile(frame, label, column, fmt, indicator_id, higher_is_worse, percent=False):
-        return make_tile(
+        return trend_tile(
+            frame,
+            filters.month,
             label,
-            value_at(frame, month, column),
+            column,
             fmt,
             indicator_id=indicator_id,
-            last_month=value_at(frame, last_month, column),
-            last_year=value_at(frame, last_year, column),
             higher_is_worse=higher_is_worse,
             percent_change=percent,
         )
@@ -566,13 +571,13 @@ def workforce_fees_page(
     notes = [
         n
         for n in (
-            ignored_filters_note(
-                filters, scope="Workforce figures", covers="every provider's whole workforce (returns are per provider)"
+            ignored_note(
+                filters, what="Workforce figures", covers="every provider's whole workforce (returns are per provider)"
             ),
-            ignored_filters_note(
+            ignored_note(
                 filters,
                 supported=("locality", "service_type"),
-                scope="Fee figures",
+                what="Fee figures",
                 covers="every client group, funding route and provider type",
             ),
             (
