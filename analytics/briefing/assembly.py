@@ -364,20 +364,3 @@ def _picture(spec: ChartSpec) -> bytes:
 def default_title(as_of: date) -> str:
     """Return the pack title used when none is given."""
     return f"Home care market sufficiency: {fmt_month(as_of)}"
-
-
-__all__ = [
-    "BriefItem",
-    "Pack",
-    "PackChart",
-    "PackFiles",
-    "default_title",
-    "filters_text",
-    "list_charts",
-    "make_pack",
-    "pack_chart",
-    "pack_from_specs",
-    "pack_table",
-    "plotted_columns",
-    "table_columns",
-]

@@ -1,22 +1,14 @@
 """The house chart style: one template, one styling function, one chart description, text alternatives.
 
 Every chart on a page, in an export and in the briefing pack goes through ``house_figure`` (the
-builders below call it): headline title stating the finding, statistical subtitle (measure, area,
+builders call it): headline title stating the finding, statistical subtitle (measure, area,
 period) under it, and a footnote with source, "data as at" date, the suppression rule and
 "Synthetic demo data" when it is. Colours are the Government Analysis Function palettes
 (DOMAIN.md 5.1); the layout follows the AF accessible-charts checklist (DOMAIN.md 5.3).
 
 ``ChartSpec`` is the one description of a chart that pages, exports and the briefing pack share:
 id, wording, the figure, the data table and a one-sentence text alternative. Builders take a spec
-holding the wording and return it completed::
-
-    spec = ChartSpec(id="waiting-by-ward", title="Most people waiting live in two wards",
-                     subtitle="People waiting for home care, by ward, Northdale, October 2026",
-                     source="Council brokerage records", as_of=staged.as_of, synthetic=True)
-    chart = bar_chart(suppress(frame, count_cols=["people"]), "ward", "people", spec=spec,
-                      measure="the number of people waiting")
-    st.plotly_chart(chart.figure, theme=None)   # theme=None, or Streamlit repaints the colours
-    st.caption(chart.alt_text); st.dataframe(chart.table)
+holding the wording and return it completed (example in ``analytics.publish.charts``).
 
 The builders are in ``analytics.publish.charts`` (bars, lines, stacked bars) and
 ``analytics.publish.maps`` (choropleth and bubble maps); import everything from ``charts``, which
