@@ -186,12 +186,22 @@ def change_sentence(
         if now == 0:
             return f"{measure} stayed at {fmt(now)} since {when}."
         return f"{measure} rose from {fmt(before)} to {fmt(now)} since {when}."
-    pct = (now - before) / abs(before) * 100
-    if abs(pct) < threshold_pct:
+    verb, pct = movement(before, now, steady_pct=threshold_pct)
+    if verb == "steady":
         return f"{measure} stayed about the same ({fmt(before)} to {fmt(now)}) since {when}."
-    verb = "rose" if now > before else "fell"
     relative = f"{'+' if pct > 0 else '-'}{fmt_pct(abs(pct))}"
     return f"{measure} {verb} from {fmt(before)} to {fmt(now)} ({relative}) since {when}."
+
+
+def movement(first: float, last: float, *, steady_pct: float) -> tuple[Literal["rose", "fell", "steady"], float]:
+    """Return how a figure moved from ``first`` (not 0) to ``last``, and the change in per cent of ``first``.
+
+    ``"steady"`` when the change is smaller than ``steady_pct`` per cent either way.
+    """
+    pct = (last - first) / abs(first) * 100
+    if abs(pct) < steady_pct:
+        return "steady", pct
+    return ("rose" if pct > 0 else "fell"), pct
 
 
 def service_key(filters: Filters) -> str:
@@ -354,6 +364,7 @@ __all__ = [
     "ignored_filters",
     "ignored_note",
     "month_offsets",
+    "movement",
     "months_before",
     "service_key",
     "service_label",
