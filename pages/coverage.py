@@ -3,13 +3,10 @@
 import streamlit as st
 
 from analytics.views import coverage
-from ui import render, shared
+from ui import render
 
-shared.run_through_dashboard()
-
-st.title("Map and coverage")
-if shared.require_data():
-    filters = shared.current_filters()
+filters = render.start_page("Map and coverage")
+if filters is not None:
     options = coverage.measure_options()
     measure = st.selectbox("Measure on the map", list(options), format_func=options.get, key="coverage_measure")
     view = render.cached(coverage.coverage, filters, measure)
@@ -20,5 +17,4 @@ if shared.require_data():
     with table_column:
         st.subheader("Areas")
         render.show_table(view.table, key="coverage_table", height=560)
-    for note in view.notes:
-        render.show_note(note)
+    render.show_notes(view.notes)

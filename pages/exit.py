@@ -2,17 +2,13 @@
 
 import streamlit as st
 
-from analytics.formatting import fmt_month
 from analytics.views import exit_demand
-from ui import render, shared
+from ui import render
 
-shared.run_through_dashboard()
-
-st.title("Provider exit and demand")
-if shared.require_data():
-    filters = shared.current_filters()
+filters = render.start_page("Provider exit and demand")
+if filters is not None:
     ranking = render.cached(exit_demand.ranking_view, filters)
-    st.caption(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}")
+    render.area_caption(filters)
 
     st.header("If a provider left tomorrow")
     if not ranking.options:
@@ -30,8 +26,7 @@ if shared.require_data():
         view = render.cached(exit_demand.exit_view, filters, provider)
         st.subheader(view.title)
         render.show_tiles(view.tiles, columns=5)
-        for note in view.notes:
-            render.show_note(note)
+        render.show_notes(view.notes)
         render.show_chart(view.map_chart, indicator_ids=["exit_uncovered_hours_by_provider"])
         render.show_chart(view.outcome_chart, indicator_ids=["exit_uncovered_hours_by_provider"])
         with st.expander("Displaced people and hours by area and locality", icon=":material/table:"):

@@ -2,17 +2,13 @@
 
 import streamlit as st
 
-from analytics.formatting import fmt_month
 from analytics.views import workforce_fees
-from ui import render, shared
-
-shared.run_through_dashboard()
+from ui import render
 
 MEASURES = {"vacancy": "Vacancy rate", "turnover": "Turnover rate"}
 
-st.title("Workforce and fees")
-if shared.require_data():
-    filters = shared.current_filters()
+filters = render.start_page("Workforce and fees")
+if filters is not None:
     measure = st.radio(
         "Workforce measure by provider",
         list(MEASURES),
@@ -21,10 +17,9 @@ if shared.require_data():
         key="wf_measure",
     )
     view = render.cached(workforce_fees.workforce_fees_page, filters, measure)
-    st.caption(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}")
+    render.area_caption(filters)
     render.show_tiles(view.tiles, columns=3)
-    for note in view.notes:
-        render.show_note(note)
+    render.show_notes(view.notes)
 
     st.subheader("Workforce")
     render.show_chart(view.provider_chart, indicator_ids=[f"{measure}_rate_pct", "hours_weighted_vacancy_rate"])

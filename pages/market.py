@@ -3,13 +3,10 @@
 import streamlit as st
 
 from analytics.views import providers
-from ui import render, shared
+from ui import render
 
-shared.run_through_dashboard()
-
-st.title("Providers and concentration")
-if shared.require_data():
-    filters = shared.current_filters()
+filters = render.start_page("Providers and concentration")
+if filters is not None:
     view = render.cached(providers.providers, filters)
     render.show_panel(view.shares)
     render.show_panel(view.concentration)
@@ -23,8 +20,7 @@ if shared.require_data():
     chosen_ratings = pick_rating.multiselect("CQC rating", ratings, key="providers_rating")
     shown = providers.filter_table(view.providers, types=chosen_types, ratings=chosen_ratings)
     render.show_table(providers.provider_table(shown), key="providers_table")
-    for note in view.notes:
-        render.show_note(note)
+    render.show_notes(view.notes)
 
     st.subheader("One provider over time")
     options = providers.provider_options(shown if shown.height else view.providers)

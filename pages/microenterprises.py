@@ -3,13 +3,10 @@
 import streamlit as st
 
 from analytics.views import microenterprises
-from ui import render, shared
+from ui import render
 
-shared.run_through_dashboard()
-
-st.title("Microenterprises")
-if shared.require_data():
-    filters = shared.current_filters()
+filters = render.start_page("Microenterprises")
+if filters is not None:
     options = microenterprises.ratio_options()
     ratio = st.selectbox("Ratio", list(options), format_func=options.get, key="me_ratio")
     view = render.cached(microenterprises.microenterprises, filters, ratio)
@@ -21,5 +18,4 @@ if shared.require_data():
     st.subheader("Areas with demand but no microenterprise")
     st.markdown(view.areas_sentence)
     render.show_table(view.areas_without, key="me_areas_without")
-    for note in view.notes:
-        render.show_note(note)
+    render.show_notes(view.notes)

@@ -2,21 +2,16 @@
 
 import streamlit as st
 
-from analytics.formatting import fmt_month
 from analytics.views import overview
-from ui import render, shared
+from ui import render
 
-shared.run_through_dashboard()
-
-st.title("Overview")
-if shared.require_data():
-    filters = shared.current_filters()
+filters = render.start_page("Overview")
+if filters is not None:
     view = render.cached(overview.overview, filters)
-    st.caption(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}")
+    render.area_caption(filters)
     render.show_tiles(view.tiles, month_label=view.month_label, year_label=view.year_label)
     render.show_sentences(view.sentences, heading=f"What changed since {view.month_label}")
-    for note in view.notes:
-        render.show_note(note)
+    render.show_notes(view.notes)
     columns = st.columns(len(view.charts) or 1)
     for column, panel in zip(columns, view.charts, strict=False):
         with column:

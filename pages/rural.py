@@ -2,23 +2,19 @@
 
 import streamlit as st
 
-from analytics.formatting import fmt_month
 from analytics.views import rural
-from ui import render, shared
+from ui import render
 
-shared.run_through_dashboard()
-
-st.title("Rural gaps")
-if shared.require_data():
-    filters = shared.current_filters()
+filters = render.start_page("Rural gaps")
+if filters is not None:
     view = render.cached(rural.rural_page, filters)
-    st.caption(
-        f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}. Rural areas are those with a 2021 "
-        "Rural-Urban Classification starting R (or a rural 2011 code); areas with no code are unclassified."
+    render.area_caption(
+        filters,
+        "Rural areas are those with a 2021 Rural-Urban Classification starting R (or a rural 2011 code); "
+        "areas with no code are unclassified.",
     )
     render.show_tiles(view.tiles)
-    for note in view.notes:
-        render.show_note(note)
+    render.show_notes(view.notes)
 
     st.subheader("Rural, urban and unclassified areas")
     render.show_table(view.split_display, key="rural_split_table")

@@ -2,21 +2,16 @@
 
 import streamlit as st
 
-from analytics.formatting import fmt_month
 from analytics.views import waiting
-from ui import render, shared
+from ui import render
 
-shared.run_through_dashboard()
-
-st.title("Waiting and sourcing")
-if shared.require_data():
-    filters = shared.current_filters()
+filters = render.start_page("Waiting and sourcing")
+if filters is not None:
     view = render.cached(waiting.waiting_page, filters)
-    st.caption(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}")
+    render.area_caption(filters)
     render.show_tiles(view.tiles, columns=3)
     render.show_sentences(view.sentences)
-    for note in view.notes:
-        render.show_note(note)
+    render.show_notes(view.notes)
 
     st.subheader("Is the backlog rising?")
     render.show_chart(view.people_chart, indicator_ids=["people_waiting"])

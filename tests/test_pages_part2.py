@@ -9,10 +9,10 @@ pages-directory mode off, as ``tests/test_pages.py`` explains: ``pages/waiting.p
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from apptest_support import chart_titles
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,15 +35,6 @@ def open_page(at: AppTest, page: str) -> AppTest:
 
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
-
-
-def chart_titles(at: AppTest) -> dict[str, str]:
-    """Return ``{chart title: subtitle}`` of every plotly chart on the page."""
-    out = {}
-    for element in at.get("plotly_chart"):
-        title = json.loads(element.proto.spec)["layout"]["title"]
-        out[title["text"]] = title.get("subtitle", {}).get("text", "")
-    return out
 
 
 @pytest.mark.parametrize("page", list(PAGES))

@@ -384,3 +384,10 @@ def test_pages_are_thin(page: str) -> None:
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not imported & {"polars", "duckdb", "pathlib", "analytics.indicators.marts"}, imported
     assert "select " not in text.lower() and "read_mart" not in text
+
+
+def test_movement_names_the_direction_and_the_change_in_per_cent() -> None:
+    assert common.movement(100, 101, steady_pct=2) == ("steady", 1.0)
+    assert common.movement(100, 150, steady_pct=2) == ("rose", 50.0)
+    assert common.movement(80, 60, steady_pct=5) == ("fell", -25.0)
+    assert common.movement(-100, -150, steady_pct=2) == ("fell", -50.0)

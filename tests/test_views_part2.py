@@ -18,7 +18,7 @@ from analytics.indicators import exit_stress
 from analytics.indicators.marts import read_mart
 from analytics.indicators.price import WEEKS_PER_YEAR
 from analytics.store import snapshots as store
-from analytics.views import exit_demand, rural, waiting, workforce_fees
+from analytics.views import common, exit_demand, rural, waiting, workforce_fees
 from analytics.views.filters import Filters
 
 AS_OF = date(2026, 10, 31)
@@ -44,31 +44,32 @@ def council(month: date = AS_OF, **kwargs) -> Filters:
 
 
 def test_months_before_steps_back_to_month_ends() -> None:
-    assert rural.months_before(date(2026, 10, 31), 1) == date(2026, 9, 30)
-    assert rural.months_before(date(2026, 10, 31), 12) == date(2025, 10, 31)
-    assert rural.months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
-    assert rural.months_before(date(2026, 1, 31), 1) == date(2025, 12, 31)
-    assert rural.months_before(date(2026, 10, 17), 0) == date(2026, 10, 31)
+    assert common.months_before(date(2026, 10, 31), 1) == date(2026, 9, 30)
+    assert common.months_before(date(2026, 10, 31), 12) == date(2025, 10, 31)
+    assert common.months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
+    assert common.months_before(date(2026, 1, 31), 1) == date(2025, 12, 31)
+    assert common.months_before(date(2026, 10, 17), 0) == date(2026, 10, 31)
 
 
 def test_geography_is_locality_or_council() -> None:
-    assert rural.geography(council()) == ("council", "All")
-    assert rural.geography(council(locality="Fellside")) == ("locality", "Fellside")
+    assert common.geography(council()) == {"geography_level": "council", "geography": "All"}
+    assert common.geography(council(locality="Fellside")) == {"geography_level": "locality", "geography": "Fellside"}
 
 
-def test_ignored_filters_note_names_only_filters_that_are_set_and_unsupported() -> None:
-    note = rural.ignored_filters_note(council(locality="Fellside", funding="self_funded"))
-    assert note is not None
-    assert "service type (Home care)" in note and "funding (Self funded)" in note and "filters" in note
-    assert "locality" not in note
-    assert rural.ignored_filters_note(council(service_type=None)) is None
-    assert rural.ignored_filters_note(council(), supported=("locality", "service_type")) is None
+def test_ignored_note_with_covers_names_the_values_of_filters_set_and_unsupported() -> None:
+    note = common.ignored_note(council(locality="Fellside", funding="self_funded"), covers=common.EVERY_BREAKDOWN)
+    assert note == (
+        "These figures ignore the service type (Home care) and funding (Self funded) filters: "
+        f"they cover {common.EVERY_BREAKDOWN}."
+    )
+    assert common.ignored_note(council(service_type=None), covers="all") is None
+    assert common.ignored_note(council(), supported=("locality", "service_type"), covers="all") is None
 
 
 def test_value_at_reads_none_for_a_missing_month() -> None:
     frame = pl.DataFrame({"month": [date(2026, 9, 30)], "x": [1.5]})
-    assert rural.value_at(frame, date(2026, 9, 30), "x") == 1.5
-    assert rural.value_at(frame, date(2026, 10, 31), "x") is None
+    assert common.value_at(frame, "x", date(2026, 9, 30)) == 1.5
+    assert common.value_at(frame, "x", date(2026, 10, 31)) is None
 
 
 # --- rural gaps ------------------------------------------------------------------------------------
@@ -192,8 +193,8 @@ def test_waiting_series_is_36_months_up_to_the_chosen_month(cur) -> None:
 
 def test_people_waiting_title_states_the_change_on_a_year(cur) -> None:
     frame = waiting.series(cur, council())
-    now = rural.value_at(frame, AS_OF, "people_waiting")
-    before = rural.value_at(frame, date(2025, 10, 31), "people_waiting")
+    now = common.value_at(frame, "people_waiting", AS_OF)
+    before = common.value_at(frame, "people_waiting", date(2025, 10, 31))
     chart = waiting.people_chart(cur, council(), frame)
     change = (now - before) / before * 100
     assert chart.title.endswith(f"to {fmt_int(now)}")
@@ -221,8 +222,7 @@ def test_trend_title(now, before, expected) -> None:
 def test_current_waits_cover_every_request_waiting(cur) -> None:
     for locality in (None, "Fellside"):
         frame = waiting.current_waits(cur, council(locality=locality))
-        level, name = rural.geography(council(locality=locality))
-        mart = read_mart(cur, "mart_waiting_month", geography_level=level, geography=name, month=AS_OF)
+        mart = read_mart(cur, "mart_waiting_month", **common.geography(council(locality=locality)), month=AS_OF)
         assert frame.get_column("waited").to_list() == [b[0] for b in waiting.WAIT_BINS]
         assert frame.get_column("requests").sum() == mart.item(0, "requests_waiting")
         assert frame.get_column("hours_waiting").sum() == pytest.approx(mart.item(0, "hours_waiting"))
@@ -256,7 +256,7 @@ def test_waiting_page_notes_the_service_filter(cur) -> None:
     assert page.notes and "requests carry no service type" in page.notes[0]
     assert not waiting.waiting_page(cur, council(service_type=None)).notes
     assert page.sourcing_chart.title.startswith(
-        fmt_pct(rural.value_at(waiting.series(cur, council()), AS_OF, "sourced_within_14_days_pct"), 0)
+        fmt_pct(common.value_at(waiting.series(cur, council()), "sourced_within_14_days_pct", AS_OF), 0)
     )
 
 

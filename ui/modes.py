@@ -27,7 +27,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import polars as pl
 import streamlit as st
@@ -282,6 +282,49 @@ def _svg(spec: ChartSpec) -> bytes:
     return figure_svg(spec.figure)
 
 
+@dataclass(frozen=True)
+class Download:
+    """One download button of a chart: the file's extension, how to make it, and its wording."""
+
+    ext: str
+    label: str
+    make: Callable[[ChartSpec], bytes]
+    mime: str
+    icon: str
+    help: str | None = None
+    picture: bool = False  # drawn by Chromium from the figure (else: the table)
+
+
+DOWNLOADS = (
+    Download(
+        "png",
+        "Chart as PNG",
+        _png,
+        "image/png",
+        ":material/image:",
+        "For Word, PowerPoint and email (1,800 pixels wide).",
+        picture=True,
+    ),
+    Download(
+        "svg",
+        "Chart as SVG",
+        _svg,
+        "image/svg+xml",
+        ":material/draw:",
+        "Sharp at any size, for printed papers; the text stays text.",
+        picture=True,
+    ),
+    Download("csv", "Table as CSV", chart_csv, "text/csv", ":material/csv:"),
+    Download(
+        "xlsx",
+        "Table as Excel",
+        chart_xlsx,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ":material/table:",
+    ),
+)
+
+
 def export_buttons(spec: ChartSpec) -> None:
     """Draw the download buttons of a chart (PNG, SVG, CSV, Excel).
 
@@ -295,50 +338,20 @@ def export_buttons(spec: ChartSpec) -> None:
     pictures = spec.figure is not None
     no_browser = browser_path() is None
     picture_help = "Needs the Chromium browser on the server (apt-get install chromium)." if no_browser else None
+    has_table = spec.data is not None
     with st.popover("Download", icon=":material/download:", key=f"download_{spec.id}"):
-        st.download_button(
-            "Chart as PNG",
-            data=_lazy(("png", *key), lambda: _png(spec)),
-            file_name=f"{stem}.png",
-            mime="image/png",
-            key=f"dl_png_{spec.id}",
-            icon=":material/image:",
-            disabled=not pictures or no_browser,
-            help=picture_help or "For Word, PowerPoint and email (1,800 pixels wide).",
-            on_click="ignore",
-        )
-        st.download_button(
-            "Chart as SVG",
-            data=_lazy(("svg", *key), lambda: _svg(spec)),
-            file_name=f"{stem}.svg",
-            mime="image/svg+xml",
-            key=f"dl_svg_{spec.id}",
-            icon=":material/draw:",
-            disabled=not pictures or no_browser,
-            help=picture_help or "Sharp at any size, for printed papers; the text stays text.",
-            on_click="ignore",
-        )
-        has_table = spec.data is not None
-        st.download_button(
-            "Table as CSV",
-            data=_lazy(("csv", *key), lambda: chart_csv(spec)),
-            file_name=f"{stem}.csv",
-            mime="text/csv",
-            key=f"dl_csv_{spec.id}",
-            icon=":material/csv:",
-            disabled=not has_table,
-            on_click="ignore",
-        )
-        st.download_button(
-            "Table as Excel",
-            data=_lazy(("xlsx", *key), lambda: chart_xlsx(spec)),
-            file_name=f"{stem}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            key=f"dl_xlsx_{spec.id}",
-            icon=":material/table:",
-            disabled=not has_table,
-            on_click="ignore",
-        )
+        for fmt in DOWNLOADS:
+            st.download_button(
+                fmt.label,
+                data=_lazy((fmt.ext, *key), lambda make=fmt.make: make(spec)),
+                file_name=f"{stem}.{fmt.ext}",
+                mime=fmt.mime,
+                key=f"dl_{fmt.ext}_{spec.id}",
+                icon=fmt.icon,
+                disabled=(not pictures or no_browser) if fmt.picture else not has_table,
+                help=(picture_help or fmt.help) if fmt.picture else fmt.help,
+                on_click="ignore",
+            )
         st.caption(
             "Downloads show the chart as it is on screen" + (", in publication mode." if publication_on() else ".")
         )

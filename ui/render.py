@@ -21,9 +21,11 @@ from typing import Any, TypeVar
 import polars as pl
 import streamlit as st
 
+from analytics.formatting import fmt_month
 from analytics.indicators import catalogue
 from analytics.publish.charts import ChartSpec
 from analytics.views.common import Panel, Tile
+from analytics.views.filters import Filters
 from ui import modes, shared
 
 T = TypeVar("T")
@@ -34,6 +36,28 @@ RAG_BADGES = {
     "amber": ":orange-badge[:material/warning: Amber]",
     "green": ":green-badge[:material/check_circle: Green]",
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# The start of a page
+# ---------------------------------------------------------------------------------------------
+
+
+def start_page(title: str) -> Filters | None:
+    """Begin a page of the live data; return its sidebar filters, or ``None`` when none is loaded.
+
+    Checks the run came through ``dashboard.py`` (``shared.run_through_dashboard``), shows
+    ``title``, and with no live data shows how to load some (``shared.require_data``).
+    """
+    shared.run_through_dashboard()
+    st.title(title)
+    return shared.current_filters() if shared.require_data() else None
+
+
+def area_caption(filters: Filters, more: str | None = None) -> None:
+    """Show which area and month the page is about ("Fellside locality, October 2026"), then ``more``."""
+    text = f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}"
+    st.caption(f"{text}. {more}" if more else text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,16 +202,25 @@ def show_note(text: str) -> None:
     st.caption(f":material/info: {text}")
 
 
+def show_notes(notes: Iterable[str]) -> None:
+    """Show each of a view's notes with ``show_note``."""
+    for note in notes:
+        show_note(note)
+
+
 __all__ = [
+    "area_caption",
     "cached",
     "chart_actions",
     "rag_badge",
     "show_chart",
     "show_definitions",
     "show_note",
+    "show_notes",
     "show_panel",
     "show_sentences",
     "show_table",
     "show_tile",
     "show_tiles",
+    "start_page",
 ]

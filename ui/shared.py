@@ -25,14 +25,14 @@ FILTER_STATE = "filters"
 def run_through_dashboard() -> None:
     """Make sure this script run went through ``dashboard.py`` and its ``st.navigation``; rerun if not.
 
-    Call first in ``dashboard.py`` and in every page. Streamlit treats an app whose entry script
-    sits beside a ``pages/`` folder as a legacy (v1) multipage app until ``st.navigation`` runs in
-    the process, so the very first visitors of a fresh ``streamlit run dashboard.py`` would get
-    the page file run alone (no sidebar, no filters) and a folder-style menu. This switches the
-    legacy mode off for the process and, when the current run was started by Streamlit's legacy
-    runner, asks for a rerun: the rerun goes through ``dashboard.py``. Every page's file stem
-    equals its url path, so the legacy page and the registered page share a page hash and the
-    rerun opens the page that was asked for (``tests/test_pages.py`` checks that rule).
+    Call first in ``dashboard.py`` and in every page (``render.start_page`` does). Streamlit treats
+    an app whose entry script sits beside a ``pages/`` folder as a legacy (v1) multipage app until
+    ``st.navigation`` runs in the process, so the very first visitors of a fresh ``streamlit run
+    dashboard.py`` would get the page file run alone (no sidebar, no filters) and a folder-style
+    menu. This switches the legacy mode off for the process and, when the current run was started
+    by Streamlit's legacy runner, asks for a rerun: the rerun goes through ``dashboard.py``. Every
+    page's file stem equals its url path, so the legacy page and the registered page share a page
+    hash and the rerun opens the page that was asked for (``tests/test_pages.py`` checks that rule).
     """
     PagesManager.uses_pages_directory = False
     frame = sys._getframe(1)

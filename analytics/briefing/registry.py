@@ -7,7 +7,8 @@ this registry, so a chart in a pack is rebuilt from the live data exactly as the
     spec = chart_registry.build(cur, "waiting-people", filters)              # as on the page
     spec = chart_registry.build_published(cur, "waiting-people", filters)    # small numbers protected
 
-Each ``ChartEntry`` wraps a view function of ``analytics.views`` (the views are not changed):
+Each ``ChartEntry`` wraps a view function of ``analytics.views`` (the wrappers are in
+``analytics.briefing.view_charts``; the views are not changed):
 
 * ``id``: a stable slug (``waiting-people``). Usually the view's own ``ChartSpec.id``; a view that
   draws one spec id for several choices (the coverage map's measure, the microenterprise ratio by
@@ -25,19 +26,20 @@ Each ``ChartEntry`` wraps a view function of ``analytics.views`` (the views are 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import duckdb
 import polars as pl
 
+from analytics.briefing import view_charts
+from analytics.briefing.view_charts import Builder, ChartUnavailable
 from analytics.publish.charts import ChartSpec
 from analytics.publish.publication import publish
 from analytics.publish.suppression import Suppressed
 from analytics.views.filters import Filters
 
-Builder = Callable[..., ChartSpec]
 CountsHook = Callable[[duckdb.DuckDBPyConnection, Filters, pl.DataFrame], pl.DataFrame]
 Level = Literal["area", "split"]
 
@@ -47,10 +49,6 @@ class UnknownChart(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "unknown chart"
-
-
-class ChartUnavailable(RuntimeError):
-    """The chart exists but cannot be drawn for these filters (e.g. no provider is active)."""
 
 
 @dataclass(frozen=True)
@@ -171,175 +169,6 @@ def _with_data(spec: ChartSpec, data: pl.DataFrame) -> ChartSpec:
     return replace(spec, data=data)
 
 
-# ---------------------------------------------------------------------------------------------
-# Wrappers around the views (imports inside, so a slow or broken page does not stop the others)
-# ---------------------------------------------------------------------------------------------
-
-
-def _pick(specs: Sequence[Any], spec_id: str) -> ChartSpec | None:
-    """Return the spec (or ``Panel.spec``) with id ``spec_id`` from a view's list."""
-    for item in specs:
-        spec = getattr(item, "spec", item)
-        if spec.id == spec_id:
-            return spec
-    return None
-
-
-def _join_counts(data: pl.DataFrame, counts: pl.DataFrame, on: str | Sequence[str]) -> pl.DataFrame:
-    """Add the columns of ``counts`` (keyed by ``on``) that ``data`` lacks."""
-    keys = [on] if isinstance(on, str) else list(on)
-    extra = [c for c in counts.columns if c not in keys and c not in data.columns]
-    if any(k not in data.columns for k in keys) or not extra:
-        return data
-    return data.join(counts.select(*keys, *extra), on=keys, how="left", maintain_order="left")
-
-
-def _overview(spec_id: str) -> Builder:
-    def build_overview(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec | None:
-        from analytics.views import overview
-        from analytics.views.common import drop_info
-
-        frame = overview.monthly_headline(cur, filters)
-        return _pick(overview.trend_charts(frame, filters, drop_info(cur)), spec_id)
-
-    return build_overview
-
-
-def _coverage(cur: duckdb.DuckDBPyConnection, filters: Filters, measure_key: str = "providers") -> ChartSpec:
-    from analytics.views import coverage
-
-    return coverage.coverage(cur, filters, measure_key).map.spec
-
-
-def _waiting(name: str) -> Builder:
-    def build_waiting(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-        from analytics.views import waiting
-
-        return getattr(waiting, name)(cur, filters)
-
-    return build_waiting
-
-
-def _waiting_people(cur: duckdb.DuckDBPyConnection, filters: Filters, data: pl.DataFrame) -> pl.DataFrame:
-    """People waiting each month: the count that hours and days waiting rest on."""
-    from analytics.views import waiting
-
-    return _join_counts(data, waiting.series(cur, filters).select("month", "people_waiting"), "month")
-
-
-def _rural(name: str) -> Builder:
-    def build_rural(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-        from analytics.views import rural
-
-        return getattr(rural, name)(cur, filters)
-
-    return build_rural
-
-
-def _me_trend(kind: str) -> Builder:
-    def build_me(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-        from analytics.views import microenterprises as me
-        from analytics.views.common import drop_info
-
-        frame = me.monthly(cur, filters)
-        if kind == "count":
-            return me.count_chart(frame, filters, drop_info(cur))
-        return me.ratio_chart(frame, filters, drop_info(cur), kind)
-
-    return build_me
-
-
-def _me_customers_by_month(cur: duckdb.DuckDBPyConnection, filters: Filters, data: pl.DataFrame) -> pl.DataFrame:
-    """Microenterprise customers each month: the people a ratio per customer or per microenterprise rests on."""
-    from analytics.views import microenterprises as me
-
-    return _join_counts(data, me.monthly(cur, filters).select("month", "microenterprise_customers"), "month")
-
-
-def _me_by_area(cur: duckdb.DuckDBPyConnection, filters: Filters, ratio_key: str = "customers_per_me") -> ChartSpec:
-    from analytics.views import microenterprises as me
-    from analytics.views.common import drop_info
-
-    return me.geography_chart(me.geography_frame(cur, filters), filters, drop_info(cur), ratio_key)
-
-
-def _me_customers_by_area(cur: duckdb.DuckDBPyConnection, filters: Filters, data: pl.DataFrame) -> pl.DataFrame:
-    from analytics.views import microenterprises as me
-
-    frame = me.geography_frame(cur, filters).select("area", "group", "microenterprise_customers")
-    return _join_counts(data, frame, ["area", "group"])
-
-
-def _providers_share(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-    from analytics.views import providers
-    from analytics.views.common import drop_info
-
-    return providers.share_chart(providers.provider_frame(cur, filters), filters, drop_info(cur))
-
-
-def _providers_hhi(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-    from analytics.views import providers
-    from analytics.views.common import drop_info
-
-    return providers.concentration_chart(providers.concentration_frame(cur, filters), filters, drop_info(cur))
-
-
-def _default_provider(cur: duckdb.DuckDBPyConnection, filters: Filters) -> str:
-    """The provider the drill-down shows first: the largest share of planned hours."""
-    from analytics.views import providers
-
-    frame = providers.provider_frame(cur, filters)
-    if frame.is_empty():
-        raise ChartUnavailable("no provider is active for these filters")
-    return frame.item(0, "provider_id")
-
-
-def _provider(spec_id: str) -> Builder:
-    def build_provider(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str | None = None) -> ChartSpec:
-        from analytics.views import providers
-
-        chosen = provider_id or _default_provider(cur, filters)
-        return _pick(providers.provider_trend(cur, filters, chosen), spec_id)
-
-    return build_provider
-
-
-def _exit(part: str) -> Builder:
-    def build_exit(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str | None = None) -> ChartSpec:
-        from analytics.views import exit_demand
-
-        chosen = provider_id or exit_demand.ranking_view(cur, filters).default_provider
-        if chosen is None:
-            raise ChartUnavailable("no provider has active packages for these filters")
-        return getattr(exit_demand.exit_view(cur, filters, chosen), part)
-
-    return build_exit
-
-
-def _projection(cur: duckdb.DuckDBPyConnection, filters: Filters, growth_pct: float | None = None) -> ChartSpec:
-    from analytics.views import exit_demand
-
-    return exit_demand.projection_view(cur, filters, growth_pct).chart
-
-
-def _workforce_provider(measure: str) -> Builder:
-    def build_workforce(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-        from analytics.views import workforce_fees
-
-        return workforce_fees.provider_chart(cur, filters, measure)
-
-    return build_workforce
-
-
-def _fees(name: str) -> Builder:
-    def build_fees(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-        from analytics.views import workforce_fees
-
-        return getattr(workforce_fees, name)(cur, filters)
-
-    return build_fees
-
-
 def _slug(text: str) -> str:
     return text.replace("_", "-")
 
@@ -350,7 +179,7 @@ register(
         "overview-people-waiting",
         "People waiting, trend (Overview)",
         "Overview",
-        _overview("overview-people-waiting"),
+        view_charts.overview("overview-people-waiting"),
         ("people_waiting",),
         level="area",
     )
@@ -360,7 +189,7 @@ register(
         "overview-planned-hours-per-week",
         "Planned hours a week, trend (Overview)",
         "Overview",
-        _overview("overview-planned-hours-per-week"),
+        view_charts.overview("overview-planned-hours-per-week"),
         ("planned_hours_per_week",),
         level="area",
     )
@@ -379,7 +208,7 @@ for _key, _label, _indicator in (
             "coverage-map" if _key == "providers" else f"coverage-map-{_slug(_key)}",
             _label,
             "Map and coverage",
-            _coverage,
+            view_charts.coverage,
             (_indicator, "areas_with_demand_under_min_providers"),
             level="split",
             spec_id="coverage-map",
@@ -394,7 +223,7 @@ register(
         "waiting-people",
         "People waiting, trend",
         "Waiting and sourcing",
-        _waiting("people_chart"),
+        view_charts.waiting("people_chart"),
         ("people_waiting",),
         level="area",
     )
@@ -404,10 +233,10 @@ register(
         "waiting-hours",
         "Hours waiting, trend",
         "Waiting and sourcing",
-        _waiting("hours_chart"),
+        view_charts.waiting("hours_chart"),
         ("hours_waiting",),
         level="area",
-        counts=_waiting_people,
+        counts=view_charts.waiting_people,
     )
 )
 register(
@@ -415,10 +244,10 @@ register(
         "waiting-days",
         "Days waited so far, median and 90th percentile, trend",
         "Waiting and sourcing",
-        _waiting("wait_days_chart"),
+        view_charts.waiting("wait_days_chart"),
         ("median_wait_days", "p90_wait_days"),
         level="area",
-        counts=_waiting_people,
+        counts=view_charts.waiting_people,
     )
 )
 register(
@@ -426,7 +255,7 @@ register(
         "waiting-distribution",
         "Requests waiting by days waited so far",
         "Waiting and sourcing",
-        _waiting("histogram_chart"),
+        view_charts.waiting("histogram_chart"),
         ("requests_waiting",),
         level="area",
     )
@@ -436,7 +265,7 @@ register(
         "waiting-sourcing",
         "Requests sourced within 7, 14 and 28 days, trend",
         "Waiting and sourcing",
-        _waiting("sourcing_chart"),
+        view_charts.waiting("sourcing_chart"),
         ("sourced_within_7_days_pct", "sourced_within_14_days_pct", "sourced_within_28_days_pct"),
         level="area",
     )
@@ -446,7 +275,7 @@ register(
         "waiting-localities",
         "Hours waiting by locality",
         "Waiting and sourcing",
-        _waiting("locality_chart"),
+        view_charts.waiting("locality_chart"),
         ("hours_waiting",),
         level="split",
     )
@@ -456,7 +285,7 @@ register(
         "waiting-areas",
         "Hours waiting by area",
         "Waiting and sourcing",
-        _waiting("area_chart"),
+        view_charts.waiting("area_chart"),
         ("hours_waiting", "people_waiting"),
         level="split",
     )
@@ -468,7 +297,7 @@ register(
         "rural-shares",
         "Rural and urban shares of each measure",
         "Rural gaps",
-        _rural("share_chart"),
+        view_charts.rural("share_chart"),
         ("measures_by_rural_class", "rural_share_planned_hours_pct", "rural_share_hours_waiting_pct"),
     )
 )
@@ -477,7 +306,7 @@ register(
         "rural-waiting-gap",
         "Rural waiting share gap, trend",
         "Rural gaps",
-        _rural("gap_chart"),
+        view_charts.rural("gap_chart"),
         ("rural_gap_waiting_share_pp",),
     )
 )
@@ -486,7 +315,7 @@ register(
         "rural-waits",
         "Days waited by area type",
         "Rural gaps",
-        _rural("wait_chart"),
+        view_charts.rural("wait_chart"),
         ("rural_urban_median_wait_ratio", "median_wait_days"),
     )
 )
@@ -495,7 +324,7 @@ register(
         "rural-ruc21-waits",
         "Median days waited by Rural-Urban Classification",
         "Rural gaps",
-        _rural("ruc21_chart"),
+        view_charts.rural("ruc21_chart"),
         ("median_wait_days", "p90_wait_days"),
     )
 )
@@ -506,7 +335,7 @@ register(
         "me-count",
         "Active microenterprises, trend",
         "Microenterprises",
-        _me_trend("count"),
+        view_charts.me_trend("count"),
         ("microenterprises_active", "microenterprise_customers"),
         level="area",
     )
@@ -521,10 +350,10 @@ for _ratio, _label, _indicator in (
             f"me-{_slug(_ratio)}",
             f"{_label}, trend against comparators",
             "Microenterprises",
-            _me_trend(_ratio),
+            view_charts.me_trend(_ratio),
             (_indicator,),
             level="area",
-            counts=_me_customers_by_month,
+            counts=view_charts.me_customers_by_month,
         )
     )
     register(
@@ -532,13 +361,13 @@ for _ratio, _label, _indicator in (
             "me-by-area" if _ratio == "customers_per_me" else f"me-by-area-{_slug(_ratio)}",
             f"{_label} by locality and rural class",
             "Microenterprises",
-            _me_by_area,
+            view_charts.me_by_area,
             (_indicator,),
             level="split",
             spec_id="me-by-area",
             params=(("ratio_key", _ratio),),
             state_params=(("ratio_key", "me_ratio"),),
-            counts=_me_customers_by_area,
+            counts=view_charts.me_customers_by_area,
         )
     )
 
@@ -548,7 +377,7 @@ register(
         "providers-share",
         "Largest providers' shares of planned hours",
         "Providers and concentration",
-        _providers_share,
+        view_charts.providers_share,
         ("provider_share_pct", "cr1_pct", "cr3_pct"),
     )
 )
@@ -557,7 +386,7 @@ register(
         "providers-hhi",
         "Market concentration (HHI) by locality",
         "Providers and concentration",
-        _providers_hhi,
+        view_charts.providers_hhi,
         ("hhi",),
     )
 )
@@ -571,7 +400,7 @@ for _id, _label, _indicator in (
             _id,
             _label,
             "Providers and concentration",
-            _provider(_id),
+            view_charts.provider(_id),
             (_indicator,),
             state_params=(("provider_id", "provider_drilldown"),),
         )
@@ -583,7 +412,7 @@ register(
         "exit-map",
         "If a provider left: hours needing a new provider by area (map)",
         "Provider exit and demand",
-        _exit("map_chart"),
+        view_charts.exit("map_chart"),
         ("exit_uncovered_hours_by_provider",),
         state_params=(("provider_id", "exit_provider"),),
     )
@@ -593,7 +422,7 @@ register(
         "exit-outcome",
         "If a provider left: hours absorbed or uncovered by locality",
         "Provider exit and demand",
-        _exit("outcome_chart"),
+        view_charts.exit("outcome_chart"),
         ("exit_uncovered_hours_by_provider",),
         state_params=(("provider_id", "exit_provider"),),
     )
@@ -603,7 +432,7 @@ register(
         "demand-projection",
         "Hours needed over five years against today's capacity",
         "Provider exit and demand",
-        _projection,
+        view_charts.projection,
         ("projection_hours_needed_final_year", "projection_capacity_hours", "projection_shortfall_hours_final_year"),
         level="area",
         state_params=(("growth_pct", "growth_rate"),),
@@ -617,7 +446,7 @@ for _measure, _label in (("vacancy", "Vacancy rate"), ("turnover", "Turnover rat
             f"workforce-{_measure}-by-provider",
             f"{_label} by provider",
             "Workforce and fees",
-            _workforce_provider(_measure),
+            view_charts.workforce_provider(_measure),
             (f"{_measure}_rate_pct", "hours_weighted_vacancy_rate"),
         )
     )
@@ -626,7 +455,7 @@ register(
         "workforce-trend",
         "Vacancy and turnover rates, trend",
         "Workforce and fees",
-        _fees("workforce_trend_chart"),
+        view_charts.fees("workforce_trend_chart"),
         ("vacancy_rate_pct", "turnover_rate_pct"),
         level="area",
     )
@@ -636,7 +465,7 @@ register(
         "fees-rate-trend",
         "Council's hourly rate against the benchmarks, trend",
         "Workforce and fees",
-        _fees("rate_chart"),
+        view_charts.fees("rate_chart"),
         ("weighted_hourly_rate", "fee_gap_to_minimum_price", "fee_gap_to_fair_cost_of_care"),
         level="area",
     )
@@ -646,7 +475,7 @@ register(
         "fees-rate-by-provider",
         "Hourly rate of the largest providers",
         "Workforce and fees",
-        _fees("provider_rate_chart"),
+        view_charts.fees("provider_rate_chart"),
         ("weighted_hourly_rate", "rate_coverage_pct"),
     )
 )
@@ -655,7 +484,7 @@ register(
         "fees-gap-cost",
         "Annual cost of closing the fee gaps",
         "Workforce and fees",
-        _fees("gap_cost_chart"),
+        view_charts.fees("gap_cost_chart"),
         ("annual_cost_to_close_minimum_price_gap",),
         level="area",
     )

@@ -1,15 +1,11 @@
-"""The house chart style: one template, one styling function, one chart description.
+"""Chart builders in the house style: bar, line and stacked bar charts, and the import point for charts.
 
-Every chart on a page, in an export and in the briefing pack goes through ``house_figure`` (the
-builders below call it): headline title stating the finding, statistical subtitle (measure, area,
-period) under it, and a footnote with source, "data as at" date, the suppression rule and
-"Synthetic demo data" when it is. Colours are the Government Analysis Function palettes
-(Data visualisation: colours in charts); the layout follows the AF checklist "Accessible charts:
-a checklist of the basics" (May 2023).
-
-``ChartSpec`` is the one description of a chart that pages, exports and the briefing pack share:
-id, wording, the figure, the data table and a one-sentence text alternative. Builders take a spec
-holding the wording and return it completed::
+Each builder takes the data (a frame, or ``Suppressed`` from ``suppress``), the columns to plot and
+a ``ChartSpec`` holding the wording, and returns the spec completed: figure styled by
+``house_figure``, data attached and a one-sentence text alternative. The style, ``ChartSpec`` and
+the text alternatives are in ``analytics.publish.chart_style``, the maps in
+``analytics.publish.maps``; both are re-exported here, so ``from analytics.publish.charts import
+ChartSpec, bar_chart, choropleth_map`` works::
 
     spec = ChartSpec(id="waiting-by-ward", title="Most people waiting live in two wards",
                      subtitle="People waiting for home care, by ward, Northdale, October 2026",
@@ -18,433 +14,46 @@ holding the wording and return it completed::
                       measure="the number of people waiting")
     st.plotly_chart(chart.figure, theme=None)   # theme=None, or Streamlit repaints the colours
     st.caption(chart.alt_text); st.dataframe(chart.table)
-
-Maps use a blank white style defined here (no tiles, no glyphs), so they draw without a network.
 """
 
 from __future__ import annotations
 
-import math
-import textwrap
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
-import plotly.io as pio
 import polars as pl
 
-from analytics.formatting import fmt_date, fmt_int, fmt_month
-from analytics.publish.suppression import IS_TOTAL, SUPPRESSED_SUFFIX, Suppressed, rule, suppression_rule_text
-
-# Government Analysis Function palettes (Data visualisation: colours in charts), in order of use.
-CATEGORICAL = ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1")
-DUO = ("#12436D", "#F46A25")
-SEQUENTIAL = ("#12436D", "#2073BC", "#6BACE6")
-FOCUS = "#12436D"
-FOCUS_OTHER = "#BFBFBF"
-# Continuous scale for maps and heatmaps: light (low) to dark (high) along the sequential palette.
-SEQUENTIAL_SCALE = ((0.0, "#6BACE6"), (0.5, "#2073BC"), (1.0, "#12436D"))
-
-TEXT = "#0B0C0C"
-SECONDARY_TEXT = "#505A5F"
-GRID = "#E1E1E1"
-AXIS_LINE = "#BFBFBF"
-FONT = "Arial, Helvetica, Liberation Sans, sans-serif"
-TEMPLATE_NAME = "house"
-DEFAULT_HEIGHT = 520
-# Plotly's built-in white style: no tiles. It names a glyphs server, fetched only to draw map
-# text, which no chart here does, so maps draw offline. (A hand-written style dict drew too, but
-# Streamlit's plotly.js raised "Map error." on it in the browser.)
-BLANK_MAP_STYLE = "white-bg"
-
-_LEFT = 72  # left margin (px); the title and footnote are pulled back to the figure edge by this
-_PAD = 8
-_TITLE_PX, _LINE_PX, _FOOT_LINE_PX, _LEGEND_PX = 30, 20, 16, 40
-_SUBTITLE_WRAP, _FOOTNOTE_WRAP = 80, 105  # characters: fits Streamlit's 704 px centred column
-
-
-def house_template() -> go.layout.Template:
-    """Return the house plotly template (white, light grey value gridlines, legend on top, sans-serif)."""
-    axis = {
-        "automargin": True,
-        "tickangle": 0,
-        "title": {"font": {"size": 14, "color": SECONDARY_TEXT}, "standoff": 10},
-        "tickfont": {"size": 13, "color": TEXT},
-    }
-    return go.layout.Template(
-        layout={
-            "font": {"family": FONT, "size": 14, "color": TEXT},
-            "paper_bgcolor": "white",
-            "plot_bgcolor": "white",
-            "colorway": list(CATEGORICAL),
-            "colorscale": {"sequential": [list(s) for s in SEQUENTIAL_SCALE]},
-            "separators": ".,",
-            "xaxis": {
-                **axis,
-                "showgrid": False,
-                "zeroline": False,
-                "showline": True,
-                "linecolor": AXIS_LINE,
-                "ticks": "outside",
-                "tickcolor": AXIS_LINE,
-            },
-            "yaxis": {
-                **axis,
-                "tickformat": ",~f",  # thousands separators on the value axis; x may hold dates
-                "showgrid": True,
-                "gridcolor": GRID,
-                "gridwidth": 1,
-                "zeroline": True,
-                "zerolinecolor": AXIS_LINE,
-                "showline": False,
-                "ticks": "",
-                "nticks": 8,
-            },
-            "legend": {
-                "orientation": "h",
-                "x": 0,
-                "xanchor": "left",
-                "y": 1,
-                "yanchor": "bottom",
-                "title": {"text": ""},
-                "bgcolor": "rgba(0,0,0,0)",
-                "font": {"size": 13},
-            },
-            "title": {"font": {"size": 20, "color": TEXT}, "subtitle": {"font": {"size": 15, "color": SECONDARY_TEXT}}},
-            "hoverlabel": {"font": {"family": FONT, "size": 13}},
-            "bargap": 0.3,
-            "map": {"style": BLANK_MAP_STYLE},
-            "coloraxis": {"colorbar": {"outlinewidth": 0, "tickformat": ",~f"}},
-        },
-        data={
-            "bar": [go.Bar(marker={"line": {"width": 0}}, textfont={"size": 13}, cliponaxis=False)],
-            "scatter": [go.Scatter(line={"width": 3})],
-        },
-    )
-
-
-def register_template() -> str:
-    """Register the house template as ``pio.templates["house"]`` (idempotent) and return its name.
-
-    The global default template is left alone; ``house_figure`` applies the template itself.
-    """
-    pio.templates[TEMPLATE_NAME] = house_template()
-    return TEMPLATE_NAME
-
-
-register_template()
-
-
-def focus_colours(categories: Iterable[object], focus: Iterable[object]) -> list[str]:
-    """Return the focus palette for ``categories``: dark blue for those in ``focus``, grey for the rest."""
-    wanted = set(focus)
-    return [FOCUS if c in wanted else FOCUS_OTHER for c in categories]
-
-
-def series_colours(n: int, *, ordered: bool = False) -> list[str]:
-    """Return ``n`` colours: the duo palette for two series, sequential if ``ordered``, else categorical."""
-    if ordered and n <= len(SEQUENTIAL):
-        return list(SEQUENTIAL[:n])
-    if n == 2:
-        return list(DUO)
-    if n > len(CATEGORICAL):
-        raise ValueError(f"{n} series is more than the {len(CATEGORICAL)} palette colours: group some together")
-    return list(CATEGORICAL[:n])
-
-
-def footnote_text(*, source: str, as_of: date, synthetic: bool, suppression_note: str | None = None) -> str:
-    """Return the footnote: ``"Source: ...; data as at 31 October 2026; <rule>; Synthetic demo data"``."""
-    parts = [f"Source: {source.rstrip('.')}", f"data as at {fmt_date(as_of)}"]
-    if suppression_note:
-        note = suppression_note.rstrip(".")
-        if note[:1].isupper() and note[1:2].islower():  # "Counts of ..." reads on after a semicolon
-            note = note[0].lower() + note[1:]
-        parts.append(note)
-    if synthetic:
-        parts.append("Synthetic demo data")
-    return "; ".join(parts)
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    return textwrap.wrap(text, width=width, break_long_words=False) or [""]
-
-
-def house_figure(
-    fig: go.Figure,
-    *,
-    title: str,
-    subtitle: str,
-    source: str,
-    as_of: date,
-    synthetic: bool,
-    suppression_note: str | None = None,
-    bar_from_zero: bool = True,
-    value_label: str | None = None,
-    height: int | None = None,
-) -> go.Figure:
-    """Apply the house style to ``fig`` (in place) and return it.
-
-    ``title``: the headline stating the finding. ``subtitle``: measure, area and period.
-    ``source``, ``as_of``, ``suppression_note`` (e.g. ``suppression_rule_text()``) and ``synthetic``
-    make the footnote. ``bar_from_zero``: bar value axes start at zero. ``value_label`` names the
-    value axis in level text: above the plot for vertical charts (never rotated), as the x-axis
-    title for horizontal bars. Height defaults to the figure's own, else 520 px; margins are fixed
-    so the footnote sits under the axis.
-    """
-    height = height or fig.layout.height or DEFAULT_HEIGHT
-    if value_label is None:  # restyling keeps a value label placed earlier
-        value_label = next((a.text for a in fig.layout.annotations if a.name == "value_label"), None)
-    subtitle_lines = _wrap(subtitle, _SUBTITLE_WRAP)
-    foot_lines = _wrap(
-        footnote_text(source=source, as_of=as_of, synthetic=synthetic, suppression_note=suppression_note),
-        _FOOTNOTE_WRAP,
-    )
-    in_legend = [t for t in fig.data if t.showlegend is not False]
-    has_legend = bool(in_legend) and (
-        fig.layout.showlegend is True or (fig.layout.showlegend is None and len(in_legend) > 1)
-    )
-    is_map = any(t.type in {"choroplethmap", "scattermap", "densitymap"} for t in fig.data)
-    horizontal = any(t.type == "bar" and t.orientation == "h" for t in fig.data)
-    if value_label and horizontal:
-        fig.update_xaxes(title_text=value_label)
-    if horizontal:
-        # The template caps y ticks at 8 (for gridlines); a category axis must label every bar.
-        fig.update_yaxes(nticks=0, gridcolor="rgba(0,0,0,0)", tickformat="")
-        fig.update_xaxes(tickformat=",~f")
-    label_above = bool(value_label) and not horizontal and not is_map
-    has_x_title = bool(fig.layout.xaxis.title.text)
-    axis_px = 0 if is_map else (64 if has_x_title else 40)
-    label_px = _LINE_PX + _PAD if label_above else 0
-    top = _PAD * 2 + _TITLE_PX + _LINE_PX * len(subtitle_lines) + (_LEGEND_PX if has_legend else _PAD) + label_px
-    bottom = axis_px + _FOOT_LINE_PX * len(foot_lines) + _PAD * 2
-    plot_px = max(height - top - bottom, 50)
-
-    # Styling twice must not stack a second footnote.
-    fig.layout.annotations = [a for a in fig.layout.annotations if a.name not in ("footnote", "value_label")]
-    fig.update_layout(
-        template=TEMPLATE_NAME,
-        height=height,
-        margin={"l": _LEFT, "r": 24, "t": top, "b": bottom, "autoexpand": True},
-        showlegend=has_legend,
-        title={
-            "text": title,
-            "x": 0,
-            "xref": "container",
-            "xanchor": "left",
-            "y": 1,
-            "yref": "container",
-            "yanchor": "top",
-            "pad": {"l": _PAD * 2, "t": _PAD * 2},
-            "subtitle": {"text": "<br>".join(subtitle_lines)},
-        },
-        legend={"y": 1 + label_px / plot_px, "traceorder": "normal"},
-    )
-    if label_above:
-        fig.add_annotation(
-            name="value_label",
-            text=value_label,
-            xref="paper",
-            yref="paper",
-            x=0,
-            y=1,
-            xanchor="left",
-            yanchor="bottom",
-            xshift=-_LEFT + _PAD * 2,
-            yshift=_PAD,
-            showarrow=False,
-            font={"size": 14, "color": SECONDARY_TEXT},
-        )
-    fig.add_annotation(
-        name="footnote",
-        text="<br>".join(foot_lines),
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=0,
-        xanchor="left",
-        yanchor="top",
-        xshift=-_LEFT + _PAD * 2,
-        yshift=-axis_px,
-        align="left",
-        showarrow=False,
-        font={"size": 12, "color": SECONDARY_TEXT},
-    )
-    if bar_from_zero:
-        for trace in fig.data:
-            if trace.type == "bar":
-                value_axis = fig.layout.xaxis if trace.orientation == "h" else fig.layout.yaxis
-                value_axis.rangemode = "tozero"
-    if horizontal:
-        # Horizontal bars: the value axis is x, so the gridlines go there.
-        fig.update_layout(
-            xaxis={"showgrid": True, "gridcolor": GRID, "showline": False, "ticks": "", "zeroline": True},
-            yaxis={"showgrid": False, "showline": True, "linecolor": AXIS_LINE, "autorange": "reversed"},
-        )
-    return fig
-
-
-@dataclass(frozen=True, eq=False)
-class ChartSpec:
-    """One chart described once, for pages, exports and the briefing pack.
-
-    Fill the wording (``id`` to ``suppression_note``) and pass the spec to a builder, which returns
-    it with ``figure``, ``data`` and (if empty) ``alt_text`` filled. ``table`` is what to show or
-    export beside the chart: the display frame when ``data`` came from ``suppress``.
-    """
-
-    id: str
-    title: str
-    subtitle: str
-    source: str
-    as_of: date
-    synthetic: bool
-    suppression_note: str | None = None
-    alt_text: str = ""
-    data: pl.DataFrame | Suppressed | None = None
-    figure: go.Figure | None = None
-
-    @property
-    def table(self) -> pl.DataFrame | None:
-        """The data table for people: ``data.display`` if suppressed, else ``data``."""
-        return self.data.display if isinstance(self.data, Suppressed) else self.data
-
-    @property
-    def footnote(self) -> str:
-        """The footnote line (source, as-of, suppression rule, synthetic)."""
-        return footnote_text(
-            source=self.source, as_of=self.as_of, synthetic=self.synthetic, suppression_note=self.suppression_note
-        )
-
-    def style(self, fig: go.Figure, **kwargs) -> go.Figure:
-        """Apply ``house_figure`` to ``fig`` with this spec's wording."""
-        return house_figure(
-            fig,
-            title=self.title,
-            subtitle=self.subtitle,
-            source=self.source,
-            as_of=self.as_of,
-            synthetic=self.synthetic,
-            suppression_note=self.suppression_note,
-            **kwargs,
-        )
-
-    def complete(self, fig: go.Figure, data: pl.DataFrame | Suppressed, alt_text: str, **style_kwargs) -> ChartSpec:
-        """Return a copy with ``fig`` styled, ``data`` attached and ``alt_text`` set unless already given.
-
-        When ``data`` is suppressed and the spec has no suppression note, the rule text becomes it.
-        """
-        spec = self
-        if isinstance(data, Suppressed) and not spec.suppression_note:
-            spec = replace(spec, suppression_note=data.rule_text)
-        spec.style(fig, **style_kwargs)
-        return replace(spec, figure=fig, data=data, alt_text=spec.alt_text or alt_text)
-
-
-# ---------------------------------------------------------------------------------------------
-# Text alternatives
-# ---------------------------------------------------------------------------------------------
-
-
-def _symbol() -> str:
-    return rule().symbol
-
-
-def _label(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return fmt_month(value)
-    return str(value)
-
-
-def _sentence(text: str) -> str:
-    return text[0].upper() + text[1:] if text else text
-
-
-def describe_extremes(
-    frame: pl.DataFrame,
-    label: str,
-    value: str,
-    *,
-    measure: str,
-    value_format: Callable[[float], str] = fmt_int,
-    noun: str = "areas",
-    suppressed: int = 0,
-) -> str:
-    """Return one sentence naming the highest and lowest values (nulls skipped).
-
-    E.g. "The number of people waiting is highest in Ward E (120) and lowest in Ward C (10) across
-    5 areas; 1 is shown as [c] to protect privacy."
-    """
-    shown = frame.select(label, value).drop_nulls(value)
-    n = frame.height
-    tail = ""
-    if suppressed:
-        verb = "is" if suppressed == 1 else "are"
-        tail = f"; {suppressed} {verb} shown as {_symbol()} to protect privacy"
-    across = f" across {n} {noun}" if n > 1 else ""
-    if shown.is_empty():
-        return _sentence(f"{measure} has no value to show{across}{tail}.")
-    hi = shown.row(shown[value].arg_max())
-    lo = shown.row(shown[value].arg_min())
-    if shown.height == 1:
-        body = f"{measure} is {value_format(hi[1])} in {_label(hi[0])}"
-    elif hi[1] == lo[1]:
-        body = f"{measure} is {value_format(hi[1])} in each of the {shown.height} {noun} shown"
-    else:
-        body = (
-            f"{measure} is highest in {_label(hi[0])} ({value_format(hi[1])}) and lowest in "
-            f"{_label(lo[0])} ({value_format(lo[1])}){across}"
-        )
-    return _sentence(body + tail + ".")
-
-
-def describe_trend(
-    frame: pl.DataFrame,
-    x: str,
-    y: str,
-    *,
-    measure: str,
-    color: str | None = None,
-    value_format: Callable[[float], str] = fmt_int,
-) -> str:
-    """Return one sentence on how ``y`` moved from its first to its last point (per series, up to 4).
-
-    E.g. "The delivery rate went from 91.0% in March 2025 to 95.5% in October 2026."
-    """
-    series = [(None, frame)] if color is None else list(frame.sort(color).group_by(color, maintain_order=True))
-    clauses = []
-    for key, part in series[:4]:
-        points = part.select(x, y).drop_nulls().sort(x)
-        if points.is_empty():
-            continue
-        (x0, y0), (x1, y1) = points.row(0), points.row(-1)
-        who = "" if key is None else f"for {key[0]}, "
-        if points.height == 1:
-            clauses.append(f"{who}{measure} was {value_format(y0)} in {_label(x0)}")
-        else:
-            clauses.append(
-                f"{who}{measure} went from {value_format(y0)} in {_label(x0)} to {value_format(y1)} in {_label(x1)}"
-            )
-    if not clauses:
-        return _sentence(f"{measure} has no value to show.")
-    extra = f" ({len(series) - 4} more series in the table)" if len(series) > 4 else ""
-    return _sentence("; ".join(clauses) + extra + ".")
-
-
-# ---------------------------------------------------------------------------------------------
-# Builders
-# ---------------------------------------------------------------------------------------------
-
-
-def _unpack(data: pl.DataFrame | Suppressed, value: str) -> tuple[pl.DataFrame, pl.Series | None]:
-    """Return the frame to plot and the suppression flags for ``value`` (if any)."""
-    if isinstance(data, Suppressed):
-        frame = data.values
-        if IS_TOTAL in frame.columns:  # a total row is for the table, not the chart
-            frame = frame.filter(~pl.col(IS_TOTAL))
-        flag = f"{value}{SUPPRESSED_SUFFIX}"
-        return frame, frame[flag] if flag in frame.columns else None
-    return data, None
+from analytics.formatting import fmt_int
+from analytics.publish.chart_style import (
+    AXIS_LINE,
+    BLANK_MAP_STYLE,
+    CATEGORICAL,
+    DEFAULT_HEIGHT,
+    DUO,
+    FOCUS,
+    FOCUS_OTHER,
+    FONT,
+    GRID,
+    SECONDARY_TEXT,
+    SEQUENTIAL,
+    SEQUENTIAL_SCALE,
+    TEMPLATE_NAME,
+    TEXT,
+    ChartSpec,
+    category_label,
+    describe_extremes,
+    describe_trend,
+    focus_colours,
+    footnote_text,
+    house_figure,
+    house_template,
+    plot_data,
+    register_template,
+    series_colours,
+    suppression_rule_text,
+)
+from analytics.publish.maps import bubble_map, choropleth_map, fit_view
+from analytics.publish.suppression import SUPPRESSED_SUFFIX, Suppressed, rule
 
 
 def _texts(values: Sequence[float | None], value_format: Callable[[float], str]) -> list[str]:
@@ -474,10 +83,10 @@ def bar_chart(
     label in the bar's place. ``labels`` writes each value on its bar; ``value_label`` names the
     value axis.
     """
-    frame, _ = _unpack(data, y)
+    frame, _ = plot_data(data, y)
     flag = f"{y}{SUPPRESSED_SUFFIX}"
     horizontal = orientation == "h"
-    symbol = _symbol()
+    symbol = rule().symbol
     fig = go.Figure()
     groups = [(None, frame)] if color is None else list(frame.group_by(color, maintain_order=True))
     colours = series_colours(len(groups)) if color is not None else [FOCUS]
@@ -494,7 +103,7 @@ def bar_chart(
             marker_color=focus_colours(cats, focus) if focus is not None and color is None else colour,
             text=texts if labels else None,
             textposition="outside",
-            hovertext=[f"{_label(c)}, {name}: {t}" for c, t in zip(cats, texts, strict=True)],
+            hovertext=[f"{category_label(c)}, {name}: {t}" for c, t in zip(cats, texts, strict=True)],
             hoverinfo="text",
         )
         hidden = [c for c, h in zip(cats, part[flag].to_list(), strict=True) if h] if flag in part.columns else []
@@ -513,7 +122,7 @@ def bar_chart(
                 offsetgroup=str(k),
                 name=f"{name} {symbol}",
                 showlegend=False,
-                hovertext=[f"{_label(c)}, {name}: {symbol}" for c in hidden],
+                hovertext=[f"{category_label(c)}, {name}: {symbol}" for c in hidden],
                 hoverinfo="text",
                 cliponaxis=False,
             )
@@ -547,7 +156,7 @@ def line_chart(
     Missing and suppressed points leave a gap (never a 0). Date axes read "Mar 2025".
     ``from_zero`` starts the value axis at zero (worth it for counts; rates may not need it).
     """
-    frame, _ = _unpack(data, y)
+    frame, _ = plot_data(data, y)
     groups = [(None, frame)] if color is None else list(frame.sort(color).group_by(color, maintain_order=True))
     fig = go.Figure()
     for (key, part), colour in zip(groups, series_colours(len(groups)), strict=True):
@@ -561,7 +170,7 @@ def line_chart(
             name=name,
             line_color=colour,
             connectgaps=False,
-            hovertext=[f"{name}, {_label(a)}: {t}" for a, t in zip(xs, _texts(ys, value_format), strict=True)],
+            hovertext=[f"{name}, {category_label(a)}: {t}" for a, t in zip(xs, _texts(ys, value_format), strict=True)],
             hoverinfo="text",
         )
     if frame[x].dtype in (pl.Date, pl.Datetime):
@@ -591,7 +200,7 @@ def stacked_bar(
     ``ordered`` uses the sequential palette (for ordered parts, at most 3). Suppressed parts are
     not drawn; the footnote explains. The text alternative names the highest and lowest totals.
     """
-    frame, _ = _unpack(data, y)
+    frame, _ = plot_data(data, y)
     horizontal = orientation == "h"
     parts = list(frame.group_by(color, maintain_order=True))
     fig = go.Figure()
@@ -603,7 +212,9 @@ def stacked_bar(
             orientation=orientation,
             name=str(key[0]),
             marker_color=colour,
-            hovertext=[f"{key[0]}, {_label(c)}: {t}" for c, t in zip(cats, _texts(vals, value_format), strict=True)],
+            hovertext=[
+                f"{key[0]}, {category_label(c)}: {t}" for c, t in zip(cats, _texts(vals, value_format), strict=True)
+            ],
             hoverinfo="text",
         )
     fig.update_layout(barmode="stack", showlegend=True)
@@ -612,178 +223,35 @@ def stacked_bar(
     return spec.complete(fig, data, alt, value_label=value_label)
 
 
-def _coordinates(obj: object) -> Iterable[tuple[float, float]]:
-    """Yield every (lon, lat) pair in a GeoJSON object."""
-    if isinstance(obj, dict):
-        if "coordinates" in obj:
-            yield from _coordinates(obj["coordinates"])
-        for key in ("features", "geometries", "geometry"):
-            if key in obj and obj[key] is not None:
-                yield from _coordinates(obj[key])
-    elif isinstance(obj, list | tuple):
-        if len(obj) >= 2 and all(isinstance(v, int | float) for v in obj[:2]):
-            yield float(obj[0]), float(obj[1])
-        else:
-            for item in obj:
-                yield from _coordinates(item)
-
-
-def fit_view(lons: Sequence[float], lats: Sequence[float], width: int = 800, height: int = 380) -> dict:
-    """Return ``{"center": {...}, "zoom": z}`` fitting the points in a ``width`` x ``height`` map."""
-    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
-
-    def merc(lat: float) -> float:
-        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-    lon_span = max(east - west, 1e-4)
-    lat_span = max(merc(north) - merc(south), 1e-6)
-    zoom = min(math.log2(width * 360 / (512 * lon_span)), math.log2(height * 2 * math.pi / (512 * lat_span)))
-    return {"center": {"lon": (west + east) / 2, "lat": (south + north) / 2}, "zoom": max(zoom - 0.15, 0)}
-
-
-def choropleth_map(
-    geojson: dict,
-    data: pl.DataFrame | Suppressed,
-    locations: str,
-    value: str,
-    *,
-    spec: ChartSpec,
-    measure: str,
-    featureidkey: str = "properties.code",
-    name: str | None = None,
-    value_format: Callable[[float], str] = fmt_int,
-    value_label: str | None = None,
-    noun: str = "areas",
-) -> ChartSpec:
-    """Return ``spec`` completed with areas shaded by ``value`` on a blank white map (no tiles).
-
-    ``locations`` holds the feature ids (matched on ``featureidkey``); ``name`` a column of area
-    names for hover and the text alternative. Areas with no value shown (suppressed or missing) are
-    drawn light grey and read ``[c]``/``[x]`` on hover, never as 0.
-    """
-    frame, flags = _unpack(data, value)
-    name = name or locations
-    shown = frame.filter(pl.col(value).is_not_null())
-    blank = frame.filter(pl.col(value).is_null())
-    fig = go.Figure()
-    fig.add_choroplethmap(
-        geojson=geojson,
-        featureidkey=featureidkey,
-        locations=shown[locations].to_list(),
-        z=shown[value].to_list(),
-        colorscale=[list(s) for s in SEQUENTIAL_SCALE],
-        marker={"line": {"color": "white", "width": 1}},
-        colorbar={"title": {"text": value_label or ""}, "tickformat": ",~f", "outlinewidth": 0, "thickness": 14},
-        hovertext=[f"{n}: {value_format(v)}" for n, v in zip(shown[name], shown[value], strict=True)],
-        hoverinfo="text",
-        name=measure,
-        showlegend=False,
-    )
-    n_suppressed = 0
-    if blank.height:
-        blank_flags = blank[f"{value}{SUPPRESSED_SUFFIX}"].to_list() if flags is not None else [False] * blank.height
-        n_suppressed = sum(blank_flags)
-        symbol = _symbol()
-        fig.add_choroplethmap(
-            geojson=geojson,
-            featureidkey=featureidkey,
-            locations=blank[locations].to_list(),
-            z=[0] * blank.height,  # colour index only; the value is never shown
-            colorscale=[[0, FOCUS_OTHER], [1, FOCUS_OTHER]],
-            showscale=False,
-            marker={"line": {"color": "white", "width": 1}},
-            hovertext=[
-                f"{n}: {symbol if f else '[x]'}" for n, f in zip(blank[name].to_list(), blank_flags, strict=True)
-            ],
-            hoverinfo="text",
-            name=f"Not shown ({symbol} or [x])",
-            showlegend=True,
-        )
-    points = list(_coordinates(geojson))
-    view = fit_view([p[0] for p in points], [p[1] for p in points]) if points else {"zoom": 5}
-    fig.update_layout(map={"style": BLANK_MAP_STYLE, **view}, showlegend=bool(blank.height))
-    alt = describe_extremes(
-        frame, name, value, measure=measure, value_format=value_format, noun=noun, suppressed=n_suppressed
-    )
-    return spec.complete(fig, data, alt)
-
-
-def bubble_map(
-    data: pl.DataFrame | Suppressed,
-    lat: str,
-    lon: str,
-    size: str,
-    *,
-    spec: ChartSpec,
-    measure: str,
-    name: str,
-    color: str | None = None,
-    outline: dict | None = None,
-    value_format: Callable[[float], str] = fmt_int,
-    max_size: int = 40,
-    noun: str = "locations",
-) -> ChartSpec:
-    """Return ``spec`` completed with circles sized (by area) by ``size`` at ``lat``/``lon``.
-
-    ``name`` labels each point in hover and the text alternative; ``color`` splits points into
-    palette-coloured groups; ``outline`` is optional GeoJSON drawn as grey boundaries underneath.
-    Points with no value shown (suppressed or missing) are left off the map and counted in the
-    text alternative.
-    """
-    frame, flags = _unpack(data, size)
-    shown = frame.filter(pl.col(size).is_not_null())
-    n_suppressed = int(flags.sum()) if flags is not None else 0
-    biggest = shown[size].max() or 1
-    groups = [(None, shown)] if color is None else list(shown.group_by(color, maintain_order=True))
-    fig = go.Figure()
-    for (key, part), colour in zip(groups, series_colours(len(groups)) if color else [FOCUS], strict=True):
-        fig.add_scattermap(
-            lat=part[lat].to_list(),
-            lon=part[lon].to_list(),
-            mode="markers",
-            marker={
-                "size": part[size].to_list(),
-                "sizemode": "area",
-                "sizeref": 2.0 * biggest / max_size**2,
-                "sizemin": 3,
-                "color": colour,
-                "opacity": 0.8,
-            },
-            name=measure if key is None else str(key[0]),
-            hovertext=[f"{n}: {value_format(v)}" for n, v in zip(part[name], part[size], strict=True)],
-            hoverinfo="text",
-        )
-    layers = []
-    points = list(zip(frame[lon].to_list(), frame[lat].to_list(), strict=True))
-    if outline is not None:
-        layers = [{"source": outline, "type": "line", "color": AXIS_LINE, "line": {"width": 1}, "below": "traces"}]
-        points += list(_coordinates(outline))
-    view = fit_view([p[0] for p in points], [p[1] for p in points]) if points else {"zoom": 5}
-    fig.update_layout(map={"style": BLANK_MAP_STYLE, "layers": layers, **view}, showlegend=color is not None)
-    alt = describe_extremes(
-        frame, name, size, measure=measure, value_format=value_format, noun=noun, suppressed=n_suppressed
-    )
-    return spec.complete(fig, data, alt)
-
-
 __all__ = [
+    "AXIS_LINE",
     "BLANK_MAP_STYLE",
     "CATEGORICAL",
+    "DEFAULT_HEIGHT",
     "DUO",
+    "FONT",
     "FOCUS",
     "FOCUS_OTHER",
+    "GRID",
+    "SECONDARY_TEXT",
     "SEQUENTIAL",
+    "SEQUENTIAL_SCALE",
+    "TEMPLATE_NAME",
+    "TEXT",
     "ChartSpec",
     "bar_chart",
     "bubble_map",
+    "category_label",
     "choropleth_map",
     "describe_extremes",
     "describe_trend",
+    "fit_view",
     "focus_colours",
     "footnote_text",
     "house_figure",
     "house_template",
     "line_chart",
+    "plot_data",
     "register_template",
     "series_colours",
     "stacked_bar",

@@ -17,7 +17,7 @@ import polars as pl
 
 from analytics.formatting import fmt_int, fmt_month, fmt_number, fmt_pct
 from analytics.indicators import catalogue
-from analytics.indicators.common import ALL, ALL_SERVICE_TYPES, COUNCIL
+from analytics.indicators.common import ALL, ALL_SERVICE_TYPES, COUNCIL, month_end
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import ChartSpec
 from analytics.store.queries import drop_summary
@@ -186,12 +186,22 @@ def change_sentence(
         if now == 0:
             return f"{measure} stayed at {fmt(now)} since {when}."
         return f"{measure} rose from {fmt(before)} to {fmt(now)} since {when}."
-    pct = (now - before) / abs(before) * 100
-    if abs(pct) < threshold_pct:
+    verb, pct = movement(before, now, steady_pct=threshold_pct)
+    if verb == "steady":
         return f"{measure} stayed about the same ({fmt(before)} to {fmt(now)}) since {when}."
-    verb = "rose" if now > before else "fell"
     relative = f"{'+' if pct > 0 else '-'}{fmt_pct(abs(pct))}"
     return f"{measure} {verb} from {fmt(before)} to {fmt(now)} ({relative}) since {when}."
+
+
+def movement(first: float, last: float, *, steady_pct: float) -> tuple[Literal["rose", "fell", "steady"], float]:
+    """Return how a figure moved from ``first`` (not 0) to ``last``, and the change in per cent of ``first``.
+
+    ``"steady"`` when the change is smaller than ``steady_pct`` per cent either way.
+    """
+    pct = (last - first) / abs(first) * 100
+    if abs(pct) < steady_pct:
+        return "steady", pct
+    return ("rose" if pct > 0 else "fell"), pct
 
 
 def service_key(filters: Filters) -> str:
@@ -223,6 +233,16 @@ def month_offsets(months: list[date], month: date) -> tuple[date | None, date | 
     return (ordered[i - 1] if i >= 1 else None), (ordered[i - 12] if i >= 12 else None)
 
 
+def months_before(month: date, n: int) -> date:
+    """Return the month end ``n`` calendar months before ``month`` (``month_end`` of that month).
+
+    Unlike ``month_offsets`` it does not look at which months the data holds: a month with no row
+    gives ``None`` from ``value_at``.
+    """
+    index = month.year * 12 + (month.month - 1) - n
+    return month_end(date(index // 12, index % 12 + 1, 1))
+
+
 def value_at(frame: pl.DataFrame, column: str, month: date | None) -> float | None:
     """Return ``frame[column]`` in the row for ``month`` (``None`` for no month, row or value)."""
     if month is None or column not in frame.columns:
@@ -231,29 +251,91 @@ def value_at(frame: pl.DataFrame, column: str, month: date | None) -> float | No
     return None if row.is_empty() else _as_float(row.item(0, column))
 
 
-def ignored_filters(filters: Filters, *, supported: tuple[str, ...]) -> list[str]:
+def trend_tile(
+    frame: pl.DataFrame,
+    month: date,
+    label: str,
+    column: str,
+    fmt: Formatter,
+    *,
+    indicator_id: str | None,
+    higher_is_worse: bool | None,
+    percent_change: bool = True,
+) -> Tile:
+    """Return a tile of ``column`` at ``month`` from a monthly series, with its change on the calendar
+    month before and the same month a year before (``months_before``; no row there: no change shown)."""
+    return make_tile(
+        label,
+        value_at(frame, column, month),
+        fmt,
+        indicator_id=indicator_id,
+        last_month=value_at(frame, column, months_before(month, 1)),
+        last_year=value_at(frame, column, months_before(month, 12)),
+        higher_is_worse=higher_is_worse,
+        percent_change=percent_change,
+    )
+
+
+FILTER_WORDS = {
+    "locality": "locality",
+    "service_type": "service type",
+    "client_group": "client group",
+    "funding": "funding",
+    "provider_type": "provider type",
+}
+# What figures that ignore every filter but the locality cover instead.
+EVERY_BREAKDOWN = "every service type, client group, funding route and provider type"
+
+
+def ignored_filters(filters: Filters, *, supported: tuple[str, ...], with_values: bool = False) -> list[str]:
     """Return the names (in words) of filters that are set but a view cannot apply.
 
     ``supported`` names the ``Filters`` fields the view applies, e.g. ``("locality", "service_type")``.
+    ``with_values`` adds the chosen value: ``"funding (Self funded)"``.
     """
-    names = {
-        "locality": "locality",
-        "service_type": "service type",
-        "client_group": "client group",
-        "funding": "funding",
-        "provider_type": "provider type",
-    }
-    return [word for field, word in names.items() if field not in supported and getattr(filters, field) is not None]
+    return [
+        f"{word} ({_value_label(getattr(filters, field))})" if with_values else word
+        for field, word in FILTER_WORDS.items()
+        if field not in supported and getattr(filters, field) is not None
+    ]
 
 
-def ignored_note(filters: Filters, *, supported: tuple[str, ...], what: str = "These figures") -> str | None:
-    """Return a caption saying which set filters ``what`` ignores, or ``None`` when it uses them all."""
-    ignored = ignored_filters(filters, supported=supported)
+def _value_label(value: str) -> str:
+    return value.replace("_", " ").capitalize()
+
+
+def ignored_note(
+    filters: Filters,
+    *,
+    supported: tuple[str, ...] = ("locality",),
+    what: str = "These figures",
+    covers: str | None = None,
+) -> str | None:
+    """Return a caption saying which set filters ``what`` ignores, or ``None`` when it uses them all.
+
+    Without ``covers``: "The map and table ignore the funding filter: the data behind them is not
+    split that way." With ``covers`` (what the figures include instead) each filter's value is named:
+    "Waiting figures ignore the funding (Self funded) filter: they cover every request."
+    """
+    ignored = ignored_filters(filters, supported=supported, with_values=covers is not None)
     if not ignored:
         return None
     listed = ignored[0] if len(ignored) == 1 else f"{', '.join(ignored[:-1])} and {ignored[-1]}"
     plural = "filter" if len(ignored) == 1 else "filters"
-    return f"{what} ignore the {listed} {plural}: the data behind them is not split that way."
+    reason = "the data behind them is not split that way" if covers is None else f"they cover {covers}"
+    return f"{what} ignore the {listed} {plural}: {reason}."
+
+
+def tall(chart: ChartSpec, rows: int, *, base: int = 200, per_row: int = 28) -> ChartSpec:
+    """Return ``chart`` restyled taller for ``rows`` horizontal bars (at least the house 520 px).
+
+    Every category gets its label: the house template caps value axes at 8 ticks, which on a
+    horizontal bar chart (categories on the y axis) would leave most bars unnamed.
+    """
+    if chart.figure is not None:
+        chart.figure.update_yaxes(tickmode="linear", tick0=0, dtick=1, nticks=0)
+        chart.style(chart.figure, height=max(520, base + per_row * rows))
+    return chart
 
 
 def fmt_points(value: float | None) -> str:
@@ -268,6 +350,7 @@ def fmt_dp(dp: int) -> Formatter:
 
 
 __all__ = [
+    "EVERY_BREAKDOWN",
     "SOURCE",
     "DropInfo",
     "Panel",
@@ -281,12 +364,16 @@ __all__ = [
     "ignored_filters",
     "ignored_note",
     "month_offsets",
+    "movement",
+    "months_before",
     "service_key",
     "service_label",
     "value_at",
     "make_tile",
     "spec",
     "subtitle",
+    "tall",
+    "trend_tile",
 ]
 
 

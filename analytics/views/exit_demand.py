@@ -28,16 +28,14 @@ from analytics.indicators.projection import projection_settings
 from analytics.ingest.staged import Staged
 from analytics.publish.charts import ChartSpec, bubble_map, choropleth_map, line_chart, stacked_bar
 from analytics.store import queries
-from analytics.views.common import Tile, drop_info, make_tile, spec
+from analytics.views.common import EVERY_BREAKDOWN, Tile, drop_info, geography, ignored_note, make_tile, spec
 from analytics.views.filters import Filters
-from analytics.views.rural import geography, ignored_filters_note
 
 PARTS = (
     ("absorbed_same_area", "Absorbed in the same area"),
     ("absorbed_same_locality", "Absorbed elsewhere in the locality"),
     ("hours_uncovered", "Uncovered"),
 )
-EXIT_COVERS = "every service type, client group, funding route and provider type"
 
 
 def _hours(value: float | None) -> str:
@@ -348,7 +346,7 @@ def exit_view(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str
     notes = [
         n
         for n in (
-            ignored_filters_note(filters, scope="Exit stress test figures", covers=EXIT_COVERS),
+            ignored_note(filters, what="Exit stress test figures", covers=EVERY_BREAKDOWN),
             "People counts by area are not suppressed: this page is for internal use.",
         )
         if n
@@ -389,8 +387,7 @@ def projection(cur: duckdb.DuckDBPyConnection, filters: Filters, growth_pct: flo
     null for a locality: capacity is not split by area). Hours are hours a week.
     """
     g = default_growth() if growth_pct is None else float(growth_pct)
-    level, name = geography(filters)
-    frame = read_mart(cur, "mart_projection", geography_level=level, geography=name).sort("year_offset")
+    frame = read_mart(cur, "mart_projection", **geography(filters)).sort("year_offset")
     if frame.is_empty():
         return frame.drop("geography_level", "geography")
     base = frame.row(0, named=True)

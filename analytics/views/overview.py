@@ -28,6 +28,7 @@ from analytics.views.common import (
     geography,
     make_tile,
     month_offsets,
+    movement,
     service_key,
     service_label,
     spec,
@@ -288,10 +289,9 @@ def _trend_title(data: pl.DataFrame, column: str, noun: str, fmt: Formatter) -> 
     name = noun[0].upper() + noun[1:]
     if not first:
         return f"{name}: {fmt(last)} in {fmt_month(recent['month'][-1])}"
-    pct = (last - first) / abs(first) * 100
-    if abs(pct) < 2:
+    verb, pct = movement(first, last, steady_pct=2)
+    if verb == "steady":
         return f"{name} steady over {span}, at {fmt(last)}"
-    verb = "rose" if pct > 0 else "fell"
     return f"{name} {verb} {fmt_pct(abs(pct), 0)} in {span}, to {fmt(last)}"
 
 

@@ -29,6 +29,7 @@ from analytics.views.common import (
     drop_info,
     geography,
     ignored_note,
+    movement,
     service_key,
     service_label,
     spec,
@@ -388,10 +389,9 @@ def _trend_title(data: pl.DataFrame, column: str) -> str:
     a, b = start[column], end[column]
     if not a:
         return f"{fmt_number(b, 0)} planned hours a week in {fmt_month(end['month'])}"
-    pct = (b - a) / abs(a) * 100
-    if abs(pct) < 2:
+    verb, _ = movement(a, b, steady_pct=2)
+    if verb == "steady":
         return f"Planned hours held steady at about {fmt_number(b, 0)} a week"
-    verb = "rose" if pct > 0 else "fell"
     return f"Planned hours {verb} from {fmt_number(a, 0)} to {fmt_number(b, 0)} a week"
 
 

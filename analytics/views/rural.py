@@ -5,25 +5,33 @@ types), the council or locality totals from ``mart_supply_summary_month``, ``mar
 and ``mart_microenterprise_month``, and, for the RUC21 detail, the staged requests and areas (a few
 thousand rows: cheap). Rural = RUC21 ``R*`` (else RUC11 D1/D2/E1/E2); areas with neither code are
 ``unclassified``, never urban, and are left out of the rural and urban shares.
-
-Also holds small helpers the other part-two views share (``geography``, ``ignored_filters_note``,
-``months_before``, ``row_at``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
 
 import duckdb
 import polars as pl
 
 from analytics.formatting import fmt_hours, fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
-from analytics.indicators.common import month_end, months_frame, waiting_at_months
+from analytics.indicators.common import months_frame, waiting_at_months
 from analytics.indicators.marts import read_mart
 from analytics.indicators.waiting import waiting_stats
 from analytics.publish.charts import ChartSpec, bar_chart, line_chart
-from analytics.views.common import Tile, drop_info, fmt_dp, geography_trend, make_tile, spec
+from analytics.views.common import (
+    EVERY_BREAKDOWN,
+    Tile,
+    drop_info,
+    fmt_dp,
+    geography,
+    geography_trend,
+    ignored_note,
+    spec,
+    tall,
+    trend_tile,
+    value_at,
+)
 from analytics.views.filters import Filters
 
 CLASSES = ("rural", "urban", "unclassified")
@@ -37,13 +45,6 @@ RUC21_NAMES = {
     "RSF1": "Smaller rural: further from a major town or city",
 }
 NO_RUC21 = "No RUC21 code"
-FILTER_NAMES = {
-    "service_type": "service type",
-    "client_group": "client group",
-    "funding": "funding",
-    "provider_type": "provider type",
-    "locality": "locality",
-}
 
 # Measure id, label, formatter, additive across rural classes (so the classes sum to the total).
 MEASURES: tuple[tuple[str, str, object, bool], ...] = (
@@ -76,60 +77,6 @@ SHARE_MEASURES = (
 )
 
 
-# --- helpers shared by the part-two views ------------------------------------------------------
-
-
-def geography(filters: Filters) -> tuple[str, str]:
-    """Return the mart ``(geography_level, geography)`` for ``filters``: a locality or the council."""
-    return ("locality", filters.locality) if filters.locality else ("council", "All")
-
-
-def _label(value: str) -> str:
-    return value.replace("_", " ").capitalize()
-
-
-def ignored_filters_note(
-    filters: Filters,
-    supported: tuple[str, ...] = ("locality",),
-    scope: str = "",
-    covers: str = "every service type, client group, funding route and provider type",
-) -> str | None:
-    """Return a caption naming the sidebar filters that are set but not applied (``None``: all applied).
-
-    ``supported`` names the ``Filters`` fields the view does apply; ``scope`` says what ignores them
-    (default "These figures"); ``covers`` what they include instead.
-    """
-    ignored = [
-        f"{name} ({_label(getattr(filters, field))})"
-        for field, name in FILTER_NAMES.items()
-        if field not in supported and getattr(filters, field) is not None
-    ]
-    if not ignored:
-        return None
-    listed = ignored[0] if len(ignored) == 1 else ", ".join(ignored[:-1]) + " and " + ignored[-1]
-    plural = "filters" if len(ignored) > 1 else "filter"
-    what = scope or "These figures"
-    return f"{what} ignore the {listed} {plural}: they cover {covers}."
-
-
-def months_before(month: date, n: int) -> date:
-    """Return the month end ``n`` months before ``month`` (``month_end`` of that calendar month)."""
-    index = month.year * 12 + (month.month - 1) - n
-    return month_end(date(index // 12, index % 12 + 1, 1))
-
-
-def row_at(frame: pl.DataFrame, month: date, column: str = "month") -> dict | None:
-    """Return the row of ``frame`` whose ``column`` is ``month`` as a dict, or ``None``."""
-    hit = frame.filter(pl.col(column) == month)
-    return hit.row(0, named=True) if hit.height else None
-
-
-def value_at(frame: pl.DataFrame, month: date, measure: str) -> float | None:
-    """Return ``measure`` in the row of ``frame`` for ``month`` (``None`` when there is no row)."""
-    row = row_at(frame, month)
-    return None if row is None else row.get(measure)
-
-
 def times_phrase(ratio: float | None) -> str | None:
     """Return how one wait compares with another: "3.2 times as long as", "32% longer than", ..."""
     if ratio is None:
@@ -143,25 +90,12 @@ def times_phrase(ratio: float | None) -> str | None:
     return "shorter than"
 
 
-def tall(chart: ChartSpec, rows: int, *, base: int = 200, per_row: int = 28) -> ChartSpec:
-    """Return ``chart`` restyled taller for ``rows`` horizontal bars (at least the house 520 px).
-
-    Every category gets its label: the house template caps value axes at 8 ticks, which on a
-    horizontal bar chart (categories on the y axis) would leave most bars unnamed.
-    """
-    if chart.figure is not None:
-        chart.figure.update_yaxes(tickmode="linear", tick0=0, dtick=1, nticks=0)
-        chart.style(chart.figure, height=max(520, base + per_row * rows))
-    return chart
-
-
 # --- the split ---------------------------------------------------------------------------------
 
 
 def _totals(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float | None]:
     """Return the geography's totals at ``filters.month`` for every measure (exact distinct counts)."""
-    level, name = geography(filters)
-    where = {"geography_level": level, "geography": name, "month": filters.month}
+    where = {**geography(filters), "month": filters.month}
     supply = read_mart(cur, "mart_supply_summary_month", service_type="all", **where)
     waiting = read_mart(cur, "mart_waiting_month", **where)
     micro = read_mart(cur, "mart_microenterprise_month", **where)
@@ -187,8 +121,7 @@ def _totals(cur: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float
 
 def rural_classes(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     """Return ``mart_rural_month`` rows (three rural classes) for the geography, every month."""
-    level, name = geography(filters)
-    return read_mart(cur, "mart_rural_month", geography_level=level, geography=name).sort("month", "rural_class")
+    return read_mart(cur, "mart_rural_month", **geography(filters)).sort("month", "rural_class")
 
 
 def split(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -494,18 +427,17 @@ def ruc21_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.Data
 def tiles(cur: duckdb.DuckDBPyConnection, filters: Filters, series: pl.DataFrame | None = None) -> list[Tile]:
     """Return the rural gap headline tiles at ``filters.month`` with changes on last month and last year."""
     series = gap_series(cur, filters) if series is None else series
-    month, last_month, last_year = filters.month, months_before(filters.month, 1), months_before(filters.month, 12)
 
-    def tile(label, measure, fmt, indicator_id, higher_is_worse, percent=False):
-        return make_tile(
+    def tile(label, measure, fmt, indicator_id, higher_is_worse):
+        return trend_tile(
+            series,
+            filters.month,
             label,
-            value_at(series, month, measure),
+            measure,
             fmt,
             indicator_id=indicator_id,
-            last_month=value_at(series, last_month, measure),
-            last_year=value_at(series, last_year, measure),
             higher_is_worse=higher_is_worse,
-            percent_change=percent,
+            percent_change=False,
         )
 
     return [
@@ -562,11 +494,11 @@ def rural_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> RuralPage:
     series = gap_series(cur, filters)
     classes = rural_classes(cur, filters)
     ruc = ruc21_waits(cur, filters)
-    unclassified = value_at(series, filters.month, "unclassified_areas")
+    unclassified = value_at(series, "unclassified_areas", filters.month)
     notes = [
         note
         for note in (
-            ignored_filters_note(filters, scope="Rural figures"),
+            ignored_note(filters, what="Rural figures", covers=EVERY_BREAKDOWN),
             (
                 f"{fmt_int(unclassified)} area(s) here have no rural-urban code and are counted as "
                 "unclassified, not urban; they are left out of the rural and urban shares."
@@ -597,18 +529,12 @@ __all__ = [
     "RuralPage",
     "gap_chart",
     "gap_series",
-    "geography",
-    "ignored_filters_note",
-    "months_before",
-    "row_at",
     "rural_page",
     "ruc21_chart",
     "ruc21_waits",
     "share_chart",
     "split",
     "split_display",
-    "tall",
     "tiles",
-    "value_at",
     "wait_chart",
 ]

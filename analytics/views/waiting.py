@@ -17,9 +17,19 @@ from analytics.formatting import fmt_hours, fmt_int, fmt_month, fmt_month_range,
 from analytics.indicators.common import months_frame, waiting_at_months
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import ChartSpec, bar_chart, line_chart
-from analytics.views.common import Tile, drop_info, fmt_dp, geography_trend, make_tile, spec
+from analytics.views.common import (
+    Tile,
+    drop_info,
+    fmt_dp,
+    geography_trend,
+    ignored_note,
+    months_before,
+    spec,
+    tall,
+    trend_tile,
+    value_at,
+)
 from analytics.views.filters import Filters
-from analytics.views.rural import ignored_filters_note, months_before, tall, value_at
 
 # Bins of days waited so far: (label, lowest day, highest day or None).
 WAIT_BINS = (
@@ -48,8 +58,8 @@ def _period(frame: pl.DataFrame) -> str:
 
 def trend_title(frame: pl.DataFrame, column: str, what: str, fmt, month) -> str:
     """Return "People waiting rose by 26% in a year, to 81" (or fell, or stayed about the same)."""
-    now = value_at(frame, month, column)
-    before = value_at(frame, months_before(month, 12), column)
+    now = value_at(frame, column, month)
+    before = value_at(frame, column, months_before(month, 12))
     if now is None:
         return f"There is no figure for {what.lower()} in {fmt_month(month)}"
     if before is None:
@@ -204,10 +214,10 @@ def histogram_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.
 
 def sourcing_title(frame: pl.DataFrame, month) -> str:
     """Return "62% of requests found care within 14 days, down from 72% a year before"."""
-    now = value_at(frame, month, "sourced_within_14_days_pct")
+    now = value_at(frame, "sourced_within_14_days_pct", month)
     if now is None:
         return f"No request was sourced in {fmt_month(month)}"
-    before = value_at(frame, months_before(month, 12), "sourced_within_14_days_pct")
+    before = value_at(frame, "sourced_within_14_days_pct", months_before(month, 12))
     if before is None:
         return f"{fmt_pct(now, 0)} of requests sourced in {fmt_month(month)} found care within 14 days"
     trend = "up from" if now > before else ("down from" if now < before else "the same as")
@@ -343,16 +353,15 @@ def area_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.DataF
 def tiles(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.DataFrame | None = None) -> list[Tile]:
     """Return the waiting headline tiles on ``filters.month`` with changes on last month and last year."""
     frame = series(cur, filters) if frame is None else frame
-    month, last_month, last_year = filters.month, months_before(filters.month, 1), months_before(filters.month, 12)
 
     def tile(label, column, fmt, higher_is_worse, indicator_id=None, percent=True):
-        return make_tile(
+        return trend_tile(
+            frame,
+            filters.month,
             label,
-            value_at(frame, month, column),
+            column,
             fmt,
             indicator_id=indicator_id or column,
-            last_month=value_at(frame, last_month, column),
-            last_year=value_at(frame, last_year, column),
             higher_is_worse=higher_is_worse,
             percent_change=percent,
         )
@@ -374,8 +383,8 @@ def trend_sentences(frame: pl.DataFrame, month) -> list[str]:
         ("people_waiting", "People waiting", fmt_int),
         ("hours_waiting", "Hours a week waiting", lambda v: fmt_hours(v, 0, unit=False)),
     ):
-        now = value_at(frame, month, column)
-        last = value_at(frame, months_before(month, 1), column)
+        now = value_at(frame, column, month)
+        last = value_at(frame, column, months_before(month, 1))
         if now is None or last is None:
             continue
         if now > last:
@@ -414,8 +423,8 @@ def waiting_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> WaitingPag
     frame = series(cur, filters)
     localities = by_locality(cur, filters)
     areas = by_area(cur, filters)
-    note = ignored_filters_note(
-        filters, scope="Waiting figures", covers="every request (requests carry no service type or funding)"
+    note = ignored_note(
+        filters, what="Waiting figures", covers="every request (requests carry no service type or funding)"
     )
     notes = [note] if note else []
     return WaitingPage(

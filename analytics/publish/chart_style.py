@@ -1,0 +1,459 @@
+"""The house chart style: one template, one styling function, one chart description, text alternatives.
+
+Every chart on a page, in an export and in the briefing pack goes through ``house_figure`` (the
+builders call it): headline title stating the finding, statistical subtitle (measure, area,
+period) under it, and a footnote with source, "data as at" date, the suppression rule and
+"Synthetic demo data" when it is. Colours are the Government Analysis Function palettes
+(Data visualisation: colours in charts); the layout follows the AF checklist "Accessible charts:
+a checklist of the basics" (May 2023).
+
+``ChartSpec`` is the one description of a chart that pages, exports and the briefing pack share:
+id, wording, the figure, the data table and a one-sentence text alternative. Builders take a spec
+holding the wording and return it completed (example in ``analytics.publish.charts``).
+
+The builders are in ``analytics.publish.charts`` (bars, lines, stacked bars) and
+``analytics.publish.maps`` (choropleth and bubble maps); import everything from ``charts``, which
+re-exports this module and the maps. Maps use the blank white style named here (no tiles, no
+glyphs), so they draw without a network.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+import plotly.graph_objects as go
+import plotly.io as pio
+import polars as pl
+
+from analytics.formatting import fmt_date, fmt_int, fmt_month
+from analytics.publish.suppression import IS_TOTAL, SUPPRESSED_SUFFIX, Suppressed, rule, suppression_rule_text
+
+# Government Analysis Function palettes (Data visualisation: colours in charts), in order of use.
+CATEGORICAL = ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1")
+DUO = ("#12436D", "#F46A25")
+SEQUENTIAL = ("#12436D", "#2073BC", "#6BACE6")
+FOCUS = "#12436D"
+FOCUS_OTHER = "#BFBFBF"
+# Continuous scale for maps and heatmaps: light (low) to dark (high) along the sequential palette.
+SEQUENTIAL_SCALE = ((0.0, "#6BACE6"), (0.5, "#2073BC"), (1.0, "#12436D"))
+
+TEXT = "#0B0C0C"
+SECONDARY_TEXT = "#505A5F"
+GRID = "#E1E1E1"
+AXIS_LINE = "#BFBFBF"
+FONT = "Arial, Helvetica, Liberation Sans, sans-serif"
+TEMPLATE_NAME = "house"
+DEFAULT_HEIGHT = 520
+# Plotly's built-in white style: no tiles. It names a glyphs server, fetched only to draw map
+# text, which no chart here does, so maps draw offline. (A hand-written style dict drew too, but
+# Streamlit's plotly.js raised "Map error." on it in the browser.)
+BLANK_MAP_STYLE = "white-bg"
+
+_LEFT = 72  # left margin (px); the title and footnote are pulled back to the figure edge by this
+_PAD = 8
+_TITLE_PX, _LINE_PX, _FOOT_LINE_PX, _LEGEND_PX = 30, 20, 16, 40
+_SUBTITLE_WRAP, _FOOTNOTE_WRAP = 80, 105  # characters: fits Streamlit's 704 px centred column
+
+
+def house_template() -> go.layout.Template:
+    """Return the house plotly template (white, light grey value gridlines, legend on top, sans-serif)."""
+    axis = {
+        "automargin": True,
+        "tickangle": 0,
+        "title": {"font": {"size": 14, "color": SECONDARY_TEXT}, "standoff": 10},
+        "tickfont": {"size": 13, "color": TEXT},
+    }
+    return go.layout.Template(
+        layout={
+            "font": {"family": FONT, "size": 14, "color": TEXT},
+            "paper_bgcolor": "white",
+            "plot_bgcolor": "white",
+            "colorway": list(CATEGORICAL),
+            "colorscale": {"sequential": [list(s) for s in SEQUENTIAL_SCALE]},
+            "separators": ".,",
+            "xaxis": {
+                **axis,
+                "showgrid": False,
+                "zeroline": False,
+                "showline": True,
+                "linecolor": AXIS_LINE,
+                "ticks": "outside",
+                "tickcolor": AXIS_LINE,
+            },
+            "yaxis": {
+                **axis,
+                "tickformat": ",~f",  # thousands separators on the value axis; x may hold dates
+                "showgrid": True,
+                "gridcolor": GRID,
+                "gridwidth": 1,
+                "zeroline": True,
+                "zerolinecolor": AXIS_LINE,
+                "showline": False,
+                "ticks": "",
+                "nticks": 8,
+            },
+            "legend": {
+                "orientation": "h",
+                "x": 0,
+                "xanchor": "left",
+                "y": 1,
+                "yanchor": "bottom",
+                "title": {"text": ""},
+                "bgcolor": "rgba(0,0,0,0)",
+                "font": {"size": 13},
+            },
+            "title": {"font": {"size": 20, "color": TEXT}, "subtitle": {"font": {"size": 15, "color": SECONDARY_TEXT}}},
+            "hoverlabel": {"font": {"family": FONT, "size": 13}},
+            "bargap": 0.3,
+            "map": {"style": BLANK_MAP_STYLE},
+            "coloraxis": {"colorbar": {"outlinewidth": 0, "tickformat": ",~f"}},
+        },
+        data={
+            "bar": [go.Bar(marker={"line": {"width": 0}}, textfont={"size": 13}, cliponaxis=False)],
+            "scatter": [go.Scatter(line={"width": 3})],
+        },
+    )
+
+
+def register_template() -> str:
+    """Register the house template as ``pio.templates["house"]`` (idempotent) and return its name.
+
+    The global default template is left alone; ``house_figure`` applies the template itself.
+    """
+    pio.templates[TEMPLATE_NAME] = house_template()
+    return TEMPLATE_NAME
+
+
+register_template()
+
+
+def focus_colours(categories: Iterable[object], focus: Iterable[object]) -> list[str]:
+    """Return the focus palette for ``categories``: dark blue for those in ``focus``, grey for the rest."""
+    wanted = set(focus)
+    return [FOCUS if c in wanted else FOCUS_OTHER for c in categories]
+
+
+def series_colours(n: int, *, ordered: bool = False) -> list[str]:
+    """Return ``n`` colours: the duo palette for two series, sequential if ``ordered``, else categorical."""
+    if ordered and n <= len(SEQUENTIAL):
+        return list(SEQUENTIAL[:n])
+    if n == 2:
+        return list(DUO)
+    if n > len(CATEGORICAL):
+        raise ValueError(f"{n} series is more than the {len(CATEGORICAL)} palette colours: group some together")
+    return list(CATEGORICAL[:n])
+
+
+def footnote_text(*, source: str, as_of: date, synthetic: bool, suppression_note: str | None = None) -> str:
+    """Return the footnote: ``"Source: ...; data as at 31 October 2026; <rule>; Synthetic demo data"``."""
+    parts = [f"Source: {source.rstrip('.')}", f"data as at {fmt_date(as_of)}"]
+    if suppression_note:
+        note = suppression_note.rstrip(".")
+        if note[:1].isupper() and note[1:2].islower():  # "Counts of ..." reads on after a semicolon
+            note = note[0].lower() + note[1:]
+        parts.append(note)
+    if synthetic:
+        parts.append("Synthetic demo data")
+    return "; ".join(parts)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width=width, break_long_words=False) or [""]
+
+
+def house_figure(
+    fig: go.Figure,
+    *,
+    title: str,
+    subtitle: str,
+    source: str,
+    as_of: date,
+    synthetic: bool,
+    suppression_note: str | None = None,
+    bar_from_zero: bool = True,
+    value_label: str | None = None,
+    height: int | None = None,
+) -> go.Figure:
+    """Apply the house style to ``fig`` (in place) and return it.
+
+    ``title``: the headline stating the finding. ``subtitle``: measure, area and period.
+    ``source``, ``as_of``, ``suppression_note`` (e.g. ``suppression_rule_text()``) and ``synthetic``
+    make the footnote. ``bar_from_zero``: bar value axes start at zero. ``value_label`` names the
+    value axis in level text: above the plot for vertical charts (never rotated), as the x-axis
+    title for horizontal bars. Height defaults to the figure's own, else 520 px; margins are fixed
+    so the footnote sits under the axis.
+    """
+    height = height or fig.layout.height or DEFAULT_HEIGHT
+    if value_label is None:  # restyling keeps a value label placed earlier
+        value_label = next((a.text for a in fig.layout.annotations if a.name == "value_label"), None)
+    subtitle_lines = _wrap(subtitle, _SUBTITLE_WRAP)
+    foot_lines = _wrap(
+        footnote_text(source=source, as_of=as_of, synthetic=synthetic, suppression_note=suppression_note),
+        _FOOTNOTE_WRAP,
+    )
+    in_legend = [t for t in fig.data if t.showlegend is not False]
+    has_legend = bool(in_legend) and (
+        fig.layout.showlegend is True or (fig.layout.showlegend is None and len(in_legend) > 1)
+    )
+    is_map = any(t.type in {"choroplethmap", "scattermap", "densitymap"} for t in fig.data)
+    horizontal = any(t.type == "bar" and t.orientation == "h" for t in fig.data)
+    if value_label and horizontal:
+        fig.update_xaxes(title_text=value_label)
+    if horizontal:
+        # The template caps y ticks at 8 (for gridlines); a category axis must label every bar.
+        fig.update_yaxes(nticks=0, gridcolor="rgba(0,0,0,0)", tickformat="")
+        fig.update_xaxes(tickformat=",~f")
+    label_above = bool(value_label) and not horizontal and not is_map
+    has_x_title = bool(fig.layout.xaxis.title.text)
+    axis_px = 0 if is_map else (64 if has_x_title else 40)
+    label_px = _LINE_PX + _PAD if label_above else 0
+    top = _PAD * 2 + _TITLE_PX + _LINE_PX * len(subtitle_lines) + (_LEGEND_PX if has_legend else _PAD) + label_px
+    bottom = axis_px + _FOOT_LINE_PX * len(foot_lines) + _PAD * 2
+    plot_px = max(height - top - bottom, 50)
+
+    # Styling twice must not stack a second footnote.
+    fig.layout.annotations = [a for a in fig.layout.annotations if a.name not in ("footnote", "value_label")]
+    fig.update_layout(
+        template=TEMPLATE_NAME,
+        height=height,
+        margin={"l": _LEFT, "r": 24, "t": top, "b": bottom, "autoexpand": True},
+        showlegend=has_legend,
+        title={
+            "text": title,
+            "x": 0,
+            "xref": "container",
+            "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"l": _PAD * 2, "t": _PAD * 2},
+            "subtitle": {"text": "<br>".join(subtitle_lines)},
+        },
+        legend={"y": 1 + label_px / plot_px, "traceorder": "normal"},
+    )
+    if label_above:
+        fig.add_annotation(
+            name="value_label",
+            text=value_label,
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=1,
+            xanchor="left",
+            yanchor="bottom",
+            xshift=-_LEFT + _PAD * 2,
+            yshift=_PAD,
+            showarrow=False,
+            font={"size": 14, "color": SECONDARY_TEXT},
+        )
+    fig.add_annotation(
+        name="footnote",
+        text="<br>".join(foot_lines),
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        xanchor="left",
+        yanchor="top",
+        xshift=-_LEFT + _PAD * 2,
+        yshift=-axis_px,
+        align="left",
+        showarrow=False,
+        font={"size": 12, "color": SECONDARY_TEXT},
+    )
+    if bar_from_zero:
+        for trace in fig.data:
+            if trace.type == "bar":
+                value_axis = fig.layout.xaxis if trace.orientation == "h" else fig.layout.yaxis
+                value_axis.rangemode = "tozero"
+    if horizontal:
+        # Horizontal bars: the value axis is x, so the gridlines go there.
+        fig.update_layout(
+            xaxis={"showgrid": True, "gridcolor": GRID, "showline": False, "ticks": "", "zeroline": True},
+            yaxis={"showgrid": False, "showline": True, "linecolor": AXIS_LINE, "autorange": "reversed"},
+        )
+    return fig
+
+
+@dataclass(frozen=True, eq=False)
+class ChartSpec:
+    """One chart described once, for pages, exports and the briefing pack.
+
+    Fill the wording (``id`` to ``suppression_note``) and pass the spec to a builder, which returns
+    it with ``figure``, ``data`` and (if empty) ``alt_text`` filled. ``table`` is what to show or
+    export beside the chart: the display frame when ``data`` came from ``suppress``.
+    """
+
+    id: str
+    title: str
+    subtitle: str
+    source: str
+    as_of: date
+    synthetic: bool
+    suppression_note: str | None = None
+    alt_text: str = ""
+    data: pl.DataFrame | Suppressed | None = None
+    figure: go.Figure | None = None
+
+    @property
+    def table(self) -> pl.DataFrame | None:
+        """The data table for people: ``data.display`` if suppressed, else ``data``."""
+        return self.data.display if isinstance(self.data, Suppressed) else self.data
+
+    @property
+    def footnote(self) -> str:
+        """The footnote line (source, as-of, suppression rule, synthetic)."""
+        return footnote_text(
+            source=self.source, as_of=self.as_of, synthetic=self.synthetic, suppression_note=self.suppression_note
+        )
+
+    def style(self, fig: go.Figure, **kwargs) -> go.Figure:
+        """Apply ``house_figure`` to ``fig`` with this spec's wording."""
+        return house_figure(
+            fig,
+            title=self.title,
+            subtitle=self.subtitle,
+            source=self.source,
+            as_of=self.as_of,
+            synthetic=self.synthetic,
+            suppression_note=self.suppression_note,
+            **kwargs,
+        )
+
+    def complete(self, fig: go.Figure, data: pl.DataFrame | Suppressed, alt_text: str, **style_kwargs) -> ChartSpec:
+        """Return a copy with ``fig`` styled, ``data`` attached and ``alt_text`` set unless already given.
+
+        When ``data`` is suppressed and the spec has no suppression note, the rule text becomes it.
+        """
+        spec = self
+        if isinstance(data, Suppressed) and not spec.suppression_note:
+            spec = replace(spec, suppression_note=data.rule_text)
+        spec.style(fig, **style_kwargs)
+        return replace(spec, figure=fig, data=data, alt_text=spec.alt_text or alt_text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Text alternatives
+# ---------------------------------------------------------------------------------------------
+
+
+def _symbol() -> str:
+    return rule().symbol
+
+
+def category_label(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return fmt_month(value)
+    return str(value)
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] if text else text
+
+
+def describe_extremes(
+    frame: pl.DataFrame,
+    label: str,
+    value: str,
+    *,
+    measure: str,
+    value_format: Callable[[float], str] = fmt_int,
+    noun: str = "areas",
+    suppressed: int = 0,
+) -> str:
+    """Return one sentence naming the highest and lowest values (nulls skipped).
+
+    E.g. "The number of people waiting is highest in Ward E (120) and lowest in Ward C (10) across
+    5 areas; 1 is shown as [c] to protect privacy."
+    """
+    shown = frame.select(label, value).drop_nulls(value)
+    n = frame.height
+    tail = ""
+    if suppressed:
+        verb = "is" if suppressed == 1 else "are"
+        tail = f"; {suppressed} {verb} shown as {_symbol()} to protect privacy"
+    across = f" across {n} {noun}" if n > 1 else ""
+    if shown.is_empty():
+        return _sentence(f"{measure} has no value to show{across}{tail}.")
+    hi = shown.row(shown[value].arg_max())
+    lo = shown.row(shown[value].arg_min())
+    if shown.height == 1:
+        body = f"{measure} is {value_format(hi[1])} in {category_label(hi[0])}"
+    elif hi[1] == lo[1]:
+        body = f"{measure} is {value_format(hi[1])} in each of the {shown.height} {noun} shown"
+    else:
+        body = (
+            f"{measure} is highest in {category_label(hi[0])} ({value_format(hi[1])}) and lowest in "
+            f"{category_label(lo[0])} ({value_format(lo[1])}){across}"
+        )
+    return _sentence(body + tail + ".")
+
+
+def describe_trend(
+    frame: pl.DataFrame,
+    x: str,
+    y: str,
+    *,
+    measure: str,
+    color: str | None = None,
+    value_format: Callable[[float], str] = fmt_int,
+) -> str:
+    """Return one sentence on how ``y`` moved from its first to its last point (per series, up to 4).
+
+    E.g. "The delivery rate went from 91.0% in March 2025 to 95.5% in October 2026."
+    """
+    series = [(None, frame)] if color is None else list(frame.sort(color).group_by(color, maintain_order=True))
+    clauses = []
+    for key, part in series[:4]:
+        points = part.select(x, y).drop_nulls().sort(x)
+        if points.is_empty():
+            continue
+        (x0, y0), (x1, y1) = points.row(0), points.row(-1)
+        who = "" if key is None else f"for {key[0]}, "
+        if points.height == 1:
+            clauses.append(f"{who}{measure} was {value_format(y0)} in {category_label(x0)}")
+        else:
+            clauses.append(
+                f"{who}{measure} went from {value_format(y0)} in {category_label(x0)} "
+                f"to {value_format(y1)} in {category_label(x1)}"
+            )
+    if not clauses:
+        return _sentence(f"{measure} has no value to show.")
+    extra = f" ({len(series) - 4} more series in the table)" if len(series) > 4 else ""
+    return _sentence("; ".join(clauses) + extra + ".")
+
+
+def plot_data(data: pl.DataFrame | Suppressed, value: str) -> tuple[pl.DataFrame, pl.Series | None]:
+    """Return the frame to plot and the suppression flags for ``value`` (if any)."""
+    if isinstance(data, Suppressed):
+        frame = data.values
+        if IS_TOTAL in frame.columns:  # a total row is for the table, not the chart
+            frame = frame.filter(~pl.col(IS_TOTAL))
+        flag = f"{value}{SUPPRESSED_SUFFIX}"
+        return frame, frame[flag] if flag in frame.columns else None
+    return data, None
+
+
+__all__ = [
+    "BLANK_MAP_STYLE",
+    "CATEGORICAL",
+    "DUO",
+    "FOCUS",
+    "FOCUS_OTHER",
+    "SEQUENTIAL",
+    "ChartSpec",
+    "category_label",
+    "describe_extremes",
+    "describe_trend",
+    "focus_colours",
+    "footnote_text",
+    "house_figure",
+    "house_template",
+    "plot_data",
+    "register_template",
+    "series_colours",
+    "suppression_rule_text",
+]
