@@ -28,7 +28,9 @@ def issues(
     """Return issue rows: one per row of ``frame`` (columns ``row``, ``column``, ``value``) or one fixed row."""
     base = {"severity": severity, "file": file, "rule": rule, "expected": expected}
     if frame is None:
-        row = {**base, "row": fixed.get("row"), "column": fixed.get("column"), "value": fixed.get("value")}
+        value = fixed.get("value")
+        value = None if value is None else str(value)[: MAX_VALUE_CHARS * 3]
+        row = {**base, "row": fixed.get("row"), "column": fixed.get("column"), "value": value}
         return pl.DataFrame([row], schema=ISSUE_SCHEMA)
     return frame.select(
         pl.lit(severity).alias("severity"),

@@ -106,6 +106,12 @@ def validate(raw: RawDrop, today: date | None = None) -> ValidationResult:
     )
 
 
+def refused(source: str, message: str) -> ValidationResult:
+    """Return the result for a drop that could not be read at all: one error, ``message`` (one line)."""
+    error = issues("error", source, "readable", "a drop within the limits that can be read", value=message)
+    return ValidationResult(errors=error.drop("severity"), warnings=empty_issues().drop("severity"))
+
+
 def _person_ids(raw: RawDrop) -> set[str]:
     """Return every raw value of every ``personal`` column in the drop (to mask them in findings)."""
     ids: set[str] = set()
