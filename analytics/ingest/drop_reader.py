@@ -173,7 +173,9 @@ def read_drop(root: Path, source: Path | None = None) -> RawDrop:
     lim = limits()
     for link in drop.links():
         drop.problems.append(
-            ReadProblem(link.name, "is a symbolic link (it points outside the drop)", "an ordinary file, not a link")
+            ReadProblem(
+                link.name, "is a symbolic link; a drop may only hold ordinary files", "an ordinary file, not a link"
+            )
         )
     paths = drop.all_paths()
     if len(paths) > lim.max_members:
@@ -426,7 +428,8 @@ def _check_formulas(zf: zipfile.ZipFile) -> None:
                             f"cell {cell} ({sheet}) is a formula whose result is an error"
                             f" ({(value.text if value is not None else '') or 'error'}): fix it or paste values"
                         )
-                    if value is None and element.get("t") != "inlineStr":
+                    empty = value is None or (not value.text and element.get("t") not in ("str", "inlineStr"))
+                    if empty:
                         raise UnreadableFile(
                             f"cell {cell} ({sheet}) is a formula with no saved result: open the file in Excel "
                             "and save it (or paste values) so the result is stored"

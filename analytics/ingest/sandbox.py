@@ -21,15 +21,21 @@ import resource
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from analytics.config import PROJECT_ROOT
 from analytics.ingest.limits import DropRefused, limits, named
 
 
-def check_isolated(folder: Path | str, source: str | None = None) -> tuple[bool, dict]:
-    """Validate the drop at ``folder`` in a memory- and time-limited child process; return (ok, report)."""
+def check_isolated(folder: Path | str, source: str | None = None, *, memory_mb: int | None = None) -> tuple[bool, dict]:
+    """Validate the drop at ``folder`` in a memory- and time-limited child process; return (ok, report).
+
+    ``memory_mb`` overrides ``[limits] check_memory_mb`` (tests use a tiny value to see the refusal).
+    """
     lim = limits()
+    if memory_mb is not None:
+        lim = replace(lim, check_memory_mb=memory_mb)
     with tempfile.TemporaryDirectory(prefix="check-") as tmp:
         out = Path(tmp) / "report.json"
         env = {**os.environ, "POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", "2")}
