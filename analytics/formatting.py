@@ -10,6 +10,7 @@ Every function takes ``None`` (and NaN) and returns ``MISSING``; none of them ra
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 
 MISSING = "[x]"
@@ -104,3 +105,20 @@ def fmt_month_range(start: date | datetime, end: date | datetime) -> str:
     if start.year == end.year:
         return f"{_MONTHS[start.month - 1]} to {fmt_month(end)}"
     return f"{fmt_month(start)} to {fmt_month(end)}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
+
+
+def markdown_text(value: object) -> str:
+    """Return ``value`` as text that Markdown (and Streamlit's extensions) shows literally.
+
+    Every ASCII punctuation mark Markdown, HTML or Streamlit (``:red[...]``, ``:material/...:``,
+    ``$...$``) could act on is backslash-escaped, which CommonMark defines as "show this character".
+    So a locality called ``[Click](https://x)`` or ``**Fells**`` reads exactly like that.
+    ``None`` reads ``MISSING``. Use it wherever data (names, sentences built from names) is
+    written with ``st.markdown``, ``st.caption``, ``st.info`` or a metric label.
+    """
+    if value is None:
+        return MISSING
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value).replace("\n", " "))

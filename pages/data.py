@@ -13,6 +13,7 @@ from datetime import datetime
 import polars as pl
 import streamlit as st
 
+from analytics.formatting import markdown_text
 from analytics.ingest import upload
 from analytics.ingest.report import issues_frame
 from analytics.store import drop_diff, queries
@@ -314,8 +315,10 @@ with summary_box:
     else:
         drop = shared.summary(version)
         st.markdown(
-            f"**{drop.council_name or 'Council'}**{' (synthetic demo data)' if drop.synthetic else ''} · "
-            f"data as at **{drop.as_of:%d %B %Y}** · drop `{drop.drop_id}` loaded {drop.loaded_at} by {drop.loaded_by}"
+            f"**{markdown_text(drop.council_name or 'Council')}**"
+            f"{' (synthetic demo data)' if drop.synthetic else ''} · "
+            f"data as at **{drop.as_of:%d %B %Y}** · drop `{drop.drop_id}` loaded {drop.loaded_at} by "
+            f"{markdown_text(drop.loaded_by)}"
         )
 with changes_box:
     _changes_section()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analytics.formatting import fmt_month
+from analytics.formatting import fmt_month, markdown_text
 from analytics.views import exit_demand
 from ui import render, shared
 
@@ -12,7 +12,7 @@ st.title("Provider exit and demand")
 if shared.require_data():
     filters = shared.current_filters()
     ranking = render.cached(exit_demand.ranking_view, filters)
-    st.caption(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}")
+    st.caption(markdown_text(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}"))
 
     st.header("If a provider left tomorrow")
     if not ranking.options:
@@ -28,7 +28,7 @@ if shared.require_data():
             key="exit_provider",
         )
         view = render.cached(exit_demand.exit_view, filters, provider)
-        st.subheader(view.title)
+        st.subheader(markdown_text(view.title))
         render.show_tiles(view.tiles, columns=5)
         for note in view.notes:
             render.show_note(note)
@@ -40,7 +40,7 @@ if shared.require_data():
         render.show_sentences(view.assumptions, heading="Assumptions")
 
     st.header("Which providers would be difficult to replace?")
-    st.markdown(ranking.sentence)
+    st.markdown(markdown_text(ranking.sentence))
     render.show_table(ranking.display, key="exit_ranking_table", height=420)
     render.show_definitions(
         ["providers_difficult_to_replace", "providers_market_oversight"], key="definition_exit_ranking"

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analytics.formatting import fmt_month
+from analytics.formatting import fmt_month, markdown_text
 from analytics.views import workforce_fees
 from ui import render, shared
 
@@ -21,7 +21,7 @@ if shared.require_data():
         key="wf_measure",
     )
     view = render.cached(workforce_fees.workforce_fees_page, filters, measure)
-    st.caption(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}")
+    st.caption(markdown_text(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}"))
     render.show_tiles(view.tiles, columns=3)
     for note in view.notes:
         render.show_note(note)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analytics.formatting import fmt_month
+from analytics.formatting import fmt_month, markdown_text
 from analytics.views import overview
 from ui import render, shared
 
@@ -12,7 +12,7 @@ st.title("Overview")
 if shared.require_data():
     filters = shared.current_filters()
     view = render.cached(overview.overview, filters)
-    st.caption(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}")
+    st.caption(markdown_text(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}"))
     render.show_tiles(view.tiles, month_label=view.month_label, year_label=view.year_label)
     render.show_sentences(view.sentences, heading=f"What changed since {view.month_label}")
     for note in view.notes:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analytics.formatting import fmt_month
+from analytics.formatting import fmt_month, markdown_text
 from analytics.views import rural
 from ui import render, shared
 
@@ -13,7 +13,8 @@ if shared.require_data():
     filters = shared.current_filters()
     view = render.cached(rural.rural_page, filters)
     st.caption(
-        f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}. Rural areas are those with a 2021 "
+        f"{markdown_text(filters.area_label().capitalize())}, {fmt_month(filters.month)}. "
+        "Rural areas are those with a 2021 "
         "Rural-Urban Classification starting R (or a rural 2011 code); areas with no code are unclassified."
     )
     render.show_tiles(view.tiles)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analytics.formatting import fmt_month
+from analytics.formatting import fmt_month, markdown_text
 from analytics.views import waiting
 from ui import render, shared
 
@@ -12,7 +12,7 @@ st.title("Waiting and sourcing")
 if shared.require_data():
     filters = shared.current_filters()
     view = render.cached(waiting.waiting_page, filters)
-    st.caption(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}")
+    st.caption(markdown_text(f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}"))
     render.show_tiles(view.tiles, columns=3)
     render.show_sentences(view.sentences)
     for note in view.notes:

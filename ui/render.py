@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import polars as pl
 import streamlit as st
 
+from analytics.formatting import markdown_text
 from analytics.indicators import catalogue
 from analytics.publish.charts import ChartSpec
 from analytics.views.common import Panel, Tile
@@ -95,12 +96,12 @@ def show_chart(spec: ChartSpec, *, indicator_ids: Sequence[str] = (), note: str 
     """
     spec = modes.shown(spec, indicator_ids)
     if spec.figure is None:
-        st.info(spec.alt_text or spec.title)
+        st.info(markdown_text(spec.alt_text or spec.title))
         return
     st.plotly_chart(spec.figure, theme=None, key=f"chart_{spec.id}", config={"displaylogo": False})
-    st.caption(spec.alt_text)
+    st.caption(markdown_text(spec.alt_text))
     if note:
-        st.caption(note)
+        st.caption(markdown_text(note))
     with st.expander("Data table", icon=":material/table:"):
         show_table(spec.table, key=f"table_{spec.id}")
     show_definitions(indicator_ids, key=f"definition_{spec.id}")
@@ -126,7 +127,7 @@ def show_tile(tile: Tile, *, month_label: str = "last month", year_label: str = 
     """Show one ``Tile``: ``st.metric`` with the change on last month, then last year and the RAG mark."""
     tile = modes.shown_tile(tile)
     st.metric(
-        tile.label,
+        markdown_text(tile.label),
         tile.text,
         delta=f"{tile.delta_month} on {month_label}" if tile.delta_month else None,
         delta_color=tile.delta_colour,
@@ -159,7 +160,7 @@ def show_sentences(sentences: Sequence[str], *, heading: str | None = None) -> N
         return
     if heading:
         st.subheader(heading)
-    st.markdown("\n".join(f"- {s}" for s in sentences))
+    st.markdown("\n".join(f"- {markdown_text(s)}" for s in sentences))
 
 
 def show_table(frame: pl.DataFrame | None, *, key: str, caption: str | None = None, height: int | None = None) -> None:
@@ -170,12 +171,12 @@ def show_table(frame: pl.DataFrame | None, *, key: str, caption: str | None = No
         return
     st.dataframe(frame, hide_index=True, key=key, height=height or "auto")
     if caption:
-        st.caption(caption)
+        st.caption(markdown_text(caption))
 
 
 def show_note(text: str) -> None:
     """Show an explanatory note (a filter a chart ignores, a missing input)."""
-    st.caption(f":material/info: {text}")
+    st.caption(f":material/info: {markdown_text(text)}")
 
 
 __all__ = [

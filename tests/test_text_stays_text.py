@@ -1,0 +1,61 @@
+"""Text stays text: names from a drop never become links, bold or formulas on screen or in a chart.
+
+Plotly renders an HTML subset in titles, labels and hover text; Streamlit renders Markdown in
+``st.markdown``, captions and metric labels; the table toolbar would export cells as they are.
+Checked here: ``publish.charts.plain_label`` through ``house_figure`` (every text label of a real
+figure, rendered to SVG by Kaleido), ``formatting.markdown_text`` (rendered by Streamlit in an
+``AppTest``) and the Streamlit setting that removes the toolbar's CSV download.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from streamlit.testing.v1 import AppTest
+
+from analytics.formatting import markdown_text
+from analytics.publish.charts import ChartSpec, bar_chart
+
+ROOT = Path(__file__).resolve().parents[1]
+LINK = '<a href="https://evil.example">Click</a>'
+BOLD = "<b>Best</b> Care"
+
+
+def test_chart_labels_hover_and_titles_show_markup_as_text():
+    spec = ChartSpec(
+        id="hostile",
+        title=f"{LINK} has the most hours",
+        subtitle=f"Hours by provider, {BOLD}",
+        source="test",
+        as_of=date(2026, 10, 31),
+        synthetic=True,
+    )
+    frame = pl.DataFrame({"provider": [LINK, BOLD, "Plain Care"], "hours": [30.0, 20.0, 10.0]})
+    fig = bar_chart(frame, "provider", "hours", spec=spec, measure="Hours", orientation="h").figure
+    as_json = fig.to_json()
+    assert "<a href" not in as_json and "<b>Best" not in as_json
+    assert "&lt;a href" in as_json and "&lt;b&gt;Best" in as_json
+    assert fig.layout.title.text.startswith("&lt;a href")
+    svg = fig.to_image(format="svg").decode()
+    assert "<a " not in svg and 'xlink:href="https://evil' not in svg
+
+
+def test_markdown_text_escapes_links_emphasis_and_streamlit_directives():
+    name = "[Click](https://evil.example) **Fells** :red[alarm] $x$ <b>b</b>"
+    escaped = markdown_text(name)
+    script = f"import streamlit as st\nst.markdown({escaped!r})\nst.caption({escaped!r})"
+    at = AppTest.from_string(script).run()
+    assert not at.exception
+    assert at.markdown[0].value == escaped
+    # Streamlit's own Markdown renderer sees only escaped punctuation: no link, emphasis or colour.
+    for unsafe in ("](", "**", ":red[", "$x$", "<b>"):
+        assert unsafe not in escaped
+    assert markdown_text("Abbey-upon-Tyne (North)") == r"Abbey\-upon\-Tyne \(North\)"
+
+
+def test_table_toolbar_has_no_csv_download():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["disableDataExport"] is True
