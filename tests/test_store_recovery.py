@@ -9,6 +9,7 @@ it fail with EFBIG like a full disk) is audited as failed and leaves no partial 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -49,6 +50,23 @@ except Exception as exc:
 """
 
 
+ZYGOTE = """
+import os, sys
+from analytics.store import snapshots  # imported once; each refresh runs in a fresh fork of this process
+for line in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        def progress(step, fraction):
+            print(os.getpid(), step, flush=True)
+        try:
+            snapshots.refresh(sys.argv[1], sys.argv[2], loaded_by="child", progress=progress)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    print(pid, "reaped", flush=True)
+"""
+
+
 def _child(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, *args], cwd=ROOT, stdout=subprocess.PIPE, text=True, env=os.environ.copy()
@@ -72,16 +90,32 @@ def test_ten_sigkills_during_refreshes_leave_nothing_after_restart(tmp_path: Pat
     drop = write_small_drop(tmp_path / "drop")
     assert refresh(drop, data_dir, loaded_by="setup").accepted
     left_behind = []
-    for kill in range(10):
-        step = STEPS[kill % len(STEPS)]
-        child = _child(str(drop), str(data_dir))
-        for line in child.stdout:
-            if line.strip() == step:
-                time.sleep(0.05 * (kill // len(STEPS)))  # the second round kills a moment later
-                break
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        left_behind += _debris(data_dir) + _unaudited(data_dir)
+    zygote = subprocess.Popen(
+        [sys.executable, "-c", ZYGOTE, str(drop), str(data_dir)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=os.environ.copy(),
+    )  # fmt: skip
+    try:
+        for kill in range(10):
+            step = STEPS[kill % len(STEPS)]
+            zygote.stdin.write("go\n")
+            zygote.stdin.flush()
+            said = ""
+            for line in zygote.stdout:
+                pid, _, said = line.strip().partition(" ")
+                if said == step:
+                    time.sleep(0.05 * (kill // len(STEPS)))  # the second round kills a moment later
+                    with contextlib.suppress(ProcessLookupError):  # it may have just finished
+                        os.kill(int(pid), signal.SIGKILL)
+                if said in (step, "reaped"):
+                    break
+            while said != "reaped":  # wait until the killed refresh is reaped
+                line = zygote.stdout.readline()
+                assert line, "the refresh process ended unexpectedly"
+                said = line.strip().partition(" ")[2]
+            left_behind += _debris(data_dir) + _unaudited(data_dir)
+    finally:
+        zygote.stdin.close()
+        zygote.wait(timeout=30)
     assert left_behind, "no kill left anything behind: the test did not hit a refresh mid-way"
 
     removed = recover(store_paths(data_dir))  # the restart: what every command does first

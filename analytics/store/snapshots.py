@@ -279,8 +279,9 @@ def recover(paths: StorePaths, *, locked: bool = False) -> list[str]:
     """Clean what an interrupted refresh left; return what was removed or recovered (for tests and logs).
 
     Removes ``.building-*``/``.rollback-*`` files and every archived drop or snapshot with no
-    ``refresh`` audit entry. A live snapshot whose refresh was killed after the swap but before
-    its audit line is kept and audited now as ``recovered``. Skipped (returns []) when another
+    ``refresh`` audit entry (only when there is an audit log to judge by). A live snapshot whose
+    refresh was killed after the swap but before its audit line is kept and audited now as
+    ``recovered``. Skipped (returns []) when another
     refresh holds the lock, as its temporary files are in use.
     """
     if not paths.root.exists():
@@ -296,6 +297,10 @@ def recover(paths: StorePaths, *, locked: bool = False) -> list[str]:
         for leftover in paths.root.glob(pattern):
             leftover.unlink(missing_ok=True)
             done.append(leftover.name)
+    if not paths.audit_log.exists():  # no log to judge by (a new store, or one restored without it)
+        if done:
+            _audit(paths, "recovered", removed=done)
+        return done
     audited = set(accepted_drops(paths))
     live = live_drop_id(paths) if paths.live.exists() else None
     if live is not None and live not in audited:
