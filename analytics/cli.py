@@ -1,6 +1,7 @@
 """The command line: ``python -m analytics COMMAND``.
 
-Exit codes: 0 success; 2 drop rejected (the report is printed); 1 anything else.
+Exit codes: 0 success; 2 drop rejected or refused (the report is printed: a drop over a
+``[limits]`` value, a broken zip or a link is refused the same way); 1 anything else.
 Every command takes ``--data-dir PATH`` (the whole data store; default ``data/`` or
 ``MARKET_DATA_DIR``).
 """
@@ -49,17 +50,16 @@ def _print_issues(report: dict, limit: int = 200) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from analytics.demo import generate_drop
 
-    summary = generate_drop(
-        Path(args.out), seed=args.seed, scale=args.scale, as_of=args.as_of or date(2026, 10, 31)
-    )
+    summary = generate_drop(Path(args.out), seed=args.seed, scale=args.scale, as_of=args.as_of or date(2026, 10, 31))
     print(f"Demo drop written to {args.out}: " + json.dumps(summary, default=str))
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from analytics.ingest.report import write_reports
-    from analytics.store.snapshots import check_drop, store_paths
+    from analytics.store.snapshots import check_drop, recover, store_paths
 
+    recover(store_paths(args.data_dir))  # clean what an interrupted refresh left, if anything
     update, close = _progress_bar("Validating")
     try:
         result, report = check_drop(args.drop, progress=update)
@@ -114,6 +114,10 @@ def cmd_history(args: argparse.Namespace) -> int:
             )
         elif e["event"] == "rollback":
             detail = f"from {e.get('from_drop_id')}"
+        elif e["event"] == "recovered":
+            detail = "removed after an interrupted refresh: " + ", ".join(e.get("removed") or [])
+        elif e.get("reason"):
+            detail = f"{e.get('source')}: {e['reason']}"
         else:
             detail = f"{e.get('source')}: {e.get('errors')} error(s)"
         print(
@@ -198,27 +202,19 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--data-dir", type=Path, default=None, help="data store folder (default: data/ or $MARKET_DATA_DIR)"
     )
-    parser = argparse.ArgumentParser(
-        prog="python -m analytics", description="Home care market sufficiency data tools"
-    )
+    parser = argparse.ArgumentParser(prog="python -m analytics", description="Home care market sufficiency data tools")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", parents=[common], help="write the synthetic demo council's drop")
     p.add_argument("--out", required=True, type=Path, help="folder to write the drop into")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: config [demo] seed)")
-    p.add_argument(
-        "--scale", type=int, default=1, help="number of council copies (10, 100 for performance work)"
-    )
-    p.add_argument(
-        "--as-of", type=_iso_date, default=None, help="as-of date, YYYY-MM-DD (default 2026-10-31)"
-    )
+    p.add_argument("--scale", type=int, default=1, help="number of council copies (10, 100 for performance work)")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="as-of date, YYYY-MM-DD (default 2026-10-31)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("validate", parents=[common], help="check a drop without loading it")
     p.add_argument("drop", type=Path, help="drop folder or .zip")
-    p.add_argument(
-        "--report-dir", type=Path, default=None, help="where to write the reports (default: store reports/)"
-    )
+    p.add_argument("--report-dir", type=Path, default=None, help="where to write the reports (default: store reports/)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("refresh", parents=[common], help="validate a drop and make it live")
@@ -242,8 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("docs", parents=[common], help="regenerate docs/data-drops.md and docs/indicators.md")
-    p.add_argument("--screenshots", action="store_true",
-                   help="also copy build/screenshots (made by the e2e tests) into docs/screenshots, small")
+    p.add_argument(
+        "--screenshots",
+        action="store_true",
+        help="also copy build/screenshots (made by the e2e tests) into docs/screenshots, small",
+    )
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("brief", parents=[common], help="make a briefing pack (PDF and PowerPoint) of chosen charts")

@@ -43,7 +43,9 @@ class Column:
     stored in the canonical spelling given here); ``references`` is ``(file, column)`` that
     each non-blank value must exist in; ``not_before`` names a date column of the same row
     this one must be on or after; ``default`` fills blanks; ``personal`` marks person
-    identifiers, which are pseudonymised on load and never echoed in error messages.
+    identifiers, which are pseudonymised on load and never echoed in error messages;
+    ``max_years_after_as_of`` widens the plausible window for a date column whose dates may run
+    further ahead than ``[limits] max_years_after_as_of`` (contract end dates).
     """
 
     name: str
@@ -62,6 +64,7 @@ class Column:
     not_before: str | None = None
     default: str | None = None
     personal: bool = False
+    max_years_after_as_of: int | None = None
 
     def rule_text(self) -> str:
         """Return the column's rules in plain English (used by the docs and error messages)."""
@@ -84,6 +87,8 @@ class Column:
             parts.append(f"blank means `{self.default}`")
         if self.personal:
             parts.append("pseudonymised on load")
+        if self.max_years_after_as_of is not None:
+            parts.append(f"up to {self.max_years_after_as_of} years after `as_of`")
         return "; ".join(parts)
 
 
@@ -273,7 +278,7 @@ CONTRACTS = FileSpec(
         Column("provider_id", False, "str", "Provider", references=_ref("providers", "provider_id")),
         Column("name", True, "str", "e.g. `Care at Home Lot 1 North`"),
         Column("start_date", True, "date", "Contract start"),
-        Column("end_date", True, "date", "Contract end", not_before="start_date"),
+        Column("end_date", True, "date", "Contract end", not_before="start_date", max_years_after_as_of=15),
         Column("extension_months_available", False, "int", "Months of extension still available", minimum=0),
         Column("annual_value", False, "float", "£ a year", minimum=0),
     ),
@@ -288,6 +293,21 @@ MANIFEST_KEYS = {
     "council_name": "e.g. `Cumberland`",
     "synthetic": "`true` marks made-up data (the demo council); charts then say so",
 }
+
+MANIFEST_TYPES = {"as_of": "date", "council_code": "str", "council_name": "str", "synthetic": "bool"}
+"""The type each manifest key must have; ``bool`` means a real true/false, never the text "false"."""
+
+CELL_RULES = (
+    "**No control characters** in any cell (NUL, escape and the like; tabs and line breaks inside quotes are fine).",
+    "**No cell longer than `[limits] max_cell_chars` characters** (config.toml, default 2,000).",
+    "**Numbers** use a decimal point: `1.5` is one and a half, `1,5` is refused (never read as 15); "
+    "`inf`, `Infinity` and `NaN` are refused.",
+    "**Dates** fall in a plausible window: none before `[limits] earliest_date` (1990-01-01) and none "
+    "more than `[limits] max_years_after_as_of` (1) years after `as_of` unless the column says otherwise; "
+    "`as_of` itself is no more than that after today.",
+    "**Every mandatory file has at least one data row**, and every file has a header row naming its columns.",
+)
+"""Rules every cell of every file meets (checked by ``analytics.ingest.validation``; listed in the docs)."""
 
 TABLE_FORMATS = (".csv", ".xlsx", ".parquet")
 MANIFEST_NAMES = ("manifest.toml", "manifest.json", "manifest.yaml", "manifest.yml")

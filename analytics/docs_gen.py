@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analytics.config import PROJECT_ROOT, settings
-from analytics.contract import CONTRACT, CONTRACT_VERSION, MANIFEST_KEYS, FileSpec
+from analytics.contract import CELL_RULES, CONTRACT, CONTRACT_VERSION, MANIFEST_KEYS, MANIFEST_TYPES, FileSpec
 
 DOCS = PROJECT_ROOT / "docs"
 
@@ -50,6 +50,7 @@ Analysts can do the same from the dashboard's **Data** page.
 - **Dates**: `YYYY-MM-DD` or `DD/MM/YYYY` (never US order: `12/31/2024` is rejected). Excel
   date cells are read as dates. Blank means missing.
 - **Numbers**: `£` signs and thousands commas are ignored (`£1,234.50` is 1234.5).
+{cell_rules}
 - **Listed values** (for example `provider_type`) are matched ignoring case, with spaces and
   hyphens read as `_`: `Agency`, `AGENCY` and `agency` are all `agency`.
 - **Identifiers are text**: leading zeros are kept (`007` is not `7`).
@@ -61,6 +62,24 @@ Analysts can do the same from the dashboard's **Data** page.
   you would the source system. The key lives outside the database and outside git
   (`{key_path}`, or `MARKET_KEY_FILE`); keep it backed up, as a new key means people no longer
   link across drops.
+
+## What a drop may cost (`[limits]` in config.toml)
+
+A drop over any of these is refused before it is read, with one line naming the limit (for
+example "packages.csv is compressed 1,029 to 1, more than the limit of 100 to 1 ([limits]
+max_compression_ratio in config.toml)"); the command exits 2 and the attempt is audited. A zip
+(and an `.xlsx`, which is a zip) is checked from its central directory before anything is
+unpacked. A drop uploaded on the Data page is checked in a separate process limited to
+`check_memory_mb` of memory and `check_timeout_s` seconds, so no upload can take the dashboard down.
+
+| limit | value |
+|---|---|
+{limits}
+
+Also refused, in plain words: CSV files that are empty, have only a header (for a mandatory
+file), have no header row, end lines in CR only, or leave a double quote unclosed; Excel
+formulas with no saved result or an error result (`#DIV/0!`); symbolic links in a folder or zip;
+YAML aliases in a manifest.
 
 ## What happens on refresh
 
@@ -173,12 +192,18 @@ and the live data would stay as it was.
 
 def render_data_drops_markdown() -> str:
     """Return the whole of ``docs/data-drops.md`` generated from the contract."""
+    limits = settings().get("limits", {})
     text = INTRO.format(
+        cell_rules="\n".join(f"- {rule}" for rule in CELL_RULES),
+        limits="\n".join(f"| `{key}` | {value} |" for key, value in limits.items()),
         version=CONTRACT_VERSION,
         key_path=settings()["pseudonymisation"]["key_path"],
         keep=settings()["store"]["keep_snapshots"],
     )
-    text += "\n".join(f"| `{k}` | O | {v} |" for k, v in MANIFEST_KEYS.items()) + "\n\n"
+    text += (
+        "\n".join(f"| `{k}` | O | {v} (type: {MANIFEST_TYPES.get(k, 'str')}) |" for k, v in MANIFEST_KEYS.items())
+        + "\n\n"
+    )
     text += "\n".join(_file_section(spec) for spec in CONTRACT)
     return text + EXTRA
 

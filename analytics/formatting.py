@@ -10,6 +10,7 @@ Every function takes ``None`` (and NaN) and returns ``MISSING``; none of them ra
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 
 MISSING = "[x]"
@@ -104,3 +105,27 @@ def fmt_month_range(start: date | datetime, end: date | datetime) -> str:
     if start.year == end.year:
         return f"{_MONTHS[start.month - 1]} to {fmt_month(end)}"
     return f"{fmt_month(start)} to {fmt_month(end)}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>$~])")
+_LINE_START = re.compile(r"^(\s*)([#+\->=]|\d+[.)])")
+_AUTOLINK = re.compile(r"(?i)(://|www\.)")
+
+
+def markdown_text(value: object) -> str:
+    """Return ``value`` as text that Markdown (and Streamlit's extensions) shows literally.
+
+    The characters that start Markdown or Streamlit constructs (links and images ``[..](..)``,
+    emphasis ``*``/``_``, code, ``<autolinks>``, LaTeX ``$``, colours ``:red[...]``, strikethrough)
+    are backslash-escaped, which CommonMark defines as "show this character"; so are bare
+    ``https://`` and ``www.`` links and a heading, list or quote marker at the start. A locality
+    called ``[Click](https://x)`` or ``**Fells**`` reads exactly like that. Ordinary punctuation
+    (full stops, brackets, hyphens) is left alone. ``None`` reads ``MISSING``. Use it wherever data
+    (names, sentences built from names) is written with ``st.markdown``, ``st.caption``,
+    ``st.info`` or a metric label.
+    """
+    if value is None:
+        return MISSING
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", str(value).replace("\n", " "))
+    text = _AUTOLINK.sub(lambda m: m.group(1).replace(":", "\\:").replace(".", "\\."), text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from analytics.briefing import pack as briefing
 from analytics.briefing import registry as chart_registry
-from analytics.formatting import fmt_month
+from analytics.formatting import fmt_month, markdown_text
 from ui import modes, render, shared
 
 shared.run_through_dashboard()
@@ -69,8 +69,8 @@ if shared.require_data():
                 headline = spec.title
             except chart_registry.ChartUnavailable as exc:
                 headline = f"Cannot be drawn: {exc}"
-            head.markdown(f"**{index + 1}. {headline}**")
-            head.caption(f"{entry.title} · {entry.page} · {briefing.filters_text(item.filters)}")
+            head.markdown(f"**{index + 1}. {markdown_text(headline)}**")
+            head.caption(markdown_text(f"{entry.title} · {entry.page} · {briefing.filters_text(item.filters)}"))
             up.button(
                 "",
                 key=f"up_{item.key}",

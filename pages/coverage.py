@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analytics.formatting import markdown_text
 from analytics.views import coverage
 from ui import render
 
@@ -10,7 +11,7 @@ if filters is not None:
     options = coverage.measure_options()
     measure = st.selectbox("Measure on the map", list(options), format_func=options.get, key="coverage_measure")
     view = render.cached(coverage.coverage, filters, measure)
-    st.markdown(view.summary)
+    st.markdown(markdown_text(view.summary))
     map_column, table_column = st.columns([3, 2])
     with map_column:
         render.show_panel(view.map)

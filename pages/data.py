@@ -13,6 +13,7 @@ from datetime import datetime
 import polars as pl
 import streamlit as st
 
+from analytics.formatting import markdown_text
 from analytics.ingest import upload
 from analytics.ingest.report import issues_frame
 from analytics.store import drop_diff, queries
@@ -64,32 +65,21 @@ def _stage_and_check(files) -> dict | None:
         st.session_state.pop(key, None)
     state = {"signature": signature}
     st.session_state[STATE] = state
-    try:
-        staged = upload.stage_upload(((f.name, f.getvalue()) for f in files), data_dir)
-    except upload.UploadError as exc:
-        state["upload_error"] = str(exc)
-        return state
-    state.update(root=str(staged.root), folder=str(staged.folder), names=staged.names)
     source = files[0].name if len(files) == 1 else f"{len(files)} files uploaded in the browser"
-    status, progress = _progress_bar("Checking the drop…")
-    with status:
-        try:
-            result, report = store.check_drop(staged.folder, progress=progress)
-        except (ValueError, OSError) as exc:
-            status.update(label="The drop could not be read", state="error", expanded=True)
-            state["upload_error"] = str(exc)
-            upload.discard(staged, data_dir)
-            state.pop("root", None)
+    with st.status("Checking the drop…", expanded=False) as status:  # in a memory-limited child process
+        check = store.check_upload(
+            ((f.name, f.getvalue()) for f in files), data_dir, source=source, by=st.session_state.get("loaded_by")
+        )
+        if check.error:
+            status.update(label="The drop could not be read", state="error", expanded=False)
+            state["upload_error"] = check.error
             return state
-        progress("Checked", 1.0)
-    report["source"] = source
-    state.update(report=report, ok=result.ok)
-    if result.ok:
-        status.update(label="Checked: the drop is valid", state="complete", expanded=False)
-    else:
-        status.update(label=f"Checked: {result.errors.height:,} error(s)", state="error", expanded=False)
-        upload.discard(staged, data_dir)  # nothing to load: don't keep raw identifiers around
-        state.pop("root", None)
+        errors = check.report["error_count"]
+        label = "Checked: the drop is valid" if check.ok else f"Checked: {errors:,} error(s)"
+        status.update(label=label, state="complete" if check.ok else "error", expanded=False)
+    state.update(report=check.report, ok=check.ok)
+    if check.staged is not None:
+        state.update(root=str(check.staged.root), folder=str(check.staged.folder), names=check.staged.names)
     return state
 
 
@@ -325,8 +315,10 @@ with summary_box:
     else:
         drop = shared.summary(version)
         st.markdown(
-            f"**{drop.council_name or 'Council'}**{' (synthetic demo data)' if drop.synthetic else ''} · "
-            f"data as at **{drop.as_of:%d %B %Y}** · drop `{drop.drop_id}` loaded {drop.loaded_at} by {drop.loaded_by}"
+            f"**{markdown_text(drop.council_name or 'Council')}**"
+            f"{' (synthetic demo data)' if drop.synthetic else ''} · "
+            f"data as at **{drop.as_of:%d %B %Y}** · drop `{drop.drop_id}` loaded {drop.loaded_at} by "
+            f"{markdown_text(drop.loaded_by)}"
         )
 with changes_box:
     _changes_section()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analytics.formatting import markdown_text
 from analytics.views import exit_demand
 from ui import render
 
@@ -24,7 +25,7 @@ if filters is not None:
             key="exit_provider",
         )
         view = render.cached(exit_demand.exit_view, filters, provider)
-        st.subheader(view.title)
+        st.subheader(markdown_text(view.title))
         render.show_tiles(view.tiles, columns=5)
         render.show_notes(view.notes)
         render.show_chart(view.map_chart, indicator_ids=["exit_uncovered_hours_by_provider"])
@@ -35,7 +36,7 @@ if filters is not None:
         render.show_sentences(view.assumptions, heading="Assumptions")
 
     st.header("Which providers would be difficult to replace?")
-    st.markdown(ranking.sentence)
+    st.markdown(markdown_text(ranking.sentence))
     render.show_table(ranking.display, key="exit_ranking_table", height=420)
     render.show_definitions(
         ["providers_difficult_to_replace", "providers_market_oversight"], key="definition_exit_ranking"

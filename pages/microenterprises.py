@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analytics.formatting import markdown_text
 from analytics.views import microenterprises
 from ui import render
 
@@ -16,6 +17,6 @@ if filters is not None:
     render.show_table(view.comparison, key="me_comparison")
     render.show_panel(view.by_area)
     st.subheader("Areas with demand but no microenterprise")
-    st.markdown(view.areas_sentence)
+    st.markdown(markdown_text(view.areas_sentence))
     render.show_table(view.areas_without, key="me_areas_without")
     render.show_notes(view.notes)

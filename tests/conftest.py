@@ -93,3 +93,29 @@ def app(demo_store: Path):
     from streamlit.testing.v1 import AppTest
 
     return AppTest.from_file(str(TESTS.parent / "dashboard.py"), default_timeout=60)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001 - pytest's hook signature
+    """Print the bad-input corpus table (case, expected, observed, problems) when the corpus ran."""
+    from bad_inputs import ROWS
+
+    rows = config.stash.get(ROWS, [])
+    if not rows:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("bad-input corpus")
+    width = max(len(r["case"]) for r in rows)
+    write(f"{'case':<{width}}  {'expected':<8}  {'observed':<8}  {'secs':>5}  message / problems")
+    for r in rows:
+        note = "; ".join(r["problems"]) if r["problems"] else r["message"]
+        write(f"{r['case']:<{width}}  {r['expected']:<8}  {r['observed']:<8}  {r['seconds']:>5.2f}  {note[:110]}")
+    wrong = sum(r["expected"] == "refused" and r["observed"] == "accepted" for r in rows)
+    tracebacks = sum(r["traceback"] for r in rows)
+    leaks = sum(r["ids"] for r in rows)
+    changed = sum(r["live_changed"] for r in rows)
+    write(
+        f"{len(rows)} cases: {sum(r['observed'] == r['expected'] for r in rows)} as expected, "
+        f"{wrong} wrong acceptances, "
+        f"{tracebacks} tracebacks, {leaks} outputs with raw IDs, {changed} live-database changes after a refusal, "
+        f"{sum(bool(r['problems']) for r in rows)} cases with problems"
+    )

@@ -124,7 +124,8 @@ def test_a_bad_drop_shows_its_errors_and_changes_nothing(data_dir: Path, tmp_pat
     assert at.button(key="confirm_drop").disabled
 
     assert _sha(live) == before_sha  # the live file is byte for byte the same
-    assert len(history(data_dir)) == before_events
+    events = history(data_dir)  # the refused upload is audited, and nothing else happened
+    assert len(events) == before_events + 1 and events[-1]["event"] == "upload rejected"
     assert _staged(data_dir) == []  # the rejected upload is not kept
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -97,3 +98,71 @@ def test_bad_drop_validation_report_in_chromium(server: str, page, small_store: 
         assert img.size == (1400, 900)
         assert len(img.convert("L").getcolors(maxcolors=1_000_000) or []) > 10  # not a blank page
     assert hashlib.sha256(live.read_bytes()).hexdigest() == before  # nothing changed
+
+
+def _server_peak_rss_mb(url: str) -> float:
+    """Return the peak resident memory (VmHWM, MB) of the processes serving ``url`` (found by their port)."""
+    port = url.rsplit(":", 1)[1]
+    peak = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+            if port.encode() not in args:
+                continue
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+    assert peak, f"no process found serving {url}"
+    return peak / 1024
+
+
+def _zeros_zip(path: Path, size: int = 1 << 30) -> Path:
+    """A drop zip whose packages.csv is ``size`` bytes of zeros, built streaming (about 1 MB on disk)."""
+    drop = write_small_drop(path.parent / "zeros-drop")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for member in sorted(drop.iterdir()):
+            if member.name != "packages.csv":
+                archive.write(member, member.name)
+        with archive.open("packages.csv", "w", force_zip64=True) as out:
+            block = b"0" * (1 << 22)
+            for _ in range(size // len(block)):
+                out.write(block)
+    return path
+
+
+def test_a_gigabyte_of_zeros_is_refused_quickly_and_the_server_keeps_serving(
+    server: str, page, small_store: Path, tmp_path: Path
+):
+    import time
+
+    bomb = _zeros_zip(tmp_path / "zeros.zip")
+    assert bomb.stat().st_size < 8 * 1024 * 1024
+    live = small_store / "market.duckdb"
+    before = hashlib.sha256(live.read_bytes()).hexdigest()
+    page.goto(server, wait_until="domcontentloaded")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.goto(f"{server}/{data_page_url()}", wait_until="domcontentloaded")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.wait_for_selector('[data-testid="stFileUploader"]', timeout=30_000)
+
+    started = time.perf_counter()
+    page.locator('.st-key-drop_upload input[type="file"]').set_input_files(str(bomb))
+    refusal = page.get_by_text("This upload can't be used")
+    refusal.first.wait_for(state="visible", timeout=10_000)
+    seconds = time.perf_counter() - started
+    assert seconds < 10
+    text = refusal.first.inner_text()
+    assert re.search(r"\(\[limits\] max_\w+ in config.toml\)", text), text  # one line naming the limit
+    assert _server_peak_rss_mb(server) < 1024
+    assert hashlib.sha256(live.read_bytes()).hexdigest() == before
+    big = [p for p in small_store.rglob("*") if p.is_file() and p.stat().st_size > 10 * 1024 * 1024]
+    assert big == []  # nothing was unpacked into the data directory
+
+    # The server keeps serving: the Overview draws its tiles without an error.
+    page.goto(server, wait_until="domcontentloaded")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0

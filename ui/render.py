@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import polars as pl
 import streamlit as st
 
-from analytics.formatting import fmt_month
+from analytics.formatting import fmt_month, markdown_text
 from analytics.indicators import catalogue
 from analytics.publish.charts import ChartSpec
 from analytics.views.common import Panel, Tile
@@ -57,7 +57,7 @@ def start_page(title: str) -> Filters | None:
 def area_caption(filters: Filters, more: str | None = None) -> None:
     """Show which area and month the page is about ("Fellside locality, October 2026"), then ``more``."""
     text = f"{filters.area_label().capitalize()}, {fmt_month(filters.month)}"
-    st.caption(f"{text}. {more}" if more else text)
+    st.caption(markdown_text(f"{text}. {more}" if more else text))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,12 +119,12 @@ def show_chart(spec: ChartSpec, *, indicator_ids: Sequence[str] = (), note: str 
     """
     spec = modes.shown(spec, indicator_ids)
     if spec.figure is None:
-        st.info(spec.alt_text or spec.title)
+        st.info(markdown_text(spec.alt_text or spec.title))
         return
     st.plotly_chart(spec.figure, theme=None, key=f"chart_{spec.id}", config={"displaylogo": False})
-    st.caption(spec.alt_text)
+    st.caption(markdown_text(spec.alt_text))
     if note:
-        st.caption(note)
+        st.caption(markdown_text(note))
     with st.expander("Data table", icon=":material/table:"):
         show_table(spec.table, key=f"table_{spec.id}")
     show_definitions(indicator_ids, key=f"definition_{spec.id}")
@@ -150,7 +150,7 @@ def show_tile(tile: Tile, *, month_label: str = "last month", year_label: str = 
     """Show one ``Tile``: ``st.metric`` with the change on last month, then last year and the RAG mark."""
     tile = modes.shown_tile(tile)
     st.metric(
-        tile.label,
+        markdown_text(tile.label),
         tile.text,
         delta=f"{tile.delta_month} on {month_label}" if tile.delta_month else None,
         delta_color=tile.delta_colour,
@@ -183,7 +183,7 @@ def show_sentences(sentences: Sequence[str], *, heading: str | None = None) -> N
         return
     if heading:
         st.subheader(heading)
-    st.markdown("\n".join(f"- {s}" for s in sentences))
+    st.markdown("\n".join(f"- {markdown_text(s)}" for s in sentences))
 
 
 def show_table(frame: pl.DataFrame | None, *, key: str, caption: str | None = None, height: int | None = None) -> None:
@@ -194,12 +194,12 @@ def show_table(frame: pl.DataFrame | None, *, key: str, caption: str | None = No
         return
     st.dataframe(frame, hide_index=True, key=key, height=height or "auto")
     if caption:
-        st.caption(caption)
+        st.caption(markdown_text(caption))
 
 
 def show_note(text: str) -> None:
     """Show an explanatory note (a filter a chart ignores, a missing input)."""
-    st.caption(f":material/info: {text}")
+    st.caption(f":material/info: {markdown_text(text)}")
 
 
 def show_notes(notes: Iterable[str]) -> None:

@@ -6,6 +6,8 @@ header = 1), ``column``, ``value`` (cut to ``MAX_VALUE_CHARS``), ``rule`` and ``
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 ISSUE_SCHEMA = {
@@ -26,7 +28,9 @@ def issues(
     """Return issue rows: one per row of ``frame`` (columns ``row``, ``column``, ``value``) or one fixed row."""
     base = {"severity": severity, "file": file, "rule": rule, "expected": expected}
     if frame is None:
-        row = {**base, "row": fixed.get("row"), "column": fixed.get("column"), "value": fixed.get("value")}
+        value = fixed.get("value")
+        value = None if value is None else str(value)[: MAX_VALUE_CHARS * 3]
+        row = {**base, "row": fixed.get("row"), "column": fixed.get("column"), "value": value}
         return pl.DataFrame([row], schema=ISSUE_SCHEMA)
     return frame.select(
         pl.lit(severity).alias("severity"),
@@ -43,3 +47,32 @@ def empty_issues() -> pl.DataFrame:
     return pl.DataFrame(schema=ISSUE_SCHEMA)
 
 
+MASK = "(hidden: person identifier)"
+_TOKEN = re.compile(r"[^\s,;:|\"'()\[\]{}=]+")
+
+
+def mask_identifiers(frame: pl.DataFrame, identifiers: set[str]) -> pl.DataFrame:
+    """Return the findings with every person identifier in ``value`` or ``column`` replaced by ``MASK``.
+
+    The last line of defence: validation never echoes a ``personal`` column, but a value can
+    reach a finding another way (a header that is really a data row, a value copied into another
+    column). A cell, or any word of it, equal to a known identifier is masked.
+    """
+    if frame.is_empty() or not identifiers:
+        return frame
+
+    def scrub(text: str | None) -> str | None:
+        if text is None:
+            return None
+        if text in identifiers:
+            return MASK
+        return _TOKEN.sub(lambda m: MASK if m.group(0) in identifiers else m.group(0), text)
+
+    out = {}
+    for name in ("value", "column"):
+        distinct = frame.get_column(name).drop_nulls().unique().to_list()
+        mapping = {t: scrub(t) for t in distinct}
+        mapping = {k: v for k, v in mapping.items() if k != v}
+        if mapping:
+            out[name] = pl.col(name).replace(mapping)
+    return frame.with_columns(**out) if out else frame

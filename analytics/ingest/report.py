@@ -79,9 +79,7 @@ def report_markdown(report: dict) -> str:
             ]
             lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
         if len(rows) > MARKDOWN_ROW_LIMIT:
-            lines.append(
-                f"\n…and {len(rows) - MARKDOWN_ROW_LIMIT:,} more: see the JSON report for all of them."
-            )
+            lines.append(f"\n…and {len(rows) - MARKDOWN_ROW_LIMIT:,} more: see the JSON report for all of them.")
     return "\n".join(lines) + "\n"
 
 

@@ -5,8 +5,9 @@ The Data page hands over what the analyst uploaded as ``(name, bytes)`` pairs: e
 them to a new staging folder ``<data_dir>/uploads/<timestamp>/<label>/``, which is an ordinary
 drop folder for ``store.check_drop`` and ``store.refresh``. Checks, all before anything is loaded:
 
-* size: the upload may not exceed ``[upload] max_upload_mb`` (config.toml); a zip may not unpack
-  to more than ``ZIP_EXPANSION_LIMIT`` times that, nor hold more than ``MAX_FILES`` files;
+* size: the upload may not exceed ``[upload] max_upload_mb`` (config.toml); a zip is checked from
+  its central directory, before anything is unpacked, against ``[limits]`` (total unpacked size,
+  number of files, each file's size and compression ratio: ``analytics.ingest.limits.check_zip``);
 * type: every file (and every file inside a zip) must have an extension the data contract
   accepts (``ALLOWED_SUFFIXES``); a zip may not hold another zip, a link or an encrypted file;
 * names: only the last part of an uploaded name is kept, and characters other than letters,
@@ -40,6 +41,7 @@ import polars as pl
 
 from analytics.config import resolve_path, settings
 from analytics.contract import BOUNDARIES_NAMES, MANIFEST_NAMES, TABLE_FORMATS
+from analytics.ingest.limits import MB, DropRefused, check_zip, limits, named
 
 UPLOADS_DIR = "uploads"
 METADATA_NAME = "upload.json"
@@ -57,16 +59,13 @@ ALLOWED_SUFFIXES: tuple[str, ...] = tuple(
 )
 """Extensions a file of a drop may have (``.zip`` is accepted for the upload as a whole)."""
 ZIP_SUFFIX = ".zip"
-ZIP_EXPANSION_LIMIT = 10
-"""A zip may unpack to at most this many times the upload size limit (CSV compresses about 5-10x)."""
-MAX_FILES = 500
 MAX_NAME_CHARS = 120
 STALE_AFTER = timedelta(hours=24)
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9 ._()\-]+")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-class UploadError(ValueError):
+class UploadError(DropRefused):
     """The upload cannot be staged; the message says why in words for the analyst."""
 
 
@@ -158,15 +157,18 @@ def stage_upload(
     if zips:
         name, data = uploads[0]
         label = safe_name(name)[: -len(ZIP_SUFFIX)] or "upload"
-        members = _zip_members(name, data, limit * ZIP_EXPANSION_LIMIT)
+        members = _zip_members(name, data)
     else:
         label = "browser-upload"
         members = [(safe_name(name), name, data) for name, data in uploads]
     for target, original, _ in members:
         _check_suffix(target, original)
     _check_unique(members)
-    if len(members) > MAX_FILES:
-        raise UploadError(f"The upload holds {len(members)} files; a drop may hold at most {MAX_FILES}.")
+    cap = limits().max_members
+    if len(members) > cap:
+        raise UploadError(
+            f"The upload holds {len(members):,} files, more than the limit of {cap:,} {named('max_members')}."
+        )
     if not members:
         raise UploadError("The upload holds no files.")
     return _write(members, resolve_path(data_dir), label, total, now or datetime.now())
@@ -199,22 +201,24 @@ def _check_unique(members: Sequence[tuple[str, str, bytes]]) -> None:
         seen[key] = original
 
 
-def _zip_members(zip_name: str, data: bytes, max_unpacked: int) -> list[tuple[str, str, bytes]]:
-    """Return ``(safe relative path, original name, bytes)`` for every file of the zip, refusing unsafe members."""
+def _zip_members(zip_name: str, data: bytes) -> list[tuple[str, str, bytes]]:
+    """Return ``(safe relative path, original name, bytes)`` for every file of the zip, refusing unsafe members.
+
+    The zip's central directory is checked against ``[limits]`` before any member is unpacked.
+    """
+    max_unpacked = int(limits().max_unpacked_mb * MB)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise UploadError(f"{zip_name} is not a readable zip file ({exc}).") from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise UploadError(f"{zip_name} is not a readable zip file.") from exc
     members: list[tuple[str, str, bytes]] = []
     with archive:
-        infos = archive.infolist()
-        if len(infos) > MAX_FILES * 2:
-            raise UploadError(f"{zip_name} holds {len(infos)} entries; a drop may hold at most {MAX_FILES} files.")
-        declared = sum(i.file_size for i in infos)
-        if declared > max_unpacked:
-            raise UploadError(
-                f"{zip_name} would unpack to {_mb(declared)}, more than the limit of {_mb(max_unpacked)}."
-            )
+        try:
+            infos = check_zip(archive, zip_name)
+        except UploadError:
+            raise
+        except DropRefused as exc:
+            raise UploadError(str(exc)) from exc
         unpacked = 0
         for info in infos:
             original = f"{zip_name} › {info.filename}"
@@ -228,11 +232,15 @@ def _zip_members(zip_name: str, data: bytes, max_unpacked: int) -> list[tuple[st
             try:
                 with archive.open(info) as fh:
                     content = fh.read(max_unpacked - unpacked + 1)
-            except (zipfile.BadZipFile, RuntimeError, NotImplementedError) as exc:
-                raise UploadError(f"{original} can't be unpacked ({exc}).") from exc
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
+                raise UploadError(
+                    f"{original} can't be unpacked (the zip is damaged or uses an unknown method)."
+                ) from exc
             unpacked += len(content)
             if unpacked > max_unpacked:
-                raise UploadError(f"{zip_name} unpacks to more than the limit of {_mb(max_unpacked)}.")
+                raise UploadError(
+                    f"{zip_name} unpacks to more than the limit of {_mb(max_unpacked)} {named('max_unpacked_mb')}."
+                )
             members.append(("/".join(parts), original, content))
     return members
 

@@ -22,13 +22,21 @@ from pathlib import Path
 
 import polars as pl
 
-from analytics.contract import CONTRACT, FILES, MANIFEST_KEYS, Column, FileSpec
+from analytics.contract import CONTRACT, FILES, MANIFEST_KEYS, MANIFEST_TYPES, Column, FileSpec
 from analytics.ingest.drop_reader import ROW_COLUMN, RawDrop, open_drop
-from analytics.ingest.issues import empty_issues, issues
+from analytics.ingest.issues import empty_issues, issues, mask_identifiers
+from analytics.ingest.limits import Limits, limits, named
 from analytics.ingest.public_files import apply_public_files
 from analytics.ingest.staged import POLARS_TYPES, empty_frame
 
 HIDDEN = "(hidden: person identifier)"
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+"""Characters no cell may hold (C0 controls and DEL; tab, line feed and carriage return are allowed)."""
+_GROUPED = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
+NUMBER = rf"^[+-]?(?:{_GROUPED}(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+"""A number as analysts type it: a decimal point, optional thousands commas in groups of three
+(``1,234.5``), optional exponent. ``1,5`` (a decimal comma), ``inf`` and ``NaN`` do not match."""
+WHOLE = rf"^[+-]?{_GROUPED}(?:\.0+)?$"
 # Dates that mark activity; the latest of them is the default as_of (contract end dates are
 # often in the future, so "latest date in the drop" means latest activity, not any date).
 ACTIVITY_DATES = {
@@ -62,23 +70,30 @@ def validate_drop(source: Path | str) -> ValidationResult:
         return validate(raw)
 
 
-def validate(raw: RawDrop) -> ValidationResult:
-    """Validate every file of ``raw``; return errors, warnings and typed frames."""
+def validate(raw: RawDrop, today: date | None = None) -> ValidationResult:
+    """Validate every file of ``raw``; return errors, warnings and typed frames.
+
+    ``today`` (default: the real date) bounds ``as_of``. Every value of a ``personal`` column is
+    masked wherever it would appear in a finding (``issues.mask_identifiers``).
+    """
+    lim = limits()
     found: list[pl.DataFrame] = [
         issues(p.severity, p.file, "readable", p.expected, value=p.message) for p in raw.problems
     ]
     typed: dict[str, pl.DataFrame] = {}
     for spec in CONTRACT:
-        frame_issues, frame = _validate_file(raw, spec)
+        frame_issues, frame = _validate_file(raw, spec, lim)
         found.extend(frame_issues)
         typed[spec.name] = frame
 
     found.append(apply_public_files(raw, typed))  # CQC/RUC files in the drop fill blanks; findings are warnings
     found.extend(_reference_issues(raw, typed))
-    manifest_issues, as_of = _manifest(raw, typed)
+    manifest_issues, as_of = _manifest(raw, typed, lim, today or date.today())
     found.extend(manifest_issues)
+    found.extend(_date_window(raw, typed, as_of, lim, today or date.today()))
     found.extend(_warnings(raw, typed))
     everything = pl.concat(found, how="vertical") if found else empty_issues()
+    everything = mask_identifiers(everything, _person_ids(raw))
     everything = everything.sort(["file", "row", "column"], nulls_last=False, maintain_order=True)
     return ValidationResult(
         errors=everything.filter(pl.col("severity") == "error").drop("severity"),
@@ -89,6 +104,25 @@ def validate(raw: RawDrop) -> ValidationResult:
         as_of=as_of,
         boundaries=raw.boundaries,
     )
+
+
+def refused(source: str, message: str) -> ValidationResult:
+    """Return the result for a drop that could not be read at all: one error, ``message`` (one line)."""
+    error = issues("error", source, "readable", "a drop within the limits that can be read", value=message)
+    return ValidationResult(errors=error.drop("severity"), warnings=empty_issues().drop("severity"))
+
+
+def _person_ids(raw: RawDrop) -> set[str]:
+    """Return every raw value of every ``personal`` column in the drop (to mask them in findings)."""
+    ids: set[str] = set()
+    for spec in CONTRACT:
+        source = raw.files.get(spec.name)
+        if source is None:
+            continue
+        for column in spec.columns:
+            if column.personal and column.name in source.frame.columns:
+                ids.update(source.frame.get_column(column.name).drop_nulls().unique().to_list())
+    return ids
 
 
 def _file_summaries(raw: RawDrop) -> list[dict]:
@@ -105,7 +139,7 @@ def _file_summaries(raw: RawDrop) -> list[dict]:
     ]
 
 
-def _validate_file(raw: RawDrop, spec: FileSpec) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+def _validate_file(raw: RawDrop, spec: FileSpec, lim: Limits) -> tuple[list[pl.DataFrame], pl.DataFrame]:
     source = raw.files.get(spec.name)
     if source is None:
         if spec.name in raw.unreadable:
@@ -133,6 +167,17 @@ def _validate_file(raw: RawDrop, spec: FileSpec) -> tuple[list[pl.DataFrame], pl
         return [], empty_frame(spec.name)
     found: list[pl.DataFrame] = []
     frame = source.frame
+    if not any(c.name in frame.columns for c in spec.columns):  # the first row is data, not headers
+        expected = "a header row naming the columns, e.g. " + ", ".join(c.name for c in spec.columns[:4])
+        value = "none of the first row's cells is a column of this file (is the header row missing?)"
+        return [issues("error", source.filename, "header row", expected, row=1, value=value)], empty_frame(spec.name)
+    if spec.required and frame.height == 0:
+        found.append(
+            issues(
+                "error", source.filename, "data rows", "at least one data row (this file is mandatory)",
+                row=2, value="the file has a header row and nothing else",
+            )
+        )  # fmt: skip
     missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
     for name in missing:
         found.append(
@@ -156,7 +201,7 @@ def _validate_file(raw: RawDrop, spec: FileSpec) -> tuple[list[pl.DataFrame], pl
         if column.name not in frame.columns:
             typed_cols.append(pl.lit(None, dtype=POLARS_TYPES[column.dtype]).alias(column.name))
             continue
-        col_issues, expr = _column_checks(frame, column, source.filename)
+        col_issues, expr = _column_checks(frame, column, source.filename, lim)
         found.extend(col_issues)
         typed_cols.append(expr)
     typed = frame.select(pl.col(ROW_COLUMN), *typed_cols)
@@ -169,9 +214,11 @@ def _parse_expr(column: Column) -> pl.Expr:
     text = pl.col(column.name)
     if column.dtype == "int":
         cleaned = text.str.replace_all(",", "").str.replace(r"\.0+$", "")
-        return cleaned.cast(pl.Int64, strict=False)
+        return pl.when(text.str.contains(WHOLE)).then(cleaned.cast(pl.Int64, strict=False))
     if column.dtype == "float":
-        return text.str.replace_all(r"[£,\s]", "").cast(pl.Float64, strict=False)
+        bare = text.str.replace_all(r"[£\s]", "")
+        number = bare.str.replace_all(",", "").cast(pl.Float64, strict=False)
+        return pl.when(bare.str.contains(NUMBER) & number.is_finite()).then(number)
     if column.dtype == "date":
         iso = text.str.replace(r"[ T]00:00:00(\.0+)?$", "")
         return pl.coalesce(
@@ -191,17 +238,20 @@ def _norm_value(value: str) -> str:
 
 def _expected_type(column: Column) -> str:
     return {
-        "int": "a whole number",
-        "float": "a number",
+        "int": "a whole number (thousands commas are fine: 1,234)",
+        "float": "a number with a decimal point, e.g. 1.5 or 1,234.5 (not 1,5; not inf or NaN)",
         "date": "a date as YYYY-MM-DD or DD/MM/YYYY",
         "str": "text",
     }[column.dtype]
 
 
-def _column_checks(frame: pl.DataFrame, column: Column, filename: str) -> tuple[list[pl.DataFrame], pl.Expr]:
+def _column_checks(
+    frame: pl.DataFrame, column: Column, filename: str, lim: Limits
+) -> tuple[list[pl.DataFrame], pl.Expr]:
     """Check one column; return its issues and the expression that types it."""
     name = column.name
-    value_expr = pl.lit(HIDDEN) if column.personal else pl.col(name)
+    shown = pl.col(name).str.slice(0, 200).str.replace_all(CONTROL_CHARS, "\ufffd")
+    value_expr = pl.lit(HIDDEN) if column.personal else shown
     parsed = _parse_expr(column)
     checked = frame.select(
         pl.col(ROW_COLUMN).alias("row"),
@@ -211,6 +261,16 @@ def _column_checks(frame: pl.DataFrame, column: Column, filename: str) -> tuple[
         parsed.alias("parsed"),
     )
     found: list[pl.DataFrame] = []
+    long = checked.filter(pl.col("raw").str.len_chars() > lim.max_cell_chars).with_columns(
+        pl.format("({} characters)", pl.col("raw").str.len_chars()).alias("value")
+    )
+    if long.height:
+        expected = f"at most {lim.max_cell_chars:,} characters {named('max_cell_chars')}"
+        found.append(issues("error", filename, "cell size", expected, long))
+    control = checked.filter(pl.col("raw").str.contains(CONTROL_CHARS))
+    if control.height:
+        expected = "text without control characters such as NUL (shown as \ufffd)"
+        found.append(issues("error", filename, "control characters", expected, control))
     if column.required:
         blanks = checked.filter(pl.col("raw").is_null()).with_columns(pl.lit("(blank)").alias("value"))
         if blanks.height:
@@ -311,21 +371,36 @@ def _reference_issues(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> list[pl.D
     return found
 
 
-def _manifest(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> tuple[list[pl.DataFrame], date | None]:
-    """Check the manifest and work out ``as_of`` (given, or the latest activity date)."""
+def _manifest(
+    raw: RawDrop, typed: dict[str, pl.DataFrame], lim: Limits, today: date
+) -> tuple[list[pl.DataFrame], date | None]:
+    """Check the manifest (keys, types as ``MANIFEST_TYPES``) and work out ``as_of``.
+
+    ``as_of`` is the manifest's, else the latest activity date; either way it must fall between
+    ``[limits] earliest_date`` and today plus ``[limits] max_years_after_as_of`` years.
+    """
     found: list[pl.DataFrame] = []
     name = raw.manifest_file or "manifest"
-    for key in raw.manifest:
+    for key, value in raw.manifest.items():
         if key not in MANIFEST_KEYS:
             found.append(
                 issues(
-                    "warning",
-                    name,
-                    "unknown key",
-                    "keys: " + ", ".join(MANIFEST_KEYS),
-                    column=key,
-                    value=str(raw.manifest[key]),
+                    "warning", name, "unknown key", "keys: " + ", ".join(MANIFEST_KEYS),
+                    column=_clean(key), value=_clean(value),
                 )
+            )  # fmt: skip
+            continue
+        wanted = MANIFEST_TYPES.get(key)
+        if wanted == "bool" and not isinstance(value, bool):
+            found.append(
+                issues(
+                    "error", name, "type", "true or false (written without quotes)",
+                    column=key, value=f"{_clean(value)} ({type(value).__name__}, not a true/false value)",
+                )
+            )  # fmt: skip
+        elif wanted == "str" and (not isinstance(value, str) or re.search(CONTROL_CHARS, value)):
+            found.append(
+                issues("error", name, "type", "text without control characters", column=key, value=_clean(value))
             )
     given = raw.manifest.get("as_of")
     if given is not None:
@@ -338,15 +413,74 @@ def _manifest(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> tuple[list[pl.Dat
                     "type",
                     "a date as YYYY-MM-DD or DD/MM/YYYY",
                     column="as_of",
-                    value=str(given),
+                    value=_clean(given),
                 )
             )
-        return found, parsed
-    latest = [
-        typed[file].get_column(col).max() for file, cols in ACTIVITY_DATES.items() for col in cols if typed[file].height
-    ]
-    latest = [d for d in latest if d is not None]
-    return found, max(latest) if latest else None
+        as_of, where = parsed, name
+    else:
+        latest = [
+            typed[file].get_column(col).max()
+            for file, cols in ACTIVITY_DATES.items()
+            for col in cols
+            if typed[file].height
+        ]
+        latest = [d for d in latest if d is not None]
+        as_of, where = (max(latest) if latest else None), "manifest (as_of: the latest activity date)"
+    if as_of is not None:
+        last = _add_years(today, lim.max_years_after_as_of)
+        if not lim.earliest_date <= as_of <= last:
+            found.append(
+                issues(
+                    "error", where, "date window",
+                    f"an as_of between {lim.earliest_date} and {last} (today + {lim.max_years_after_as_of} year(s)) "
+                    f"{named('max_years_after_as_of')}",
+                    column="as_of", value=str(as_of),
+                )
+            )  # fmt: skip
+    return found, as_of
+
+
+def _clean(value) -> str:
+    """Return a manifest value as short text with control characters shown as \ufffd."""
+    return re.sub(CONTROL_CHARS, "\ufffd", str(value))[:80]
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _date_window(
+    raw: RawDrop, typed: dict[str, pl.DataFrame], as_of: date | None, lim: Limits, today: date
+) -> list[pl.DataFrame]:
+    """Refuse dates before ``[limits] earliest_date`` or too far after ``as_of`` (or today, if sooner)."""
+    found = []
+    anchor = min(as_of, today) if as_of is not None else today
+    for spec in CONTRACT:
+        source = raw.files.get(spec.name)
+        if source is None:
+            continue
+        for column in spec.columns:
+            if column.dtype != "date" or column.name not in source.frame.columns:
+                continue
+            years = column.max_years_after_as_of or lim.max_years_after_as_of
+            last = _add_years(anchor, years)
+            value = pl.col(column.name)
+            bad = typed[spec.name].filter(value.is_not_null() & ((value < lim.earliest_date) | (value > last)))
+            if bad.height:
+                rows = bad.select(
+                    pl.col(ROW_COLUMN).alias("row"),
+                    pl.lit(column.name).alias("column"),
+                    value.cast(pl.String).alias("value"),
+                )
+                expected = (
+                    f"a date from {lim.earliest_date} to {last} (as_of + {years} year(s)) "
+                    f"{named('earliest_date / max_years_after_as_of')}"
+                )
+                found.append(issues("error", source.filename, "date window", expected, rows))
+    return found
 
 
 def _parse_manifest_date(value) -> date | None:

@@ -164,6 +164,40 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width=width, break_long_words=False) or [""]
 
 
+def plain_label(value: object) -> object:
+    """Return ``value`` with ``<`` and ``>`` as HTML entities, so Plotly shows text and never markup.
+
+    Plotly renders a small HTML subset (``<a href>``, ``<b>``, ``<br>``) in titles, axis and tick
+    labels, legends, hover and text labels. Names from a drop pass through here (``house_figure``
+    applies it to every trace's labels and to the title, subtitle and footnote), so a provider
+    called ``<a href=...>`` reads as exactly that. Non-text values are returned unchanged.
+    """
+    if isinstance(value, str):
+        return value.replace("<", "&lt;").replace(">", "&gt;")
+    return value
+
+
+_TRACE_TEXT = ("x", "y", "text", "hovertext", "labels", "name", "customdata", "ids", "parents")
+
+
+def _plain_trace(trace) -> None:  # noqa: ANN001 - any Plotly trace
+    """Escape every text label of ``trace`` in place (categories, text, hover text, names, custom data)."""
+    for attr in _TRACE_TEXT:
+        value = getattr(trace, attr, None) if attr in trace else None
+        if value is None:
+            continue
+        if isinstance(value, str):
+            trace[attr] = plain_label(value)
+        elif _is_sequence(value):
+            items = list(value)
+            if any(isinstance(v, str) or _is_sequence(v) for v in items):
+                trace[attr] = [[plain_label(x) for x in v] if _is_sequence(v) else plain_label(v) for v in items]
+
+
+def _is_sequence(value: object) -> bool:
+    return isinstance(value, (tuple, list)) or getattr(value, "ndim", 0) > 0
+
+
 def house_figure(
     fig: go.Figure,
     *,
@@ -189,11 +223,17 @@ def house_figure(
     height = height or fig.layout.height or DEFAULT_HEIGHT
     if value_label is None:  # restyling keeps a value label placed earlier
         value_label = next((a.text for a in fig.layout.annotations if a.name == "value_label"), None)
-    subtitle_lines = _wrap(subtitle, _SUBTITLE_WRAP)
-    foot_lines = _wrap(
-        footnote_text(source=source, as_of=as_of, synthetic=synthetic, suppression_note=suppression_note),
-        _FOOTNOTE_WRAP,
-    )
+    title, value_label = plain_label(title), plain_label(value_label)
+    for trace in fig.data:
+        _plain_trace(trace)
+    subtitle_lines = [plain_label(line) for line in _wrap(subtitle, _SUBTITLE_WRAP)]
+    foot_lines = [
+        plain_label(line)
+        for line in _wrap(
+            footnote_text(source=source, as_of=as_of, synthetic=synthetic, suppression_note=suppression_note),
+            _FOOTNOTE_WRAP,
+        )
+    ]
     in_legend = [t for t in fig.data if t.showlegend is not False]
     has_legend = bool(in_legend) and (
         fig.layout.showlegend is True or (fig.layout.showlegend is None and len(in_legend) > 1)

@@ -337,8 +337,16 @@ AUDIT_SCHEMA = {
     "from_drop_id": pl.String,
     "live": pl.Boolean,
     "snapshot_kept": pl.Boolean,
+    "reason": pl.String,
 }
-EVENT_NAMES = {"refresh": "loaded", "rejected": "rejected", "rollback": "rolled back"}
+EVENT_NAMES = {
+    "refresh": "loaded",
+    "rejected": "rejected",
+    "rollback": "rolled back",
+    "failed": "failed (nothing changed)",
+    "upload rejected": "upload rejected",
+    "recovered": "cleaned up after an interrupted refresh",
+}
 
 
 def audit_table(data_dir: Path | str | None = None) -> pl.DataFrame:
@@ -358,6 +366,7 @@ def audit_table(data_dir: Path | str | None = None) -> pl.DataFrame:
                 "from_drop_id": event.get("from_drop_id"),
                 "live": bool(event.get("live", False)),
                 "snapshot_kept": event.get("snapshot_kept"),
+                "reason": event.get("reason"),
             }
         )
     return pl.DataFrame(rows, schema=AUDIT_SCHEMA, orient="row")

@@ -6,7 +6,8 @@ Layout of a data store folder (``--data-dir``, ``MARKET_DATA_DIR``, default ``da
     snapshots/<drop_id>.duckdb the last N accepted snapshots (hard links, so no extra space)
     archive/<drop_id>/         the raw drop exactly as received + SHA256SUMS + drop.json
     reports/                   validation reports of accepted and rejected drops
-    audit.jsonl                one JSON line per refresh, rejection and rollback
+    audit.jsonl                one JSON line per attempt: refresh, rejected, failed, rollback,
+                               upload rejected, recovered
 
 A refresh validates the whole drop first; a rejected drop touches nothing but ``reports/``
 and ``audit.jsonl``. An accepted drop is written to a new DuckDB file (staged ``stg_*``
@@ -14,6 +15,11 @@ tables, ``meta_*`` tables, derived ``mart_*`` tables), checkpointed, fsynced and
 over ``market.duckdb`` with ``os.replace``: readers see the old drop or the new one, never
 half of each. Readers open the live file through ``open_live`` (a fresh in-memory DuckDB
 instance with the file ATTACHed read-only) and re-open when ``live_signature`` changes.
+
+Start-up (``recover``: every refresh, rollback, upload check and CLI command) cleans what an
+interrupted refresh left behind: ``.building-*`` and ``.rollback-*`` files, and archived drops
+and snapshots with no audit entry. A refresh that fails after validation (a full disk, say)
+removes its partial archive and is audited as ``failed``.
 """
 
 from __future__ import annotations
@@ -36,10 +42,12 @@ import polars as pl
 
 from analytics.config import default_data_dir, resolve_path, settings
 from analytics.contract import CONTRACT, CONTRACT_VERSION
+from analytics.ingest import sandbox, upload
 from analytics.ingest.drop_reader import ROW_COLUMN, RawDrop, open_drop, sha256_file
+from analytics.ingest.limits import DropRefused
 from analytics.ingest.pseudonymise import load_or_create_key, pseudonymise_column
 from analytics.ingest.report import report_dict, write_reports
-from analytics.ingest.validation import ValidationResult, validate
+from analytics.ingest.validation import ValidationResult, refused, validate
 
 Progress = Callable[[str, float], None]
 
@@ -120,13 +128,57 @@ def writer_lock(paths: StorePaths) -> Iterator[None]:
 
 
 def check_drop(source: Path | str, progress: Progress = _no_progress) -> tuple[ValidationResult, dict]:
-    """Validate a drop without loading it; return the result and its report dict."""
+    """Validate a drop without loading it; return the result and its report dict.
+
+    A drop that cannot be read at all (a limit, a broken zip) is a rejected result with one error.
+    """
     progress("Reading files", 0.1)
-    with open_drop(source) as raw:
-        progress("Validating", 0.5)
-        result = validate(raw)
+    try:
+        with open_drop(source) as raw:
+            progress("Validating", 0.5)
+            result = validate(raw)
+    except DropRefused as exc:
+        result = refused(Path(source).name, str(exc))
     status = "valid" if result.ok else "rejected"
     return result, report_dict(result, str(source), status)
+
+
+@dataclass
+class UploadCheck:
+    """A browser upload staged and checked: ``ok`` and ``report`` when it could be checked, else ``error``."""
+
+    ok: bool
+    report: dict | None = None
+    staged: upload.StagedUpload | None = None
+    error: str | None = None
+
+
+def check_upload(files, data_dir: Path | str | None = None, *, source: str, by: str | None = None) -> UploadCheck:
+    """Stage uploaded ``(name, bytes)`` pairs and check them in a memory-limited child process.
+
+    Inputs: the uploaded files, the data store, a label for the report and who uploaded them.
+    Output: an ``UploadCheck``; the staging folder is kept only for a valid drop (to be loaded by
+    ``refresh``). Every refused or rejected upload is audited (``upload rejected``) and changes
+    nothing else; the check's memory and time are bounded by ``[limits]`` (``ingest.sandbox``).
+    """
+    paths = store_paths(data_dir)
+    recover(paths)
+    try:
+        staged = upload.stage_upload(files, paths.root)
+    except DropRefused as exc:
+        _audit(paths, "upload rejected", source=source, reason=str(exc), by=by)
+        return UploadCheck(False, error=str(exc))
+    try:
+        ok, report = sandbox.check_isolated(staged.folder, source=source)
+    except DropRefused as exc:
+        upload.discard(staged, paths.root)
+        _audit(paths, "upload rejected", source=source, reason=str(exc), by=by)
+        return UploadCheck(False, error=str(exc))
+    if not ok:
+        upload.discard(staged, paths.root)  # nothing to load: don't keep raw identifiers around
+        _audit(paths, "upload rejected", source=source, errors=report["error_count"], by=by)
+        return UploadCheck(False, report=report)
+    return UploadCheck(True, report=report, staged=staged)
 
 
 def refresh(
@@ -143,38 +195,147 @@ def refresh(
     """
     paths = store_paths(data_dir)
     source = Path(source)
-    with writer_lock(paths), open_drop(source) as raw:
-        progress("Reading files", 0.05)
-        progress("Validating", 0.15)
-        result = validate(raw)
-        if not result.ok:
+    with writer_lock(paths):
+        recover(paths, locked=True)
+        try:
+            with open_drop(source) as raw:
+                return _refresh_locked(paths, source, raw, loaded_by, progress)
+        except DropRefused as exc:
+            result = refused(source.name, str(exc))
             report = report_dict(result, source.name, "rejected")
             report_paths = write_reports(report, paths.reports)
-            _audit(paths, "rejected", source=source.name, errors=result.errors.height, by=loaded_by)
+            _audit(paths, "rejected", source=source.name, errors=1, reason=str(exc), by=loaded_by)
             return RefreshOutcome(False, result, report, report_paths)
-        loaded_at = datetime.now().astimezone()
-        drop_id = _drop_id(raw, loaded_at)
+
+
+def _refresh_locked(
+    paths: StorePaths, source: Path, raw: RawDrop, loaded_by: str | None, progress: Progress
+) -> RefreshOutcome:
+    progress("Reading files", 0.05)
+    progress("Validating", 0.15)
+    result = validate(raw)
+    if not result.ok:
+        report = report_dict(result, source.name, "rejected")
+        report_paths = write_reports(report, paths.reports)
+        _audit(paths, "rejected", source=source.name, errors=result.errors.height, by=loaded_by)
+        return RefreshOutcome(False, result, report, report_paths)
+    loaded_at = datetime.now().astimezone()
+    drop_id = _drop_id(raw, loaded_at)
+    try:
         progress("Archiving the raw drop", 0.3)
         hashes = archive_drop(raw, paths.archive / drop_id)
         progress("Building the snapshot", 0.45)
         row_counts = _build_and_swap(paths, raw, result, drop_id, loaded_at, loaded_by, hashes, progress)
-        report = report_dict(result, source.name, "accepted", drop_id)
-        report_paths = write_reports(report, paths.reports)
-        _audit(
-            paths,
-            "refresh",
-            drop_id=drop_id,
-            as_of=result.as_of.isoformat() if result.as_of else None,
-            source=source.name,
-            file_hashes=hashes,
-            row_counts=row_counts,
-            warnings=result.warnings.height,
-            by=loaded_by,
-        )
-        progress("Pruning old snapshots", 0.95)
-        prune_snapshots(paths)
-        progress("Done", 1.0)
-        return RefreshOutcome(True, result, report, report_paths, drop_id, row_counts)
+    except BaseException as exc:
+        if live_drop_id(paths) != drop_id:  # not swapped in: leave nothing of this attempt behind
+            _remove_tree(paths.archive / drop_id)
+            paths.snapshot(drop_id).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            _audit(paths, "failed", drop_id=drop_id, source=source.name, reason=_reason(exc), by=loaded_by)
+        raise
+    report = report_dict(result, source.name, "accepted", drop_id)
+    report_paths = write_reports(report, paths.reports)
+    _audit(
+        paths,
+        "refresh",
+        drop_id=drop_id,
+        as_of=result.as_of.isoformat() if result.as_of else None,
+        source=source.name,
+        file_hashes=hashes,
+        row_counts=row_counts,
+        warnings=result.warnings.height,
+        by=loaded_by,
+    )
+    progress("Pruning old snapshots", 0.95)
+    prune_snapshots(paths)
+    progress("Done", 1.0)
+    return RefreshOutcome(True, result, report, report_paths, drop_id, row_counts)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror} (errno {exc.errno})"
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _remove_tree(folder: Path) -> None:
+    """Delete ``folder`` even though archived files are read-only."""
+    if not folder.exists():
+        return
+    for path in folder.rglob("*"):
+        with contextlib.suppress(OSError):
+            path.chmod(stat.S_IRWXU)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+TEMP_PATTERNS = (".building-*", ".rollback-*")
+
+
+def recover(paths: StorePaths, *, locked: bool = False) -> list[str]:
+    """Clean what an interrupted refresh left; return what was removed or recovered (for tests and logs).
+
+    Removes ``.building-*``/``.rollback-*`` files and every archived drop or snapshot with no
+    ``refresh`` audit entry (only when there is an audit log to judge by). A live snapshot whose
+    refresh was killed after the swap but before its audit line is kept and audited now as
+    ``recovered``. Skipped (returns []) when another
+    refresh holds the lock, as its temporary files are in use.
+    """
+    if not paths.root.exists():
+        return []
+    if not locked:
+        try:
+            with writer_lock(paths):
+                return recover(paths, locked=True)
+        except StoreError:
+            return []
+    done: list[str] = []
+    for pattern in TEMP_PATTERNS:
+        for leftover in paths.root.glob(pattern):
+            leftover.unlink(missing_ok=True)
+            done.append(leftover.name)
+    if not paths.audit_log.exists():  # no log to judge by (a new store, or one restored without it)
+        if done:
+            _audit(paths, "recovered", removed=done)
+        return done
+    audited = set(accepted_drops(paths))
+    live = live_drop_id(paths) if paths.live.exists() else None
+    if live is not None and live not in audited:
+        _audit_recovered(paths, live)
+        audited.add(live)
+        done.append(f"audited {live}")
+    if paths.archive.exists():
+        for folder in paths.archive.iterdir():
+            if folder.name not in audited:
+                _remove_tree(folder)
+                done.append(f"archive/{folder.name}")
+    if paths.snapshots.exists():
+        for snapshot in paths.snapshots.glob("*.duckdb*"):
+            if snapshot.name.split(".")[0] not in audited:
+                snapshot.unlink(missing_ok=True)
+                done.append(f"snapshots/{snapshot.name}")
+    if done:
+        _audit(paths, "recovered", removed=done)
+    return done
+
+
+def _audit_recovered(paths: StorePaths, drop_id: str) -> None:
+    """Write the missing ``refresh`` audit line of the live drop from its own meta tables."""
+    con = open_live(paths.root)
+    try:
+        meta = con.sql("select as_of, loaded_by, source from meta_drop").fetchall()[0]
+        hashes = con.sql("select file_hashes from audit_drops where drop_id = ?", params=[drop_id]).fetchall()
+    finally:
+        con.close()
+    _audit(
+        paths,
+        "refresh",
+        drop_id=drop_id,
+        as_of=meta[0].isoformat() if meta[0] else None,
+        source=meta[2],
+        file_hashes=json.loads(hashes[0][0]) if hashes else {},
+        by=meta[1],
+        recovered=True,
+    )
 
 
 def _drop_id(raw: RawDrop, loaded_at: datetime) -> str:
@@ -430,6 +591,7 @@ def rollback(data_dir: Path | str | None = None, *, to: str | None = None, by: s
     """Make the previous snapshot (or snapshot ``to``) live again, atomically; return the audit entry."""
     paths = store_paths(data_dir)
     with writer_lock(paths):
+        recover(paths, locked=True)
         current = live_drop_id(paths)
         if current is None:
             raise StoreError(f"There is no live snapshot in {paths.root} to roll back from")
