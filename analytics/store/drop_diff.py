@@ -338,7 +338,13 @@ AUDIT_SCHEMA = {
     "live": pl.Boolean,
     "snapshot_kept": pl.Boolean,
 }
-EVENT_NAMES = {"refresh": "loaded", "rejected": "rejected", "rollback": "rolled back"}
+EVENT_NAMES = {
+    "refresh": "loaded",
+    "rejected": "rejected",
+    "rollback": "rolled back",
+    "checked": "upload checked",
+    "pack": "briefing pack made",
+}
 
 
 def audit_table(data_dir: Path | str | None = None) -> pl.DataFrame:

@@ -308,9 +308,7 @@ def _write_meta(
     _write_table(con, "meta_files", files)
     _write_table(con, "meta_warnings", result.warnings)
     boundaries = json.dumps(result.boundaries) if result.boundaries else None
-    _write_table(
-        con, "meta_boundaries", pl.DataFrame({"geojson": [boundaries]}, schema={"geojson": pl.String})
-    )
+    _write_table(con, "meta_boundaries", pl.DataFrame({"geojson": [boundaries]}, schema={"geojson": pl.String}))
     history = [e for e in read_audit(paths) if e["event"] == "refresh"]
     history.append(
         {
@@ -333,8 +331,7 @@ def _write_meta(
             "row_counts": [json.dumps(h.get("row_counts") or {}) for h in history],
         },
         schema={
-            k: pl.String
-            for k in ("drop_id", "as_of", "loaded_at", "loaded_by", "source", "file_hashes", "row_counts")
+            k: pl.String for k in ("drop_id", "as_of", "loaded_at", "loaded_by", "source", "file_hashes", "row_counts")
         },
     )
     _write_table(con, "audit_drops", audit)
@@ -398,13 +395,23 @@ def _audit(paths: StorePaths, event: str, **fields) -> None:
         os.fsync(fh.fileno())
 
 
+def record(data_dir: Path | str | None, event: str, *, by: str | None = None, **fields) -> dict:
+    """Append one event to the store's audit log and return it.
+
+    For what the refresh and rollback functions do not audit themselves: a drop uploaded and checked
+    in the browser (``"checked"``, with ``outcome``), a briefing pack made (``"pack"``). ``by`` is the
+    signed-in identity (the login name of the process when ``None``).
+    """
+    paths = store_paths(data_dir)
+    _audit(paths, event, **fields, by=by)
+    return read_audit(paths)[-1]
+
+
 def read_audit(paths: StorePaths) -> list[dict]:
     """Return every audit event of the store, oldest first."""
     if not paths.audit_log.exists():
         return []
-    return [
-        json.loads(line) for line in paths.audit_log.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+    return [json.loads(line) for line in paths.audit_log.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def history(data_dir: Path | str | None = None) -> list[dict]:
