@@ -127,8 +127,6 @@ def cmd_serve(extra: list[str]) -> int:
     is given (or ``allow_anonymous_network = true`` in config.toml ``[access]``). Everything the pages
     import is imported here, before the server accepts its first sessions.
     """
-    from streamlit.web import cli
-
     from analytics import access
     from analytics.config import settings
 
@@ -152,6 +150,8 @@ def cmd_serve(extra: list[str]) -> int:
     if allow:
         os.environ[access.ALLOW_ANONYMOUS_ENV] = "1"  # dashboard.py checks again at every run
     say(f"serving on {address or 'every interface'}" + ("" if signed_in else " (local use, no sign-in)"))
+
+    from streamlit.web import cli
 
     from ui import warm
 

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,6 +36,7 @@ import polars as pl
 from analytics.config import default_data_dir, resolve_path, settings
 from analytics.contract import CONTRACT, CONTRACT_VERSION
 from analytics.ingest.drop_reader import ROW_COLUMN, RawDrop, open_drop, sha256_file
+from analytics.ingest.private import DIR_MODE, READ_ONLY_MODE, private_dir, private_file, write_private_text
 from analytics.ingest.pseudonymise import load_or_create_key, pseudonymise_column
 from analytics.ingest.report import report_dict, write_reports
 from analytics.ingest.validation import ValidationResult, validate
@@ -111,8 +111,9 @@ def _no_progress(step: str, fraction: float) -> None:
 @contextlib.contextmanager
 def writer_lock(paths: StorePaths) -> Iterator[None]:
     """Hold the store's single-writer lock; raise ``StoreError`` if another refresh holds it."""
-    paths.root.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.root)
     with paths.lock.open("w") as fh:
+        private_file(paths.lock)
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -195,7 +196,9 @@ def archive_drop(raw: RawDrop, folder: Path) -> dict[str, str]:
     A zip is archived as the zip itself. Archived files are made read-only. This archive is
     the only place original person identifiers remain (see docs/data-drops.md).
     """
-    folder.mkdir(parents=True, exist_ok=False)
+    private_dir(folder.parent)
+    folder.mkdir(exist_ok=False)
+    folder.chmod(DIR_MODE)
     if raw.source.is_file():
         shutil.copy2(raw.source, folder / raw.source.name)
     else:
@@ -204,9 +207,11 @@ def archive_drop(raw: RawDrop, folder: Path) -> dict[str, str]:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
         hashes[rel] = sha256_file(path)
-        path.chmod(stat.S_IRUSR | stat.S_IRGRP)
+        path.chmod(READ_ONLY_MODE)
+    for sub in (p for p in folder.rglob("*") if p.is_dir()):
+        sub.chmod(DIR_MODE)
     sums = "".join(f"{h}  {rel}\n" for rel, h in hashes.items())
-    (folder / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    write_private_text(folder / "SHA256SUMS", sums)
     return hashes
 
 
@@ -221,7 +226,7 @@ def _build_and_swap(
     progress: Progress,
 ) -> dict[str, int]:
     """Write a complete new database file, then atomically replace the live one with it."""
-    paths.snapshots.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.snapshots)
     tmp = paths.root / f".building-{os.getpid()}-{drop_id}.duckdb"
     try:
         con = duckdb.connect(str(tmp))
@@ -233,6 +238,7 @@ def _build_and_swap(
             con.execute("CHECKPOINT")
         finally:
             con.close()
+        private_file(tmp)  # the live file and its snapshot hard link share this inode
         _fsync(tmp)
         snapshot = paths.snapshot(drop_id)
         _link_or_copy(tmp, snapshot)
@@ -388,8 +394,9 @@ def _audit(paths: StorePaths, event: str, **fields) -> None:
     entry = {"event": event, "at": datetime.now().astimezone().isoformat(timespec="seconds"), **fields}
     if entry.get("by") is None:
         entry["by"] = _user()
-    paths.root.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.root)
     with paths.audit_log.open("a", encoding="utf-8") as fh:
+        private_file(paths.audit_log)
         fh.write(json.dumps(entry, default=str) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
