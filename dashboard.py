@@ -19,8 +19,6 @@ from ui import access, modes, shared  # noqa: E402 - after the preload above
 
 shared.run_through_dashboard()
 st.set_page_config(page_title="Home care market sufficiency", page_icon=":material/home_health:", layout="wide")
-access.gate()
-
 PAGES = {
     "Overview": [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
@@ -47,6 +45,7 @@ PAGES = {
     ],
 }
 
+access.gate(PAGES)  # stops here with a clear page: not serving data, signed out, or no role
 navigation = st.navigation(access.navigation_pages(PAGES))
 modes.read_url()  # ?present=1, read before the filters rewrite the address
 version = shared.live_version()

@@ -102,25 +102,46 @@ def _sign_in_page() -> None:
         st.login(provider)
 
 
-def gate() -> str:
-    """Stop this run with a clear page unless the session may see data; return the session's role."""
+def _only(pages: dict[str, list], draw) -> None:
+    """Show ``draw`` instead of every page (keeping each address, no menu), then stop the run."""
+    entries = []
+    for page in (p for group in pages.values() for p in group):
+        show = functools.partial(draw)
+        show.__name__ = f"stopped_{page.url_path or 'home'}"  # st.Page names a callable page after it
+        entries.append(
+            st.Page(show, title=page.title, icon=page.icon, url_path=page.url_path or None, default=not page.url_path)
+        )
+    st.navigation(entries, position="hidden").run()
+    st.stop()
+
+
+def gate(pages: dict[str, list]) -> str:
+    """Stop this run with a clear page unless the session may see data; return the session's role.
+
+    ``pages`` are dashboard.py's pages: every address shows the same stop page, with no menu.
+    """
     refusal = _serving_refusal()
     if refusal is not None:
-        st.title("This dashboard is not serving data")
-        st.error(refusal)
-        st.stop()
+
+        def refused() -> None:
+            st.title("This dashboard is not serving data")
+            st.error(refusal)
+
+        _only(pages, refused)
     current = role()
     if current is None and not _claims().get("is_logged_in"):
-        _sign_in_page()
-        st.stop()
+        _only(pages, _sign_in_page)
     if current is None:
-        st.title("Home care market sufficiency")
-        st.error(
-            f"You are signed in as {plain(access.identity(_claims(), policy()))}, but this account has no role in this "
-            "dashboard. Ask the dashboard's administrator to add you (config.toml [access])."
-        )
-        st.button("Sign out", key="sign_out", on_click=st.logout)
-        st.stop()
+
+        def no_role() -> None:
+            st.title("Home care market sufficiency")
+            st.error(
+                f"You are signed in as {plain(access.identity(_claims(), policy()))}, but this account has no role "
+                "in this dashboard. Ask the dashboard's administrator to add you (config.toml [access])."
+            )
+            st.button("Sign out", key="sign_out", on_click=st.logout)
+
+        _only(pages, no_role)
     st.session_state[ROLE_KEY] = current
     return current
 
