@@ -191,7 +191,8 @@ def test_analyst_makes_a_drop_live_and_the_audit_names_the_account(
 def test_public_user_sees_suppressed_figures_only(browser, signed_in_server: str):
     context, page = _sign_in(browser, signed_in_server, PUBLIC)
     try:
-        switch = page.locator('[data-testid="stSidebar"] [role="checkbox"]').first
+        toggle = page.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]', has_text="Publication mode")
+        switch = toggle.locator("input")
         assert switch.is_checked() and switch.is_disabled()  # publication mode, forced
         menu = page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert "Providers and concentration" not in menu and "Data" not in menu.split()
