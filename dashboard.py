@@ -3,15 +3,22 @@
 Registers every page with ``st.navigation`` in named groups and draws the shared sidebar
 filters (as-of month, locality, service type, client group, funding, provider type), which
 persist across pages and live in the URL. Run with ``python3 dev.py run``.
+
+Sign-in and roles (``ui.access``): the run stops at a clear page when the server must not serve
+data (a non-local address without sign-in), when nobody is signed in, or when the account has no
+role; public users get publication mode and no provider-identifying page.
 """
 
 import streamlit as st
 
-from ui import modes, shared
+from ui import warm
+
+warm.preload()  # a fresh server's first sessions import in one thread, not racing each other
+
+from ui import access, modes, shared  # noqa: E402 - after the preload above
 
 shared.run_through_dashboard()
 st.set_page_config(page_title="Home care market sufficiency", page_icon=":material/home_health:", layout="wide")
-
 PAGES = {
     "Overview": [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
@@ -38,7 +45,8 @@ PAGES = {
     ],
 }
 
-navigation = st.navigation(PAGES)
+access.gate(PAGES)  # stops here with a clear page: not serving data, signed out, or no role
+navigation = st.navigation(access.navigation_pages(PAGES))
 modes.read_url()  # ?present=1, read before the filters rewrite the address
 version = shared.live_version()
 if version is not None:
@@ -48,6 +56,7 @@ if version is not None:
         + (" · synthetic demo data" if drop.synthetic else "")
     )
     shared.sidebar_filters()
-modes.sidebar_switches()
+modes.sidebar_switches(lock_publication=access.force_publication(modes.PUBLICATION))
+access.sidebar()
 modes.apply_presentation()
 navigation.run()

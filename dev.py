@@ -5,8 +5,9 @@
     python3 dev.py test    # virtualenv + test dependencies, Chromium for browser tests, lint, pytest
 
 Extra arguments after ``test`` go to pytest; after ``run`` they go to ``streamlit run``.
-``.venv/bin/python dev.py serve [streamlit options]`` starts the dashboard alone (no setup); ``run``
-and the browser tests use it.
+``.venv/bin/python dev.py serve [--allow-anonymous-network] [streamlit options]`` starts the dashboard
+alone (no setup); ``run`` and the browser tests use it. Without sign-in configured it serves on
+127.0.0.1 only (see docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -104,10 +105,57 @@ def cmd_run(extra: list[str]) -> int:
     return run([PY, "dev.py", "serve", *extra])
 
 
+ALLOW_ANONYMOUS_FLAG = "--allow-anonymous-network"
+
+
+def _option_values(args: list[str], name: str) -> list[str]:
+    """Return every value given for the Streamlit option ``--name`` (``--name VALUE`` or ``--name=VALUE``)."""
+    values = []
+    for i, arg in enumerate(args):
+        if arg == f"--{name}" and i + 1 < len(args):
+            values.append(args[i + 1])
+        elif arg.startswith(f"--{name}="):
+            values.append(arg.split("=", 1)[1])
+    return values
+
+
 def cmd_serve(extra: list[str]) -> int:
-    """Run ``streamlit run dashboard.py`` in this process (call with the project's virtualenv Python)."""
+    """Run ``streamlit run dashboard.py`` in this process (call with the project's virtualenv Python).
+
+    Without sign-in configured (no ``[auth]`` in the secrets files) the server listens on 127.0.0.1
+    only; asking for another address then refuses to start (exit 2) unless ``--allow-anonymous-network``
+    is given (or ``allow_anonymous_network = true`` in config.toml ``[access]``). Everything the pages
+    import is imported here, before the server accepts its first sessions.
+    """
+    from analytics import access
+    from analytics.config import settings
+
+    allow = ALLOW_ANONYMOUS_FLAG in extra
+    extra = [a for a in extra if a != ALLOW_ANONYMOUS_FLAG]
+    files = _option_values(extra, "secrets.files") or [
+        Path.home() / ".streamlit" / "secrets.toml",
+        ROOT / ".streamlit" / "secrets.toml",
+    ]
+    signed_in = access.sign_in_configured(access.read_secrets(files))
+    addresses = _option_values(extra, "server.address") or [os.environ.get("STREAMLIT_SERVER_ADDRESS", "")]
+    address = addresses[-1] or None
+    if address is None and not signed_in:
+        extra = [*extra, "--server.address", "127.0.0.1"]
+        address = "127.0.0.1"
+    allowed = allow or access.policy_from(settings().get("access")).allow_anonymous_network
+    refusal = access.anonymous_network_refusal(address, signed_in, allowed)
+    if refusal is not None:
+        print(f"[dev] not starting: {refusal}", file=sys.stderr, flush=True)
+        return 2
+    if allow:
+        os.environ[access.ALLOW_ANONYMOUS_ENV] = "1"  # dashboard.py checks again at every run
+    say(f"serving on {address or 'every interface'}" + ("" if signed_in else " (local use, no sign-in)"))
+
     from streamlit.web import cli
 
+    from ui import warm
+
+    warm.preload()  # before the first sessions: they must not import pandas & co. at once in threads
     sys.argv = ["streamlit", "run", "dashboard.py", "--browser.gatherUsageStats", "false", *extra]
     return cli.main()
 

@@ -14,12 +14,18 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_PATH = PROJECT_ROOT / "config.toml"
+CONFIG_ENV = "MARKET_CONFIG"  # another config file (a copy of config.toml kept outside git, or in tests)
+
+
+def config_path() -> Path:
+    """Return the configuration file in use: ``MARKET_CONFIG`` if set, else the project's ``config.toml``."""
+    return Path(os.environ[CONFIG_ENV]).expanduser() if os.environ.get(CONFIG_ENV) else CONFIG_PATH
 
 
 @cache
 def settings() -> dict:
-    """Return the parsed ``config.toml`` (cached for the life of the process)."""
-    with CONFIG_PATH.open("rb") as fh:
+    """Return the parsed configuration file (``config_path()``; cached for the life of the process)."""
+    with config_path().open("rb") as fh:
         return tomllib.load(fh)
 
 

@@ -13,7 +13,7 @@ import streamlit as st
 from analytics.briefing import pack as briefing
 from analytics.briefing import registry as chart_registry
 from analytics.formatting import fmt_month, markdown_text
-from ui import modes, render, shared
+from ui import access, modes, render, shared
 
 shared.run_through_dashboard()
 
@@ -110,7 +110,9 @@ if shared.require_data():
         texts = {item.key: st.session_state.get(_text_key(item)) or "" for item in items}
         signature = (shared.live_version(), tuple(i.key for i in items), title, tuple(texts.values()))
         make, clear = st.columns([3, 1])
-        if make.button("Make the PDF and PowerPoint", type="primary", icon=":material/picture_as_pdf:"):
+        if not access.can_make_packs():
+            make.info("Briefing packs are made by analysts: your role can choose charts but not make the pack.")
+        elif make.button("Make the PDF and PowerPoint", type="primary", icon=":material/picture_as_pdf:"):
             bar = st.progress(0.0, text="Drawing the charts")
             start = time.perf_counter()
             try:
@@ -128,6 +130,7 @@ if shared.require_data():
             else:
                 bar.empty()
                 st.session_state[FILES_KEY] = (signature, pdf, pptx, time.perf_counter() - start)
+                access.audit("pack", source=title, drop_id=drop.drop_id, charts=[i.chart_id for i in items])
         clear.button("Empty the pack", on_click=_clear, icon=":material/clear_all:")
         files = st.session_state.get(FILES_KEY)
         if files is not None and files[0] == signature:

@@ -18,7 +18,7 @@ from analytics.ingest import upload
 from analytics.ingest.report import issues_frame
 from analytics.store import drop_diff, queries
 from analytics.store import snapshots as store
-from ui import shared
+from ui import access, shared
 
 shared.run_through_dashboard()
 
@@ -68,7 +68,7 @@ def _stage_and_check(files) -> dict | None:
     source = files[0].name if len(files) == 1 else f"{len(files)} files uploaded in the browser"
     with st.status("Checking the drop…", expanded=False) as status:  # in a memory-limited child process
         check = store.check_upload(
-            ((f.name, f.getvalue()) for f in files), data_dir, source=source, by=st.session_state.get("loaded_by")
+            ((f.name, f.getvalue()) for f in files), data_dir, source=source, by=access.identity_label()
         )
         if check.error:
             status.update(label="The drop could not be read", state="error", expanded=False)
@@ -78,6 +78,8 @@ def _stage_and_check(files) -> dict | None:
         label = "Checked: the drop is valid" if check.ok else f"Checked: {errors:,} error(s)"
         status.update(label=label, state="complete" if check.ok else "error", expanded=False)
     state.update(report=check.report, ok=check.ok)
+    if check.ok:  # refusals are audited by the check itself ("upload rejected")
+        access.audit("checked", source=source, outcome="valid", warnings=check.report.get("warning_count"))
     if check.staged is not None:
         state.update(root=str(check.staged.root), folder=str(check.staged.folder), names=check.staged.names)
     return state
@@ -100,8 +102,6 @@ def _issues_table(frame: pl.DataFrame, prefix: str) -> None:
 def _confirm(state: dict, name: str) -> None:
     """The confirm step: make the checked drop live for everyone."""
     ready = bool(state.get("ok")) and not state.get("outcome")
-    if ready and not name:
-        st.info("Type your name at the top of the page to make this drop live.")
     clicked = st.button(
         "Make this drop live",
         key="confirm_drop",
@@ -250,7 +250,9 @@ def _history_section(name: str) -> None:
     target = drop_diff.previous_drop(data_dir, live) if live else None
     if st.session_state.get(ROLLBACK_PENDING) not in (None, target):  # the live drop changed meanwhile
         st.session_state.pop(ROLLBACK_PENDING, None)
-    if target is None:
+    if not access.can_change_data():
+        st.caption("Rolling back is for analysts.")
+    elif target is None:
         st.caption("There is no earlier drop kept to roll back to.")
     else:
         info = next((e for e in drop_diff.kept_drops(data_dir) if e["drop_id"] == target), {})
@@ -266,8 +268,6 @@ def _history_section(name: str) -> None:
         )
         if st.session_state.get(ROLLBACK_PENDING) == target:
             st.warning(f"Are you sure? This replaces the live data for everyone with drop `{target}`.")
-            if not name:
-                st.info("Type your name at the top of the page to confirm.")
             left, right = st.columns(2)
             confirmed = left.button("Yes, roll back now", key="rollback_confirm", type="primary", disabled=not name)
             right.button("Cancel", key="rollback_cancel", on_click=st.session_state.pop, args=(ROLLBACK_PENDING, None))
@@ -294,12 +294,15 @@ def _history_section(name: str) -> None:
             st.dataframe(events, hide_index=True, key="audit_table")
 
 
-with name_box:
-    name = st.text_input(
-        "Your name (recorded in the audit log when you load a drop or roll back)", key="loaded_by"
-    ).strip()
+name = access.identity_label()  # the signed-in identity the audit log records (never typed)
 with load_box:
-    _load_section(name)
+    if access.can_change_data():
+        with name_box:
+            st.caption(f"What you load or roll back here is recorded in the audit log as {access.plain(name)}.")
+        _load_section(name)
+    else:
+        st.subheader("Load a new drop")
+        st.info("Loading a new drop is for analysts: your role can see the data but not change it.")
 with history_box:
     _history_section(name)
 

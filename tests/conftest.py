@@ -19,6 +19,15 @@ def _isolated_key(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["MARKET_KEY_FILE"] = str(key_dir / "pseudonym.key")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _local_server_address() -> None:
+    """AppTest runs as a local server would: on 127.0.0.1 (``dashboard.py`` refuses other addresses
+    without sign-in, and Streamlit's unset default means every interface)."""
+    from streamlit import config
+
+    config.set_option("server.address", "127.0.0.1")
+
+
 @pytest.fixture(scope="session")
 def demo_drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo council's drop (default seed), generated once per test session."""

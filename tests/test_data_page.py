@@ -8,6 +8,7 @@ default page, so ``at.switch_page("pages/data.py")`` then driving widgets reruns
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import io
 import json
@@ -18,10 +19,12 @@ import pytest
 from small_drop import write_small_drop
 from streamlit.testing.v1 import AppTest
 
+from analytics.access import local_identity
 from analytics.indicators.headline import headline_from_store
 from analytics.store.snapshots import history, live_drop_id, market_cursor, open_live, refresh, store_paths
 
 ROOT = Path(__file__).resolve().parents[1]
+ME = local_identity(getpass.getuser())  # who the audit log names at a local dashboard without sign-in
 
 
 def _zip(folder: Path) -> bytes:
@@ -119,13 +122,13 @@ def test_a_bad_drop_shows_its_errors_and_changes_nothing(data_dir: Path, tmp_pat
     keys = {b.key for b in at.download_button}
     assert {"report_md", "report_json"} <= keys
 
-    # The confirm step is offered but disabled, even with a name typed.
-    at.text_input(key="loaded_by").input("Ann Analyst").run()
+    # The confirm step is offered but disabled.
     assert at.button(key="confirm_drop").disabled
 
     assert _sha(live) == before_sha  # the live file is byte for byte the same
-    events = history(data_dir)  # the refused upload is audited, and nothing else happened
+    events = history(data_dir)  # the refused upload is audited, with who uploaded it
     assert len(events) == before_events + 1 and events[-1]["event"] == "upload rejected"
+    assert events[-1]["by"] == ME and events[-1]["errors"] == 2
     assert _staged(data_dir) == []  # the rejected upload is not kept
 
 
@@ -140,19 +143,17 @@ def test_a_good_drop_confirmed_goes_live_and_changes_the_figures(data_dir: Path,
     _upload(at, "october.zip", _zip(_good_drop(tmp_path / "good")))
 
     assert any("passed every check" in s.value for s in at.success)
-    assert at.button(key="confirm_drop").disabled  # no name typed yet
     assert _sha(live) == before_sha  # checked, not loaded: nothing changes until the analyst confirms
 
-    at.text_input(key="loaded_by").input("Ann Analyst").run()
     assert not at.button(key="confirm_drop").disabled
     at.button(key="confirm_drop").click().run()
     assert not at.exception, at.exception
 
-    assert any("was made live for everyone" in s.value and "Ann Analyst" in s.value for s in at.success)
+    assert any("was made live for everyone" in s.value and ME in s.value for s in at.success)
     assert _sha(live) != before_sha
     assert _people_in_service(data_dir) == people_before + 1
     loaded = [e for e in history(data_dir) if e["event"] == "refresh"]
-    assert loaded[-1]["by"] == "Ann Analyst" and loaded[-1]["source"] == "october" and loaded[-1]["live"]
+    assert loaded[-1]["by"] == ME and loaded[-1]["source"] == "october" and loaded[-1]["live"]
     assert loaded[-1]["drop_id"] != first_id
 
     # What changed: one package added, and people in service up by one.
@@ -164,7 +165,7 @@ def test_a_good_drop_confirmed_goes_live_and_changes_the_figures(data_dir: Path,
     assert (row["before"], row["after"]) == (str(people_before), str(people_before + 1))
     # History names who loaded it.
     audit = _table(at, "event", "by", "drop_id")
-    assert audit.iloc[0]["by"] == "Ann Analyst" and audit.iloc[0]["event"] == "loaded"
+    assert audit.iloc[0]["by"] == ME and audit.iloc[0]["event"] == "loaded"
     assert _staged(data_dir) == []  # the archive keeps the drop; staging is cleared
 
     # The Overview shows the new figures.
@@ -181,7 +182,6 @@ def test_rollback_from_the_page_asks_for_confirmation(data_dir: Path, tmp_path: 
     second_id = live_drop_id(store_paths(data_dir))
     live = store_paths(data_dir).live
     at = _data_page()
-    at.text_input(key="loaded_by").input("Bo Analyst").run()
 
     at.button(key="rollback").click().run()
     assert any("Are you sure?" in w.value for w in at.warning)
@@ -197,9 +197,9 @@ def test_rollback_from_the_page_asks_for_confirmation(data_dir: Path, tmp_path: 
     assert not at.exception, at.exception
     assert live_drop_id(store_paths(data_dir)) == first_id
     assert _sha(live) != sha
-    assert any("Rolled back" in s.value and "Bo Analyst" in s.value for s in at.success)
+    assert any("Rolled back" in s.value and ME in s.value for s in at.success)
     last = history(data_dir)[-1]
-    assert last["event"] == "rollback" and last["by"] == "Bo Analyst" and last["drop_id"] == first_id
+    assert last["event"] == "rollback" and last["by"] == ME and last["drop_id"] == first_id
     audit = _table(at, "event", "by", "drop_id")
     assert audit.iloc[0]["event"] == "rolled back"
 
@@ -226,7 +226,6 @@ def test_the_page_without_data_offers_the_upload(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("MARKET_DATA_DIR", str(tmp_path / "empty"))
     at = _data_page()
     assert any("No data has been loaded yet" in w.value for w in at.warning)
-    at.text_input(key="loaded_by").input("Ann Analyst").run()
     _upload(at, "first.zip", _zip(_good_drop(tmp_path / "good")))
     at.button(key="confirm_drop").click().run()
     assert not at.exception, at.exception

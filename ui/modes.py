@@ -96,8 +96,12 @@ def _exit_presentation() -> None:
         del st.query_params[PRESENT_PARAM]
 
 
-def sidebar_switches() -> None:
-    """Draw the publication and presentation toggles in the sidebar (values kept for the session)."""
+def sidebar_switches(lock_publication: bool = False) -> None:
+    """Draw the publication and presentation toggles in the sidebar (values kept for the session).
+
+    ``lock_publication``: publication mode is forced on for this session (public users) and cannot be
+    switched off.
+    """
     read_url()
     with st.sidebar:
         st.divider()
@@ -106,8 +110,10 @@ def sidebar_switches() -> None:
             key=PUBLICATION,
             help="Show every chart and table as it may be published: counts of people from 1 to "
             f"{rule().threshold - 1} below council level read [c] and others are rounded to the nearest "
-            f"{rule().base}, as in downloads and the briefing pack.",
+            f"{rule().base}, as in downloads and the briefing pack."
+            + (" Always on in the public view." if lock_publication else ""),
             persist_state="session",
+            disabled=lock_publication,
         )
         st.toggle(
             "Presentation mode",

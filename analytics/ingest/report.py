@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from analytics.ingest.private import private_dir, write_private_text
 from analytics.ingest.validation import ValidationResult
 
 MARKDOWN_ROW_LIMIT = 500
@@ -89,14 +90,14 @@ def _md_cell(value) -> str:
 
 def write_reports(report: dict, folder: Path) -> tuple[Path, Path]:
     """Write ``<stamp>-<status>.md`` and ``.json`` into ``folder`` plus ``latest.json``; return both paths."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
     base = folder / f"{stamp}-{report['status']}"
     md_path, json_path = base.with_suffix(".md"), base.with_suffix(".json")
-    md_path.write_text(report_markdown(report), encoding="utf-8")
+    write_private_text(md_path, report_markdown(report))
     text = json.dumps(report, indent=2, default=str)
-    json_path.write_text(text, encoding="utf-8")
-    (folder / "latest.json").write_text(text, encoding="utf-8")
+    write_private_text(json_path, text)
+    write_private_text(folder / "latest.json", text)
     return md_path, json_path
 
 

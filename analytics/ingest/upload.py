@@ -42,6 +42,7 @@ import polars as pl
 from analytics.config import resolve_path, settings
 from analytics.contract import BOUNDARIES_NAMES, MANIFEST_NAMES, TABLE_FORMATS
 from analytics.ingest.limits import MB, DropRefused, check_zip, limits, named
+from analytics.ingest.private import DIR_MODE, private_dir, write_private_text
 
 UPLOADS_DIR = "uploads"
 METADATA_NAME = "upload.json"
@@ -264,8 +265,8 @@ def _member_parts(filename: str, original: str) -> list[str] | None:
 def _write(
     members: list[tuple[str, str, bytes]], data_dir: Path, label: str, total: int, now: datetime
 ) -> StagedUpload:
-    base = data_dir / UPLOADS_DIR
-    base.mkdir(parents=True, exist_ok=True)
+    base = private_dir(data_dir / UPLOADS_DIR)
+    data_dir.chmod(DIR_MODE)
     prune_uploads(data_dir, now=now)
     stamp = now.strftime("%Y%m%dT%H%M%S%f")
     root = base / stamp
@@ -276,13 +277,14 @@ def _write(
     folder = root / label
     try:
         folder.mkdir(parents=True)
-        root.chmod(0o700)
+        root.chmod(DIR_MODE)
+        folder.chmod(DIR_MODE)
         staged = []
         for target, original, content in members:
             path = folder.joinpath(*target.split("/"))
             if not path.resolve().is_relative_to(folder.resolve()):  # belt and braces after cleaning
                 raise UploadError(f"{original}: the path leaves the drop folder.")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
             with path.open("xb") as fh:
                 fh.write(content)
             path.chmod(0o600)
@@ -293,7 +295,7 @@ def _write(
             "uploaded_bytes": total,
             "files": [f.__dict__ for f in staged],
         }
-        (root / METADATA_NAME).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        write_private_text(root / METADATA_NAME, json.dumps(meta, indent=2))
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise

@@ -346,6 +346,8 @@ EVENT_NAMES = {
     "failed": "failed (nothing changed)",
     "upload rejected": "upload rejected",
     "recovered": "cleaned up after an interrupted refresh",
+    "checked": "upload checked",
+    "pack": "briefing pack made",
 }
 
 

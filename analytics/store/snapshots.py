@@ -45,6 +45,7 @@ from analytics.contract import CONTRACT, CONTRACT_VERSION
 from analytics.ingest import sandbox, upload
 from analytics.ingest.drop_reader import ROW_COLUMN, RawDrop, open_drop, sha256_file
 from analytics.ingest.limits import DropRefused
+from analytics.ingest.private import DIR_MODE, READ_ONLY_MODE, private_dir, private_file, write_private_text
 from analytics.ingest.pseudonymise import load_or_create_key, pseudonymise_column
 from analytics.ingest.report import report_dict, write_reports
 from analytics.ingest.validation import ValidationResult, refused, validate
@@ -115,8 +116,9 @@ def _no_progress(step: str, fraction: float) -> None:
 @contextlib.contextmanager
 def writer_lock(paths: StorePaths) -> Iterator[None]:
     """Hold the store's single-writer lock; raise ``StoreError`` if another refresh holds it."""
-    paths.root.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.root)
     with paths.lock.open("w") as fh:
+        private_file(paths.lock)
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -352,7 +354,9 @@ def archive_drop(raw: RawDrop, folder: Path) -> dict[str, str]:
     A zip is archived as the zip itself. Archived files are made read-only. This archive is
     the only place original person identifiers remain (see docs/data-drops.md).
     """
-    folder.mkdir(parents=True, exist_ok=False)
+    private_dir(folder.parent)
+    folder.mkdir(exist_ok=False)
+    folder.chmod(DIR_MODE)
     if raw.source.is_file():
         shutil.copy2(raw.source, folder / raw.source.name)
     else:
@@ -361,9 +365,11 @@ def archive_drop(raw: RawDrop, folder: Path) -> dict[str, str]:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
         hashes[rel] = sha256_file(path)
-        path.chmod(stat.S_IRUSR | stat.S_IRGRP)
+        path.chmod(READ_ONLY_MODE)
+    for sub in (p for p in folder.rglob("*") if p.is_dir()):
+        sub.chmod(DIR_MODE)
     sums = "".join(f"{h}  {rel}\n" for rel, h in hashes.items())
-    (folder / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    write_private_text(folder / "SHA256SUMS", sums)
     return hashes
 
 
@@ -378,7 +384,7 @@ def _build_and_swap(
     progress: Progress,
 ) -> dict[str, int]:
     """Write a complete new database file, then atomically replace the live one with it."""
-    paths.snapshots.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.snapshots)
     tmp = paths.root / f".building-{os.getpid()}-{drop_id}.duckdb"
     try:
         con = duckdb.connect(str(tmp))
@@ -390,6 +396,7 @@ def _build_and_swap(
             con.execute("CHECKPOINT")
         finally:
             con.close()
+        private_file(tmp)  # the live file and its snapshot hard link share this inode
         _fsync(tmp)
         snapshot = paths.snapshot(drop_id)
         _link_or_copy(tmp, snapshot)
@@ -545,11 +552,24 @@ def _audit(paths: StorePaths, event: str, **fields) -> None:
     entry = {"event": event, "at": datetime.now().astimezone().isoformat(timespec="seconds"), **fields}
     if entry.get("by") is None:
         entry["by"] = _user()
-    paths.root.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.root)
     with paths.audit_log.open("a", encoding="utf-8") as fh:
+        private_file(paths.audit_log)
         fh.write(json.dumps(entry, default=str) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def record(data_dir: Path | str | None, event: str, *, by: str | None = None, **fields) -> dict:
+    """Append one event to the store's audit log and return it.
+
+    For what the refresh and rollback functions do not audit themselves: a drop uploaded and checked
+    in the browser (``"checked"``, with ``outcome``), a briefing pack made (``"pack"``). ``by`` is the
+    signed-in identity (the login name of the process when ``None``).
+    """
+    paths = store_paths(data_dir)
+    _audit(paths, event, **fields, by=by)
+    return read_audit(paths)[-1]
 
 
 def read_audit(paths: StorePaths) -> list[dict]:
