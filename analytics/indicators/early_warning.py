@@ -7,8 +7,9 @@ for each reason (thresholds in ``config.toml [early_warning]`` and ``[thresholds
   was published in the ``recent_rating_months`` (12) to the date. A rating counts only from its
   publication date (the drop holds each provider's latest rating only, so an earlier month does not
   know the rating the provider held before).
-* **Hand-backs**: hours a week of packages handed back in the 3 months to the date: 1 point for any,
-  2 when they are ``handback_share_red_pct`` (5)% or more of the provider's active hours.
+* **Hand-backs**: hours a week of packages handed back in the 3 months to the date as a share of the
+  provider's active hours: 1 point at ``handback_share_amber_pct`` (1)%, 2 at ``handback_share_red_pct``
+  (5)% (a share, so a large provider's routine hand-back does not flag it).
 * **Vacancy**: the provider's vacancy rate that month (``workforce``): 1 point at or above
   ``[thresholds] vacancy_amber_pct`` (10), 2 at or above ``vacancy_red_pct`` (15).
 * **Fee gap**: the provider's hours-weighted hourly rate ``fee_gap_amber_pct`` (5)% or more below the
@@ -38,6 +39,7 @@ DEFAULTS = {
     "min_points": 2,
     "share_amber_pct": 10.0,
     "share_red_pct": 20.0,
+    "handback_share_amber_pct": 1.0,
     "handback_share_red_pct": 5.0,
     "recent_rating_months": 12,
     "fee_gap_amber_pct": 5.0,
@@ -155,7 +157,9 @@ def _points(frame: pl.DataFrame, opts: dict[str, float]) -> pl.DataFrame:
         .then(0)
         .when(handback_pct >= opts["handback_share_red_pct"])
         .then(2)
-        .otherwise(1)
+        .when(handback_pct >= opts["handback_share_amber_pct"])
+        .then(1)
+        .otherwise(0)
     )
     vacancy = pl.col("vacancy_rate_pct").fill_nan(None)
     vacancy_points = (
