@@ -131,7 +131,7 @@ def main() -> None:
         "|---|---|",
         f"| dominant agency (most hours on the as-of date) | {name} ({pid}), {dominant['share_pct']:.1f}% of hours |",
         f"| month its hand-backs peaked | {peak_month:%B %Y} ({peak_hours:,.0f} hours a week handed back) |",
-        f"| first month the list flagged it | {first_flag:%B %Y} (rank {first_rank}) |" if first_flag else "| first month the list flagged it | never |",
+        f"| first month the list flagged it | {f'{first_flag:%B %Y} (rank {first_rank})' if first_flag else 'never'} |",
         f"| reasons that month | {first_reasons} |",
         f"| **months of warning before the peak** | **{lead}** |",
         f"| months flagged out of {MART_MONTHS} | {flagged_months.height} |",

@@ -84,11 +84,10 @@ MILESTONES = [
 
 @pytest.fixture(scope="module")
 def hand_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from small_drop import write_csv
-
     folder = tmp_path_factory.mktemp("hand")
-    drop = write_small_drop(folder / "drop", providers=_providers, packages=_packages, contracts=_contracts)
-    write_csv(drop / "milestones.csv", MILESTONES)
+    drop = write_small_drop(
+        folder / "drop", providers=_providers, packages=_packages, contracts=_contracts, milestones=lambda _: MILESTONES
+    )
     outcome = refresh(drop, folder / "store")
     assert outcome.accepted, outcome.result.errors
     return folder / "store"
@@ -98,7 +97,7 @@ def hand_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def bare_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small drop with no contracts file (and so no milestones)."""
     folder = tmp_path_factory.mktemp("bare")
-    outcome = refresh(write_small_drop(folder / "drop", contracts=None), folder / "store")
+    outcome = refresh(write_small_drop(folder / "drop", contracts=None, milestones=None), folder / "store")
     assert outcome.accepted, outcome.result.errors
     return folder / "store"
 

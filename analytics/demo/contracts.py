@@ -14,8 +14,8 @@ for the default as_of, 31 October 2026, ``fy`` is 2026/27):
 * **Microenterprise development service**, 1+1+1: 12 months from six months after the programme's
   launch, two 12-month options, one used; the extension decision rests on the programme's evidence.
 
-Nothing here draws random numbers: the file is a function of the other tables, so adding it did not
-change any other file of the drop.
+Milestone slippage (days late or early) comes from a random stream of its own (seeded from the
+seed and the copy), so adding these files changed no other file of the drop.
 """
 
 from __future__ import annotations
@@ -226,14 +226,21 @@ def commissioning(
             }
         )
 
+    slip = np.random.default_rng([copy.seed, copy.index, 13])  # a stream of its own: other files unchanged
     for i, cid in enumerate(lot_contract.values()):
         if i == NO_RETENDER_LOT:
             continue
         for name, months_before, late in RETENDER:
-            add(cid, name, add_months(lot_end + timedelta(days=1), -months_before) - timedelta(days=1), late)
-    add(rural_id, "extension decision", date(fy, 3, 31), -11)
-    add(grant_id, "grant review", date(fy, 6, 30), 14)
-    add(me_id, "impact evidence to senior leadership", add_months(me_start, 18) - timedelta(days=1), -3)
+            days = None if late is None else int(slip.integers(0, 2 * late + 1))
+            add(cid, name, add_months(lot_end + timedelta(days=1), -months_before) - timedelta(days=1), days)
+    add(rural_id, "extension decision", date(fy, 3, 31), -int(slip.integers(1, 21)))
+    add(grant_id, "grant review", date(fy, 6, 30), int(slip.integers(1, 28)))
+    add(
+        me_id,
+        "impact evidence to senior leadership",
+        add_months(me_start, 18) - timedelta(days=1),
+        -int(slip.integers(1, 10)),
+    )
     milestones_frame = pl.DataFrame(
         milestones,
         schema={"contract_id": pl.String, "milestone": pl.String, "planned_date": pl.Date, "actual_date": pl.Date},

@@ -337,7 +337,10 @@ def lots_sentence(lots: pl.DataFrame) -> str:
     noun = "lots" if lots.item(0, "lot_basis") == "lot" else "localities (the drop has no lots)"
     failing = lots.filter(pl.col("fails_at_n"))
     if failing.is_empty():
-        return f"In every one of the {fmt_int(lots.height)} {noun}, the {fmt_int(n)} largest providers could carry all its hours at their stated capacity."
+        return (
+            f"In each of the {fmt_int(lots.height)} {noun}, the {fmt_int(n)} largest providers could carry all "
+            "of its hours at their stated capacity."
+        )
     first = failing.row(0, named=True)
     needed = first["providers_needed"]
     need_text = (
@@ -348,7 +351,8 @@ def lots_sentence(lots: pl.DataFrame) -> str:
     return (
         f"In {fmt_int(failing.height)} of {fmt_int(lots.height)} {noun}, the {fmt_int(n)} largest providers could not "
         f"carry all the hours at their stated capacity. {first['lot']} fails first: "
-        f"{fmt_number(first['left_over_at_n'])} hours a week ({fmt_pct(first['left_over_pct'], 0)}) would be left over, and {need_text}."
+        f"{fmt_number(first['left_over_at_n'])} hours a week ({fmt_pct(first['left_over_pct'], 0)}) would be "
+        f"left over, and {need_text}."
     )
 
 
@@ -364,7 +368,8 @@ def lots_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int | None =
     elif failing.is_empty():
         title = f"The {fmt_int(n_used)} largest providers could carry every lot"
     else:
-        title = f"{failing.item(0, 'lot')} fails first: {fmt_number(failing.item(0, 'left_over_at_n'))} hours a week left over"
+        left = fmt_number(failing.item(0, "left_over_at_n"))
+        title = f"{failing.item(0, 'lot')} fails first: {left} hours a week left over"
     return bar_chart(
         data,
         "lot",
@@ -373,7 +378,8 @@ def lots_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int | None =
             info,
             "lots-left-over",
             title,
-            f"Hours a week each lot's {fmt_int(n_used)} largest providers could not carry at stated capacity, {fmt_date(info.as_of)}",
+            f"Hours a week each lot's {fmt_int(n_used)} largest providers could not carry at stated capacity, "
+            f"{fmt_date(info.as_of)}",
         ),
         measure="hours a week left over",
         orientation="h",
@@ -422,7 +428,8 @@ def programme_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSp
     if frame.is_empty():
         title = "No programme evidence"
     else:
-        title = f"{fmt_int(met.height)} of {fmt_int(frame.filter(pl.col('target').is_not_null()).height)} programme targets met"
+        targets = frame.filter(pl.col("target").is_not_null()).height
+        title = f"{fmt_int(met.height)} of {fmt_int(targets)} programme targets met"
     return bar_chart(
         data,
         "measure",
@@ -449,7 +456,8 @@ def programme_trend(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSp
     if data.is_empty():
         title = "No months since the programme's start"
     else:
-        title = f"{fmt_int(data.item(data.height - 1, 'net_new_since_start'))} net new microenterprises since the programme started"
+        net = fmt_int(data.item(data.height - 1, "net_new_since_start"))
+        title = f"{net} net new microenterprises since the programme started"
     return line_chart(
         data.select("month", "net_new_since_start"),
         "month",
@@ -542,13 +550,15 @@ def contracts_view(cur: duckdb.DuckDBPyConnection, filters: Filters, primary_n: 
         if due.height:
             sentences.append(
                 f"{fmt_int(due.height)} more decision{'s are' if due.height != 1 else ' is'} due in the next "
-                f"{HORIZON_MONTHS} months, the first by {fmt_date(due.item(0, 'decision_date'))} ({_short(due.item(0, 'name'))})."
+                f"{HORIZON_MONTHS} months, the first by {fmt_date(due.item(0, 'decision_date'))} "
+                f"({_short(due.item(0, 'name'))})."
             )
         late = read_mart(cur, "mart_milestones").filter(pl.col("status") == "late")
         if late.height:
             sentences.append(
                 f"{fmt_int(late.height)} milestone{'s are' if late.height != 1 else ' is'} late, the earliest "
-                f"'{late.sort('planned_date').item(0, 'milestone')}' planned for {fmt_date(late.sort('planned_date').item(0, 'planned_date'))}."
+                f"'{late.sort('planned_date').item(0, 'milestone')}' planned for "
+                f"{fmt_date(late.sort('planned_date').item(0, 'planned_date'))}."
             )
     return ContractsView(
         has_contracts=has,

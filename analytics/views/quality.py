@@ -211,7 +211,8 @@ def churn_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
     entries = int(last12.get_column("entries").sum() or 0)
     exits = int(last12.get_column("exits").sum() or 0)
     title = (
-        f"{fmt_int(entries)} provider{'s' if entries != 1 else ''} started and {fmt_int(exits)} left in the last 12 months"
+        f"{fmt_int(entries)} provider{'s' if entries != 1 else ''} started and {fmt_int(exits)} left "
+        "in the last 12 months"
         if rows.height
         else "No provider activity in this period"
     )
@@ -244,7 +245,8 @@ def delivery_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpe
     )
     now = rows.filter(pl.col("delivery_rate_pct").is_not_null()).tail(1)
     title = (
-        f"{fmt_pct(now.item(0, 'delivery_rate_pct'), 1)} of commissioned hours were delivered in {fmt_month(now.item(0, 'month'))}"
+        f"{fmt_pct(now.item(0, 'delivery_rate_pct'), 1)} of commissioned hours were delivered in "
+        f"{fmt_month(now.item(0, 'month'))}"
         if now.height
         else "No delivery data with commissioned hours"
     )
