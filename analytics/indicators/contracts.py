@@ -19,7 +19,7 @@ Definitions used throughout (dates are days; months are calendar months):
   provider's ``contract_id``; else a running contract held by its provider (the one ending last).
   Hours are ``planned_hours_per_week`` of packages active on the date; shares are % of all active
   hours (or people), contracted or not.
-* **Ending within the horizon**: current end after the date and on or before the date plus
+* **Ending within the horizon**: current end on or after the date and on or before the date plus
   ``[contracts] horizon_months`` (18).
 """
 
