@@ -551,7 +551,7 @@ def contracts_view(cur: duckdb.DuckDBPyConnection, filters: Filters, primary_n: 
             sentences.append(
                 f"{fmt_int(due.height)} more decision{'s are' if due.height != 1 else ' is'} due in the next "
                 f"{HORIZON_MONTHS} months, the first by {fmt_date(due.item(0, 'decision_date'))} "
-                f"({_short(due.item(0, 'name'))})."
+                f"({due.item(0, 'name')})."
             )
         late = read_mart(cur, "mart_milestones").filter(pl.col("status") == "late")
         if late.height:
