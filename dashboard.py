@@ -38,6 +38,12 @@ PAGES = {
         st.Page("pages/market.py", title="Providers and concentration", icon=":material/groups:", url_path="market"),
         st.Page("pages/exit.py", title="Provider exit and demand", icon=":material/warning:", url_path="exit"),
         st.Page("pages/fees.py", title="Workforce and fees", icon=":material/payments:", url_path="fees"),
+        st.Page(
+            "pages/quality.py", title="Quality and market dynamics", icon=":material/verified:", url_path="quality"
+        ),
+    ],
+    "What must we decide?": [
+        st.Page("pages/contracts.py", title="Contracts and decisions", icon=":material/gavel:", url_path="contracts"),
     ],
     "Data and outputs": [
         st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),

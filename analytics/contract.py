@@ -1,4 +1,8 @@
-"""The data drop contract (version 1) as data.
+"""The data drop contract (version 2) as data.
+
+Version 2 adds the commissioning cycle, all optional so version 1 drops stay valid: contract
+lots, types, commissioned hours, extension options, notice and procurement lead times and tender
+weights; a ``contract_id`` or ``lot`` on packages and providers; the ``milestones`` file.
 
 One ``FileSpec`` per file and one ``Column`` per column. Validation
 (``analytics.ingest.validation``), the staged table schemas (``analytics.store.snapshots``) and the user
@@ -11,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 
 DType = Literal["str", "int", "float", "date"]
 
@@ -32,6 +36,7 @@ END_REASONS = (
     "other",
 )
 REQUEST_OUTCOMES = ("sourced", "waiting", "withdrawn", "other")
+CONTRACT_TYPES = ("block", "framework", "dps", "spot", "grant", "other")
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,14 @@ PROVIDERS = FileSpec(
         Column("base_area_code", False, "str", "Area of the provider's base", references=_ref("areas", "area_code")),
         Column("active_from", False, "date", "First day the provider was active"),
         Column("active_to", False, "date", "Last day active; blank = still active", not_before="active_from"),
+        Column(
+            "contract_id",
+            False,
+            "str",
+            "The contract the provider works under (when it has one)",
+            references=_ref("contracts", "contract_id"),
+        ),
+        Column("lot", False, "str", "The lot or zone the provider holds, e.g. `Lot 1 North`"),
     ),
 )
 
@@ -209,6 +222,14 @@ PACKAGES = FileSpec(
             maximum_inclusive=False,
         ),
         Column("end_reason", False, "str", "Why the package ended", allowed=END_REASONS),
+        Column(
+            "contract_id",
+            False,
+            "str",
+            "The contract the package is bought under (blank = spot purchase or not known)",
+            references=_ref("contracts", "contract_id"),
+        ),
+        Column("lot", False, "str", "The lot or zone the package falls in, e.g. `Lot 1 North`"),
     ),
 )
 
@@ -272,19 +293,67 @@ WORKFORCE = FileSpec(
 CONTRACTS = FileSpec(
     "contracts",
     False,
-    "Contracts with providers.",
+    "Contracts with providers (and lots, frameworks, grants): one row per contract.",
     (
         Column("contract_id", True, "str", "Contract identifier", unique=True),
         Column("provider_id", False, "str", "Provider", references=_ref("providers", "provider_id")),
         Column("name", True, "str", "e.g. `Care at Home Lot 1 North`"),
         Column("start_date", True, "date", "Contract start"),
-        Column("end_date", True, "date", "Contract end", not_before="start_date", max_years_after_as_of=15),
+        Column(
+            "end_date",
+            True,
+            "date",
+            "End of the current term (including any extension already used)",
+            not_before="start_date",
+            max_years_after_as_of=15,
+        ),
         Column("extension_months_available", False, "int", "Months of extension still available", minimum=0),
         Column("annual_value", False, "float", "£ a year", minimum=0),
+        Column("lot", False, "str", "The lot or zone the contract covers, e.g. `Lot 1 North`"),
+        Column("contract_type", False, "str", "Kind of contract", allowed=CONTRACT_TYPES),
+        Column("commissioned_hours_per_week", False, "float", "Hours a week the contract commissions", minimum=0),
+        Column(
+            "extension_options",
+            False,
+            "str",
+            "Months of each extension option from the award, in order",
+            pattern=r"^\s*\d+(\s*\+\s*\d+)*\s*$",
+            pattern_hint="months joined by `+`, e.g. `12+12`",
+        ),
+        Column(
+            "extensions_used",
+            False,
+            "int",
+            "How many of the `extension_options` have been used (they are in `end_date`)",
+            minimum=0,
+        ),
+        Column("notice_months", False, "int", "Months of notice to give before the end", minimum=0),
+        Column(
+            "procurement_lead_months",
+            False,
+            "int",
+            "Months a re-tender takes (blank = `config.toml [contracts] procurement_lead_months`)",
+            minimum=0,
+        ),
+        Column("weight_quality", False, "float", "Tender weighting for quality, %", minimum=0, maximum=100),
+        Column("weight_price", False, "float", "Tender weighting for price, %", minimum=0, maximum=100),
+        Column("weight_social_value", False, "float", "Tender weighting for social value, %", minimum=0, maximum=100),
     ),
 )
 
-CONTRACT: tuple[FileSpec, ...] = (AREAS, PROVIDERS, PACKAGES, REQUESTS, DELIVERY, WORKFORCE, CONTRACTS)
+MILESTONES = FileSpec(
+    "milestones",
+    False,
+    "A procurement timeline: one row per milestone of the decision on a contract (extend, re-tender, end).",
+    (
+        Column("contract_id", True, "str", "The contract decided on", references=_ref("contracts", "contract_id")),
+        Column("milestone", True, "str", "e.g. `consultation`, `cabinet approval`, `tender`, `award`, `mobilisation`"),
+        Column("planned_date", True, "date", "Date the milestone is planned for", max_years_after_as_of=5),
+        Column("actual_date", False, "date", "Date it was done; blank = not done yet"),
+    ),
+)
+
+CONTRACT: tuple[FileSpec, ...] = (AREAS, PROVIDERS, PACKAGES, REQUESTS, DELIVERY, WORKFORCE, CONTRACTS, MILESTONES)
 FILES: dict[str, FileSpec] = {spec.name: spec for spec in CONTRACT}
 
 MANIFEST_KEYS = {

@@ -1,5 +1,5 @@
 """A small, valid, hand-made drop for tests: 3 areas, 3 providers, 5 packages, 4 requests, and 2 rows
-each of delivery, workforce and contracts.
+each of delivery, workforce, contracts and milestones.
 
 ``write_small_drop(folder, **changes)`` writes it as CSV files; ``changes`` maps a file name to
 a function that edits its rows (a list of dicts) before writing, or to None to leave it out.
@@ -243,6 +243,10 @@ CONTRACTS = [
         "annual_value": "400000",
     },
 ]
+MILESTONES = [
+    {"contract_id": "C1", "milestone": "consultation", "planned_date": "2025-06-30", "actual_date": "2025-07-04"},
+    {"contract_id": "C1", "milestone": "award", "planned_date": "2025-12-31", "actual_date": ""},
+]
 FILES = {
     "areas": AREAS,
     "providers": PROVIDERS,
@@ -251,6 +255,7 @@ FILES = {
     "delivery": DELIVERY,
     "workforce": WORKFORCE,
     "contracts": CONTRACTS,
+    "milestones": MILESTONES,
 }
 PERSON_IDS = sorted({r["person_id"] for rows in (PACKAGES, REQUESTS) for r in rows})
 MANIFEST = 'as_of = 2025-09-30\ncouncil_code = "X99000002"\ncouncil_name = "Small Test Council"\n'

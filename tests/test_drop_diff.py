@@ -70,6 +70,7 @@ EXPECTED = {
     "delivery": (3, 3, 1, 1, 1),
     "workforce": (2, 3, 1, 0, 1),
     "contracts": (2, 2, 0, 0, 0),
+    "milestones": (2, 2, 0, 0, 0),
 }
 
 

@@ -491,6 +491,75 @@ register(
 )
 
 
+# --- Contracts and decisions (wrappers and entries appended together)
+def _contracts(name: str) -> Builder:
+    def build_contracts(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
+        from analytics.views import contracts
+
+        if name in ("timeline_chart", "share_chart") and contracts.contracts_frame(cur).is_empty():
+            raise ChartUnavailable("this drop has no contracts file")
+        return getattr(contracts, name)(cur, filters)
+
+    return build_contracts
+
+
+def _lots(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int | None = None) -> ChartSpec:
+    from analytics.views import contracts
+
+    return contracts.lots_chart(cur, filters, n)
+
+
+def _quality(name: str) -> Builder:
+    def build_quality(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
+        from analytics.views import quality
+
+        return getattr(quality, name)(cur, filters)
+
+    return build_quality
+
+
+for _id, _label, _name, _indicators, _level in (
+    ("contracts-timeline", "Contract timeline and decision dates", "timeline_chart",
+     ("contract_decision_date", "decisions_overdue"), "area"),
+    ("contracts-hours-share", "Each contract's share of today's hours", "share_chart",
+     ("contract_hours_share", "contracts_ending_18m_hours_share"), "split"),
+    ("me-programme-progress", "Microenterprise programme progress against targets", "programme_chart",
+     ("me_programme_evidence",), "area"),
+    ("me-programme-net-new", "Net new microenterprises since the programme started", "programme_trend",
+     ("me_net_new_since_start",), "area"),
+):  # fmt: skip
+    register(ChartEntry(_id, _label, "Contracts and decisions", _contracts(_name), _indicators, level=_level))
+register(
+    ChartEntry(
+        "lots-left-over",
+        "Hours each lot's largest providers could not carry",
+        "Contracts and decisions",
+        _lots,
+        ("lots_failing_primary_cover", "lot_providers_needed"),
+        state_params=(("n", "lots_primary"),),
+    )
+)
+
+# --- Quality and market dynamics
+for _id, _label, _name, _indicators, _level in (
+    ("early-warning-points", "Provider early-warning list (points)", "warning_chart",
+     ("early_warning_top", "early_warning_points"), "split"),
+    ("quality-rating-mix", "Hours-weighted CQC rating mix over time", "rating_mix_chart",
+     ("good_outstanding_hours_pct",), "area"),
+    ("quality-largest-ratings", "Ratings of the largest providers", "rating_changes_chart",
+     ("good_outstanding_hours_pct",), "split"),
+    ("quality-unrated-stale", "Hours with unrated or out-of-date ratings, trend", "stale_chart",
+     ("unrated_or_stale_hours_pct",), "area"),
+    ("market-entries-exits", "Providers starting and leaving by month", "churn_chart",
+     ("provider_entries_12m", "provider_exits_12m"), "area"),
+    ("delivery-vs-commissioned", "Hours delivered against commissioned, trend", "delivery_chart",
+     ("delivery_rate_pct", "undelivered_hours_per_week"), "area"),
+    ("delivery-providers-red", "Providers delivering least of their commissioned hours", "red_chart",
+     ("providers_delivery_red",), "split"),
+):  # fmt: skip
+    register(ChartEntry(_id, _label, "Quality and market dynamics", _quality(_name), _indicators, level=_level))
+
+
 __all__ = [
     "REGISTRY",
     "ChartEntry",

@@ -9,7 +9,7 @@ describes a real place, business or person. Area codes are local (``ND-W01``), n
 
 * ``manifest.toml`` (``as_of``, council code and name from ``config.toml`` ``[demo]``, ``synthetic = true``);
 * ``areas.csv``, ``providers.csv``, ``packages.csv``, ``requests.csv``, ``delivery.csv``,
-  ``workforce.csv``, ``contracts.csv`` (UTF-8, ISO dates, every contract column in contract order);
+  ``workforce.csv``, ``contracts.csv``, ``milestones.csv`` (UTF-8, ISO dates, every contract column in contract order);
 * ``boundaries.geojson`` (made-up ward polygons: a jittered grid in northern England).
 
 Calibration at ``as_of`` (seed from ``config.toml``; see ``tests/test_demo.py``): about 2,000 people
@@ -55,7 +55,7 @@ from analytics.demo.shape import NORTHDALE, CouncilShape
 __all__ = ["DEFAULT_AS_OF", "NORTHDALE", "OUTPUT_FILES", "CouncilShape", "generate_drop"]
 
 DEFAULT_AS_OF = date(2026, 10, 31)
-OUTPUT_FILES = ("areas", "providers", "packages", "requests", "delivery", "workforce", "contracts")
+OUTPUT_FILES = ("areas", "providers", "packages", "requests", "delivery", "workforce", "contracts", "milestones")
 
 
 def generate_drop(

@@ -13,7 +13,7 @@ import polars as pl
 
 from analytics.demo.areas import areas_frame, draw_areas
 from analytics.demo.common import Copy
-from analytics.demo.contracts import contracts_frame
+from analytics.demo.contracts import commissioning
 from analytics.demo.delivery import delivery_frame
 from analytics.demo.episodes import draw_episodes
 from analytics.demo.hours import planned_hours
@@ -41,6 +41,6 @@ def build_copy(seed: int, index: int, as_of: date, shape: CouncilShape) -> tuple
         "delivery": delivery_frame(copy, areas, providers, hours),
         "workforce": workforce_frame(copy, providers, hours),
         "providers": providers_frame(copy, areas, providers, hours),
-        "contracts": contracts_frame(copy, areas, providers, hours),
     }
+    frames.update(commissioning(copy, areas, providers, frames["packages"], frames["providers"]))
     return frames, areas.features

@@ -45,6 +45,9 @@ DOMAINS = (
     "Delivery",
     "Provider exit",
     "Demand",
+    "Contracts",
+    "Lots",
+    "Early warning",
 )
 REQUIRED_KEYS = (
     "id",

@@ -42,6 +42,7 @@ class Staged:
     delivery: pl.DataFrame
     workforce: pl.DataFrame
     contracts: pl.DataFrame
+    milestones: pl.DataFrame
 
     @classmethod
     def from_frames(cls, as_of: date, **frames: pl.DataFrame) -> Staged:

@@ -37,6 +37,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "delivery": ("period_start", "provider_id", "area_code", "package_id"),
     "workforce": ("provider_id", "month"),
     "contracts": ("contract_id",),
+    "milestones": ("contract_id", "milestone"),
 }
 MONTH_KEYS = {("workforce", "month")}
 """Key columns compared by calendar month rather than by exact date."""

@@ -1,0 +1,30 @@
+"""Quality and market dynamics: rating mix and changes, stale ratings, entries and exits, delivery, early warning."""
+
+import streamlit as st
+
+from analytics.views import quality
+from ui import render, shared
+
+shared.run_through_dashboard()
+
+st.title("Quality and market dynamics")
+if shared.require_data():
+    filters = shared.current_filters()
+    view = render.cached(quality.quality_view, filters)
+    st.header("Provider early-warning list")
+    st.markdown(view.warning_sentence)
+    render.show_panel(view.warning)
+    render.show_table(view.warning_table, key="early_warning_table")
+    st.header("Quality")
+    render.show_panel(view.rating_mix)
+    render.show_panel(view.rating_changes)
+    render.show_table(view.rating_changes_table, key="quality_largest_table")
+    render.show_panel(view.stale)
+    with st.expander("Providers with unrated, out-of-date or undated ratings", icon=":material/table:"):
+        render.show_table(view.stale_table, key="quality_stale_table")
+    st.header("Market dynamics")
+    render.show_panel(view.churn)
+    render.show_panel(view.delivery)
+    render.show_panel(view.red)
+    for note in view.notes:
+        render.show_note(note)
