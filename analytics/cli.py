@@ -49,9 +49,7 @@ def _print_issues(report: dict, limit: int = 200) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from analytics.demo import generate_drop
 
-    summary = generate_drop(
-        Path(args.out), seed=args.seed, scale=args.scale, as_of=args.as_of or date(2026, 10, 31)
-    )
+    summary = generate_drop(Path(args.out), seed=args.seed, scale=args.scale, as_of=args.as_of or date(2026, 10, 31))
     print(f"Demo drop written to {args.out}: " + json.dumps(summary, default=str))
     return EXIT_OK
 
@@ -91,6 +89,21 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         if table.startswith("stg_"):
             print(f"  {table[4:]:<10} {rows:>9,} rows")
     print(f"Reports: {md}")
+    return EXIT_OK
+
+
+def cmd_export_marts(args: argparse.Namespace) -> int:
+    from analytics.store.export import export_marts
+
+    done = export_marts(args.out, args.data_dir, drop_id=args.drop)
+    print(
+        f"Exported {len(done.rows)} marts ({sum(done.rows.values()):,} rows) of drop {done.drop_id} "
+        f"(as at {done.as_of}) for council {done.council_code} to {done.out}"
+    )
+    print(
+        "Read with any engine, e.g. DuckDB: select * from "
+        "read_parquet('OUT/mart_price_month/**/*.parquet', hive_partitioning = true)"
+    )
     return EXIT_OK
 
 
@@ -198,33 +211,32 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--data-dir", type=Path, default=None, help="data store folder (default: data/ or $MARKET_DATA_DIR)"
     )
-    parser = argparse.ArgumentParser(
-        prog="python -m analytics", description="Home care market sufficiency data tools"
-    )
+    parser = argparse.ArgumentParser(prog="python -m analytics", description="Home care market sufficiency data tools")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", parents=[common], help="write the synthetic demo council's drop")
     p.add_argument("--out", required=True, type=Path, help="folder to write the drop into")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: config [demo] seed)")
-    p.add_argument(
-        "--scale", type=int, default=1, help="number of council copies (10, 100 for performance work)"
-    )
-    p.add_argument(
-        "--as-of", type=_iso_date, default=None, help="as-of date, YYYY-MM-DD (default 2026-10-31)"
-    )
+    p.add_argument("--scale", type=int, default=1, help="number of council copies (10, 100 for performance work)")
+    p.add_argument("--as-of", type=_iso_date, default=None, help="as-of date, YYYY-MM-DD (default 2026-10-31)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("validate", parents=[common], help="check a drop without loading it")
     p.add_argument("drop", type=Path, help="drop folder or .zip")
-    p.add_argument(
-        "--report-dir", type=Path, default=None, help="where to write the reports (default: store reports/)"
-    )
+    p.add_argument("--report-dir", type=Path, default=None, help="where to write the reports (default: store reports/)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("refresh", parents=[common], help="validate a drop and make it live")
     p.add_argument("drop", type=Path, help="drop folder or .zip")
     p.add_argument("--by", default=None, help="who is loading it (default: your login name)")
     p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser(
+        "export-marts", parents=[common], help="write the marts as Hive-partitioned Parquet (council, month) for a hub"
+    )
+    p.add_argument("--out", required=True, type=Path, help="folder shared by the councils of the hub")
+    p.add_argument("--drop", default=None, help="drop id of a kept snapshot (default: the live one)")
+    p.set_defaults(func=cmd_export_marts)
 
     p = sub.add_parser("history", parents=[common], help="list loaded, rejected and rolled-back drops")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -242,8 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("docs", parents=[common], help="regenerate docs/data-drops.md and docs/indicators.md")
-    p.add_argument("--screenshots", action="store_true",
-                   help="also copy build/screenshots (made by the e2e tests) into docs/screenshots, small")
+    p.add_argument(
+        "--screenshots",
+        action="store_true",
+        help="also copy build/screenshots (made by the e2e tests) into docs/screenshots, small",
+    )
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("brief", parents=[common], help="make a briefing pack (PDF and PowerPoint) of chosen charts")
