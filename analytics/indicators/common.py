@@ -26,8 +26,11 @@ grouped, not looped: ``per_level``/``with_level`` label each row with ``geograph
 and distinct counts (people, providers) are exact at every level, never summed across areas.
 (``with_geographies`` does all levels at once by repeating rows; fine for small frames, but it triples
 memory on package-month snapshots.) The result is the same as filtering
-with ``filter_areas``/``filter_locality`` and computing the headline (tests check this); the looping
-helpers ``geographies`` + ``per_geography`` remain for measures that cannot be grouped.
+with ``filter_areas``/``filter_locality`` and computing the headline (tests check this). No mart loops
+over geographies any more (that rescanned the whole drop once per geography and grew with the square
+of it); the looping helpers ``geographies`` + ``per_geography`` remain as the oracle
+``tests/test_marts_grouped.py`` compares the grouped marts with (``by_level_and_service_type``,
+``geography_grid`` and ``fill_in_order`` build them, in the loop's row order).
 """
 
 from __future__ import annotations
