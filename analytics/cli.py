@@ -94,6 +94,21 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export_marts(args: argparse.Namespace) -> int:
+    from analytics.store.export import export_marts
+
+    done = export_marts(args.out, args.data_dir, drop_id=args.drop)
+    print(
+        f"Exported {len(done.rows)} marts ({sum(done.rows.values()):,} rows) of drop {done.drop_id} "
+        f"(as at {done.as_of}) for council {done.council_code} to {done.out}"
+    )
+    print(
+        "Read with any engine, e.g. DuckDB: select * from "
+        "read_parquet('OUT/mart_price_month/**/*.parquet', hive_partitioning = true)"
+    )
+    return EXIT_OK
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from analytics.store.snapshots import history
 
@@ -221,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("drop", type=Path, help="drop folder or .zip")
     p.add_argument("--by", default=None, help="who is loading it (default: your login name)")
     p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser(
+        "export-marts", parents=[common], help="write the marts as Hive-partitioned Parquet (council, month) for a hub"
+    )
+    p.add_argument("--out", required=True, type=Path, help="folder shared by the councils of the hub")
+    p.add_argument("--drop", default=None, help="drop id of a kept snapshot (default: the live one)")
+    p.set_defaults(func=cmd_export_marts)
 
     p = sub.add_parser("history", parents=[common], help="list loaded, rejected and rolled-back drops")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -32,12 +32,15 @@ from analytics.indicators.common import (
     ALL_SERVICE_TYPES,
     MART_MONTHS,
     area_attributes,
-    filter_areas,
+    by_level_and_service_type,
+    enriched_packages,
+    fill_in_order,
     filter_locality,
-    geographies,
+    geography_grid,
     months_frame,
-    per_geography,
+    period_of,
     rounded,
+    service_type_frame,
 )
 from analytics.ingest.staged import Staged
 
@@ -336,19 +339,61 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     * ``mart_provider_churn_month``: council-wide ``month, entries, exits, active_providers, net_change``.
     """
     months = months_frame(staged.as_of, MART_MONTHS)
-    types = drop_service_types(staged.packages)
-
-    def compute(geo) -> pl.DataFrame:
-        sub = filter_areas(staged, geo.area_codes)
-        return per_service_type(sub.packages, types, lambda pk: handbacks_by_month(pk, months))
-
-    monthly = per_geography(geographies(staged.areas), compute)
+    monthly = handbacks_by_geography(staged, months)
     return {
         "mart_handbacks_month": monthly,
         "mart_handbacks_provider": handbacks_by_provider(staged, staged.as_of),
         "mart_handback_destinations": handback_destinations(staged.packages, staged.as_of, 12),
         "mart_provider_churn_month": provider_churn_by_month(staged.providers, staged.packages, months),
     }
+
+
+HANDBACK_MONTH_COLUMNS = {
+    "packages_handed_back": pl.Int64,
+    "people_handed_back": pl.Int64,
+    "hours_handed_back": pl.Float64,
+}
+
+
+def handbacks_by_geography(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
+    """Return ``handbacks_by_month`` for every geography x service type (``all`` and each) in one pass.
+
+    Output: ``geography_level, geography, service_type, month, packages_handed_back,
+    people_handed_back, hours_handed_back``; every geography, service type of the drop and month
+    appears, in that order. A month with no hand-back is 0; a geography x service type where
+    hand-backs are not recorded (``handbacks_recorded`` of its packages) is null in every month.
+    """
+    packages = enriched_packages(staged).select(
+        "locality", "rural_class", "service_type", "person_id", "planned_hours_per_week", "end_date", "end_reason"
+    )
+    ended = pl.col("end_date").is_not_null()
+    recorded = by_level_and_service_type(
+        packages,
+        lambda f, by: f.group_by(by).agg(
+            ((pl.len() > 0) & ((ended.sum() == 0) | (ended & pl.col("end_reason").is_not_null()).any())).alias(
+                "__recorded"
+            )
+        ),
+    )
+    events = (
+        packages.filter(pl.col("end_reason") == HANDBACK)
+        .with_columns(period_of("end_date", months).alias("month"))
+        .filter(pl.col("month").is_not_null())
+    )
+    counts = by_level_and_service_type(events, lambda f, by: f.group_by(by).agg(_handback_totals()), ["month"])
+    grid = geography_grid(staged.areas, service_type_frame(staged.packages)).join(
+        recorded, on=["geography_level", "geography", "service_type"], how="left", maintain_order="left"
+    )
+    keys = ["geography_level", "geography", "service_type", "month"]
+    return fill_in_order(
+        grid.join(months.select("month"), how="cross", maintain_order="left_right"), counts, keys
+    ).select(
+        *keys,
+        *[
+            pl.when(pl.col("__recorded").fill_null(False)).then(pl.col(name).fill_null(0)).cast(dtype).alias(name)
+            for name, dtype in HANDBACK_MONTH_COLUMNS.items()
+        ],
+    )
 
 
 def handbacks_by_provider(staged: Staged, as_of: date) -> pl.DataFrame:

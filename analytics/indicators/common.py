@@ -26,8 +26,11 @@ grouped, not looped: ``per_level``/``with_level`` label each row with ``geograph
 and distinct counts (people, providers) are exact at every level, never summed across areas.
 (``with_geographies`` does all levels at once by repeating rows; fine for small frames, but it triples
 memory on package-month snapshots.) The result is the same as filtering
-with ``filter_areas``/``filter_locality`` and computing the headline (tests check this); the looping
-helpers ``geographies`` + ``per_geography`` remain for measures that cannot be grouped.
+with ``filter_areas``/``filter_locality`` and computing the headline (tests check this). No mart loops
+over geographies any more (that rescanned the whole drop once per geography and grew with the square
+of it); the looping helpers ``geographies`` + ``per_geography`` remain as the oracle
+``tests/test_marts_grouped.py`` compares the grouped marts with (``by_level_and_service_type``,
+``geography_grid`` and ``fill_in_order`` build them, in the loop's row order).
 """
 
 from __future__ import annotations
@@ -119,13 +122,28 @@ def active_at_months(
     if months.height == 1:  # a single day (the headline): a plain filter is much faster than a join
         d = months.item(0, "month")
         return frame.filter(active_expr(d, start, end)).with_columns(pl.lit(d, dtype=pl.Date).alias("month"))
-    spans = frame.with_columns(pl.col(end).fill_null(FAR_FUTURE).alias("__end"))
-    joined = spans.join_where(
-        months.select("month"),
-        pl.col(start) <= pl.col("month"),
-        pl.col("__end") >= pl.col("month"),
+    grid = months.get_column("month").sort()
+    frame = frame.filter(pl.col(start).is_not_null())
+    first = grid.search_sorted(frame.get_column(start), side="left")  # first month on or after the start
+    after = grid.search_sorted(frame.get_column(end).fill_null(FAR_FUTURE), side="right")  # past the end
+    return _explode_months(frame, grid, first, after)
+
+
+def _explode_months(frame: pl.DataFrame, grid: pl.Series, first: pl.Series, after: pl.Series) -> pl.DataFrame:
+    """Return one row per (row of ``frame``, month ``grid[i]``) for ``first[row] <= i < after[row]``.
+
+    The months a row is active (or waiting) in are one run of the sorted grid, found with two binary
+    searches (``search_sorted``); exploding the run gives the same rows as a range join
+    (``join_where``), many times faster and in a fixed order (row by row, months oldest first).
+    """
+    index = pl.int_ranges(pl.lit(first), pl.max_horizontal(pl.lit(first), pl.lit(after)), dtype=pl.UInt32)
+    return (
+        frame.with_columns(index.alias("__month"))
+        .explode("__month")
+        .filter(pl.col("__month").is_not_null())
+        .with_columns(pl.lit(grid).gather(pl.col("__month")).alias("month"))
+        .drop("__month")
     )
-    return joined.drop("__end")
 
 
 def waiting_at_months(requests: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
@@ -142,13 +160,12 @@ def waiting_at_months(requests: pl.DataFrame, months: pl.DataFrame) -> pl.DataFr
         d = months.item(0, "month")
         joined = live.filter(waiting_expr(d)).with_columns(pl.lit(d, dtype=pl.Date).alias("month"))
         return joined.with_columns(days_between("requested_date", "month").alias("days_waited"))
-    spans = live.with_columns(pl.col("sourced_date").fill_null(FAR_FUTURE).alias("__sourced"))
-    joined = spans.join_where(
-        months.select("month"),
-        pl.col("requested_date") <= pl.col("month"),
-        pl.col("__sourced") > pl.col("month"),
-    )
-    return joined.drop("__sourced").with_columns(days_between("requested_date", "month").alias("days_waited"))
+    grid = months.get_column("month").sort()
+    live = live.filter(pl.col("requested_date").is_not_null())
+    first = grid.search_sorted(live.get_column("requested_date"), side="left")  # first month on/after the request
+    after = grid.search_sorted(live.get_column("sourced_date").fill_null(FAR_FUTURE), side="left")  # before sourced
+    joined = _explode_months(live, grid, first, after)
+    return joined.with_columns(days_between("requested_date", "month").alias("days_waited"))
 
 
 def days_between(earlier: str, later: str) -> pl.Expr:
@@ -330,6 +347,49 @@ def per_level(
     return pl.concat(
         [compute(with_level(frame, level)) for level in levels if level in GEOGRAPHY_LEVELS], how="vertical_relaxed"
     )
+
+
+def by_level_and_service_type(
+    frame: pl.DataFrame,
+    aggregate: Callable[[pl.DataFrame, list[str]], pl.DataFrame],
+    by: Sequence[str] = (),
+    levels: Sequence[str] = GEOGRAPHY_LEVELS,
+) -> pl.DataFrame:
+    """Return ``aggregate(frame, keys)`` for every geography and service type in one grouped pass per level.
+
+    ``frame`` carries ``locality``, ``rural_class`` and ``service_type`` with no blanks (as
+    ``enriched_packages``); ``keys`` is ``geography_level, geography[, service_type], *by``. Rows are
+    labelled ``service_type`` = ``all`` and each type (``all_and_each_service_type``). The result is
+    the same as filtering each geography (``filter_areas``) and each type and aggregating, without the
+    loop.
+    """
+    keys = ["geography_level", "geography", *by]
+    return per_level(frame, lambda f: all_and_each_service_type(f, keys, aggregate), levels)
+
+
+def geography_grid(
+    areas: pl.DataFrame, *dimensions: pl.DataFrame, levels: Sequence[str] = GEOGRAPHY_LEVELS
+) -> pl.DataFrame:
+    """Return ``geography_frame(areas, levels)`` crossed with each frame of ``dimensions`` in turn.
+
+    Row order is geography first (as ``geographies``), then each dimension in its own order, the
+    order the old one-geography-at-a-time loop produced, so a mart reads the same top to bottom.
+    """
+    grid = geography_frame(areas, levels)
+    for dimension in dimensions:
+        grid = grid.join(dimension, how="cross", maintain_order="left_right")
+    return grid
+
+
+def fill_in_order(
+    grid: pl.DataFrame, stats: pl.DataFrame, keys: Sequence[str], zero: Sequence[str] = ()
+) -> pl.DataFrame:
+    """Return ``grid`` left-joined to ``stats`` on ``keys``, keeping the grid's row order.
+
+    Columns in ``zero`` (counts, sums) become 0 where ``stats`` has no row; other measures stay null.
+    """
+    out = grid.join(stats, on=list(keys), how="left", maintain_order="left")
+    return out.with_columns(pl.col(list(zero)).fill_null(0)) if zero else out
 
 
 def all_and_each_service_type(

@@ -38,16 +38,18 @@ from analytics.ingest.staged import Staged
 SUMMARY = ("providers_active", "cr1_pct", "cr3_pct", "hhi", "effective_providers", "largest_provider_id")
 
 
-def provider_shares_by_month(snapshot: pl.DataFrame, keys: Sequence[str] = ()) -> pl.DataFrame:
+def provider_shares_by_month(snapshot: pl.DataFrame, keys: Sequence[str] = (), people: bool = True) -> pl.DataFrame:
     """Return each provider's hours and share per month (and per ``keys`` group) from ``snapshot``.
 
     ``snapshot``: package rows with ``month`` (``common.active_at_months``) and the ``keys`` columns.
-    Columns: ``keys``, month, provider_id, people_in_service, planned_hours_per_week, share_pct, rank
+    Columns: ``keys``, month, provider_id, people_in_service (left out when ``people`` is false: a
+    distinct count the concentration summary does not need), planned_hours_per_week, share_pct, rank
     (1 = largest; ties as in the module docstring). Sorted by ``keys``, month, rank.
     """
     by = [*keys, "month"]
+    people_expr = [pl.col("person_id").n_unique().cast(pl.Int64).alias("people_in_service")] if people else []
     per_provider = snapshot.group_by(*by, "provider_id").agg(
-        pl.col("person_id").n_unique().cast(pl.Int64).alias("people_in_service"),
+        *people_expr,
         pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("planned_hours_per_week"),
     )
     hours = pl.col("planned_hours_per_week")
@@ -92,7 +94,7 @@ def concentration_stats(
 def concentration_from_snapshot(snapshot: pl.DataFrame, keys: Sequence[str], grid: pl.DataFrame) -> pl.DataFrame:
     """Return ``concentration_stats`` from package rows already expanded to months (``active_at_months``)."""
     by = [*keys, "month"]
-    shares = provider_shares_by_month(snapshot, keys)
+    shares = provider_shares_by_month(snapshot, keys, people=False)
     out = fill_grid(grid, concentration_from_shares(shares, by), by, ["providers_active"])
     return out.select(*by, *SUMMARY, hhi_band_expr())
 
@@ -136,7 +138,7 @@ def headline(staged: Staged, as_of: date, locality: str | None) -> dict:
 def _concentration(snapshot: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """Return ``SUMMARY`` by ``by`` (which includes ``month``) from package-month rows."""
     keys = [k for k in by if k != "month"]
-    return concentration_from_shares(provider_shares_by_month(snapshot, keys), [*keys, "month"])
+    return concentration_from_shares(provider_shares_by_month(snapshot, keys, people=False), [*keys, "month"])
 
 
 def concentration_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:

@@ -29,13 +29,16 @@ import polars as pl
 
 from analytics.config import settings
 from analytics.indicators.common import (
+    ALL,
     COUNCIL,
-    filter_areas,
+    area_attributes,
+    fill_in_order,
     filter_locality,
-    geographies,
+    geography_grid,
     month_end,
     months_frame,
-    per_geography,
+    per_level,
+    period_of,
     ratio_expr,
     rounded,
 )
@@ -117,10 +120,13 @@ def _delivery_columns() -> list[pl.Expr]:
 
 
 def _in_months(delivery: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
-    return delivery.join_where(
-        months,
-        pl.col("period_start") >= pl.col("month_start"),
-        pl.col("period_start") <= pl.col("month"),
+    """Return the rows of ``delivery`` whose ``period_start`` falls in a month of ``months`` (consecutive
+    months, as ``months_frame``), with that month's ``month`` and ``month_start``: one vectorised
+    pass, no range join."""
+    return (
+        delivery.with_columns(period_of("period_start", months).alias("month"))
+        .filter(pl.col("month").is_not_null())
+        .with_columns(pl.col("month").dt.truncate("1mo").alias("month_start"))
     )
 
 
@@ -217,6 +223,32 @@ def weekly_delivered_by_month(
     )
 
 
+def delivery_by_geography(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
+    """Return ``delivery_by_month`` for every geography in one grouped pass per geography level.
+
+    Output: ``geography_level, geography, month, commissioned_hours, delivered_hours,
+    delivery_rate_pct, undelivered_hours``; every geography and month appears (null where no row).
+    The council row counts every delivery row (with no area and no package too); a locality or rural
+    class counts rows whose area (``with_area``) is one of its areas.
+    """
+    rows = _in_months(staged.delivery, months).select(
+        "area_code", "package_id", "month", "commissioned_hours", "delivered_hours"
+    )
+    attrs = area_attributes(staged.areas).select("area_code", "locality", "rural_class")
+    located = with_area(rows, staged.packages).join(attrs, on="area_code", how="left")
+    keys = ["geography_level", "geography", "month"]
+
+    def aggregate(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.group_by(keys).agg(_delivery_aggs())
+
+    council = aggregate(rows.with_columns(pl.lit(COUNCIL).alias("geography_level"), pl.lit(ALL).alias("geography")))
+    areas = per_level(located, aggregate, levels=("locality", "rural_class"))
+    stats = pl.concat([council, areas], how="vertical_relaxed").with_columns(_delivery_columns())
+    return fill_in_order(geography_grid(staged.areas, months.select("month")), stats, keys).select(
+        *keys, "commissioned_hours", "delivered_hours", "delivery_rate_pct", "undelivered_hours"
+    )
+
+
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """Return the delivery marts.
 
@@ -228,14 +260,7 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """
     months = months_frame(staged.as_of)
     amber, red = thresholds()
-
-    def compute(geo) -> pl.DataFrame:
-        # The council row keeps delivery rows with no area and no package as well.
-        rows = staged.delivery if geo.level == COUNCIL else filter_areas(staged, geo.area_codes).delivery
-        return delivery_by_month(rows, months)
-
-    council_geos = geographies(staged.areas)
-    monthly = per_geography(council_geos, compute)
+    monthly = delivery_by_geography(staged, months)
     provider_month = (
         delivery_by_month(staged.delivery, months, ["provider_id"])
         .join(staged.providers.select("provider_id", "provider_name"), on="provider_id", how="left")

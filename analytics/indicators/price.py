@@ -24,19 +24,20 @@ from datetime import date
 import polars as pl
 
 from analytics.config import financial_year, reference_for_year
-from analytics.indicators.churn import drop_service_types, per_service_type
 from analytics.indicators.common import (
     MART_MONTHS,
     active_at_months,
     active_on,
-    filter_areas,
+    by_level_and_service_type,
+    enriched_packages,
+    fill_in_order,
     filter_locality,
-    geographies,
+    geography_grid,
     months_frame,
-    per_geography,
     ratio_expr,
     rounded,
     safe_div,
+    service_type_frame,
 )
 from analytics.ingest.staged import Staged
 
@@ -209,22 +210,48 @@ def price_by_month(packages: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame
     )
 
 
+PRICE_MONTH_COLUMNS = (
+    "hours", "rated_hours", "rate_coverage_pct", "weighted_hourly_rate", "minimum_price", "minimum_price_year",
+    "fair_cost_of_care", "fair_cost_of_care_year", "gap_to_minimum_price", "gap_to_fair_cost_of_care",
+)  # fmt: skip
+
+
+def price_by_geography(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
+    """Return ``price_by_month`` for every geography x service type (``all`` and each) in one pass.
+
+    Output: ``geography_level, geography, service_type, month`` then the columns of ``price_by_month``;
+    every geography, service type of the drop and month appears (null measures where nothing was
+    active), in the order geography, service type, month.
+    """
+    packages = enriched_packages(staged).select(
+        "locality", "rural_class", "service_type", "hourly_rate", "planned_hours_per_week", "start_date", "end_date"
+    )
+    keys = ["geography_level", "geography", "service_type", "month"]
+    stats = by_level_and_service_type(
+        active_at_months(packages, months), lambda f, by: f.group_by(by).agg(_rate_aggs()), ["month"]
+    )
+    grid = geography_grid(staged.areas, service_type_frame(staged.packages), months.select("month"))
+    return (
+        fill_in_order(grid, stats, keys)
+        .with_columns(_rate_columns())
+        .join(benchmarks_by_month(months), on="month", how="left", maintain_order="left")
+        .with_columns(
+            (pl.col("minimum_price") - pl.col("weighted_hourly_rate")).alias("gap_to_minimum_price"),
+            (pl.col("fair_cost_of_care") - pl.col("weighted_hourly_rate")).alias("gap_to_fair_cost_of_care"),
+        )
+        .select(*keys, *PRICE_MONTH_COLUMNS)
+    )
+
+
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """Return the price marts.
 
     * ``mart_price_month``: ``geography_level, geography, service_type`` then the columns of
-      ``price_by_month``.
+      ``price_by_month`` (``price_by_geography``).
     * ``mart_price_provider``: ``rates_by_provider`` on ``as_of``.
     """
-    months = months_frame(staged.as_of, MART_MONTHS)
-    types = drop_service_types(staged.packages)
-
-    def compute(geo) -> pl.DataFrame:
-        sub = filter_areas(staged, geo.area_codes)
-        return per_service_type(sub.packages, types, lambda pk: price_by_month(pk, months))
-
     return {
-        "mart_price_month": per_geography(geographies(staged.areas), compute),
+        "mart_price_month": price_by_geography(staged, months_frame(staged.as_of, MART_MONTHS)),
         "mart_price_provider": rates_by_provider(staged.packages, staged.providers, staged.as_of),
     }
 

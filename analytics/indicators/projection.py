@@ -26,11 +26,11 @@ import polars as pl
 from analytics.config import financial_year, settings
 from analytics.indicators.churn import providers_active_on
 from analytics.indicators.common import (
+    ALL,
+    COUNCIL,
     active_on,
-    filter_areas,
+    area_attributes,
     filter_locality,
-    geographies,
-    per_geography,
     population_65_plus,
     rounded,
 )
@@ -108,9 +108,6 @@ def demand_projection(
     ``hours_per_1000_65_plus`` (today's rate, held), ``hours_needed`` (hours a week; null when no
     package is active), ``capacity_hours`` and ``shortfall_hours`` (needed - capacity).
     """
-    default_years, default_growth = projection_settings()
-    n = default_years if years is None else years
-    g = default_growth if growth_pct is None else growth_pct
     active = active_on(staged.packages, as_of)
     hours = float(active.get_column("planned_hours_per_week").sum() or 0.0)
     with_pop = staged.areas.filter(pl.col("population_65_plus").is_not_null())
@@ -121,6 +118,24 @@ def demand_projection(
         .sum()
         or 0.0
     )
+    return projection_rows(hours, hours_in_pop_areas, pop, as_of, years, growth_pct, capacity_hours)
+
+
+def projection_rows(
+    hours: float,
+    hours_in_pop_areas: float,
+    pop: int | None,
+    as_of: date,
+    years: int | None = None,
+    growth_pct: float | None = None,
+    capacity_hours: float | None = None,
+) -> pl.DataFrame:
+    """Return the ``demand_projection`` rows from its three inputs: ``hours`` (hours a week active on
+    ``as_of``), ``hours_in_pop_areas`` (those in areas with a population figure) and ``pop`` (their
+    population aged 65+, ``None`` when no area has one)."""
+    default_years, default_growth = projection_settings()
+    n = default_years if years is None else years
+    g = default_growth if growth_pct is None else growth_pct
     rate = hours_in_pop_areas / pop * 1000.0 if pop else None
     rows = []
     for y in range(n + 1):
@@ -166,15 +181,35 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
 
     Rows for the council (with capacity and shortfall) and each locality (hours and population only).
     """
-    council_capacity = current_capacity(staged, staged.as_of)["capacity_hours"]
-
-    def compute(geo) -> pl.DataFrame:
-        if geo.level == "council":
-            return demand_projection(staged, staged.as_of, capacity_hours=council_capacity)
-        return demand_projection(filter_areas(staged, geo.area_codes), staged.as_of)
-
-    geos = geographies(staged.areas, levels=("council", "locality"))
-    return {"mart_projection": per_geography(geos, compute)}
+    as_of = staged.as_of
+    council_capacity = current_capacity(staged, as_of)["capacity_hours"]
+    council = demand_projection(staged, as_of, capacity_hours=council_capacity)
+    # Localities in one grouped pass: active hours and population per locality, then the same rows.
+    attrs = area_attributes(staged.areas)
+    pop = pl.col("population_65_plus")
+    populations = attrs.group_by("locality").agg(
+        pl.when(pop.is_not_null().any()).then(pop.sum()).cast(pl.Int64).alias("pop")
+    )
+    has_pop = pl.col("population_65_plus").is_not_null()
+    hours = (
+        active_on(staged.packages.select("area_code", "planned_hours_per_week", "start_date", "end_date"), as_of)
+        .join(attrs, on="area_code", how="inner")
+        .group_by("locality")
+        .agg(
+            pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("hours"),
+            pl.col("planned_hours_per_week").filter(has_pop).sum().cast(pl.Float64).alias("hours_in_pop_areas"),
+        )
+    )
+    inputs = populations.join(hours, on="locality", how="left")
+    by_locality = {row["locality"]: row for row in inputs.iter_rows(named=True)}
+    frames = [council.select(pl.lit(COUNCIL).alias("geography_level"), pl.lit(ALL).alias("geography"), pl.all())]
+    for name in sorted(by_locality):
+        row = by_locality[name]
+        rows = projection_rows(row["hours"] or 0.0, row["hours_in_pop_areas"] or 0.0, row["pop"], as_of)
+        frames.append(
+            rows.select(pl.lit("locality").alias("geography_level"), pl.lit(name).alias("geography"), pl.all())
+        )
+    return {"mart_projection": pl.concat(frames, how="vertical_relaxed")}
 
 
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict[str, float | None]:

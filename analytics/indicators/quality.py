@@ -23,19 +23,20 @@ import polars as pl
 
 from analytics.config import settings
 from analytics.contract import CQC_RATINGS
-from analytics.indicators.churn import drop_service_types, per_service_type
 from analytics.indicators.common import (
     MART_MONTHS,
     active_at_months,
     active_on,
-    filter_areas,
+    by_level_and_service_type,
+    enriched_packages,
+    fill_in_order,
     filter_locality,
-    geographies,
+    geography_grid,
     months_frame,
-    per_geography,
     ratio_expr,
     rounded,
     safe_div,
+    service_type_frame,
 )
 from analytics.ingest.staged import Staged
 
@@ -229,22 +230,69 @@ def rating_mix_by_month(
     )
 
 
+def _mix_stats(active: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Return hours by ``by`` x rating, with the hours of Good/Outstanding and unrated-or-stale ratings."""
+    hours = pl.col("planned_hours_per_week")
+    good = pl.col("rating").is_in(list(GOOD_OR_OUTSTANDING))
+    return active.group_by(*by, "rating").agg(
+        hours.sum().cast(pl.Float64).alias("hours"),
+        hours.filter(good).sum().cast(pl.Float64).alias("__good"),
+        hours.filter(pl.col("currency") != "current").sum().cast(pl.Float64).alias("__risk"),
+    )
+
+
+def rating_mix_by_geography(staged: Staged, months: pl.DataFrame, stale_after_years: int | None = None) -> pl.DataFrame:
+    """Return ``rating_mix_by_month`` for every geography x service type (``all`` and each) in one pass.
+
+    Output: ``geography_level, geography, service_type`` then the columns of ``rating_mix_by_month``;
+    every geography, service type of the drop, month and rating appears (hours 0, shares null where
+    nothing was active), in the order geography, service type, month, CQC rating.
+    """
+    years = stale_years() if stale_after_years is None else stale_after_years
+    cutoffs = pl.DataFrame(
+        {"month": months.get_column("month"), "__cutoff": [years_before(d, years) for d in months.get_column("month")]},
+        schema={"month": pl.Date, "__cutoff": pl.Date},
+    )
+    packages = enriched_packages(staged).select(
+        "area_code", "locality", "rural_class", "service_type", "provider_id",
+        "planned_hours_per_week", "start_date", "end_date",
+    )  # fmt: skip
+    active = (
+        active_at_months(with_ratings(packages, staged.providers), months)
+        .join(cutoffs, on="month", how="left")
+        .with_columns(_currency_expr(pl.col("__cutoff")))
+        .select("locality", "rural_class", "service_type", "month", "rating", "currency", "planned_hours_per_week")
+    )
+    keys = ["geography_level", "geography", "service_type", "month"]
+    stats = by_level_and_service_type(active, _mix_stats, ["month"])
+    totals = stats.group_by(keys).agg(
+        pl.col("hours").sum().alias("__total"), pl.col("__good").sum(), pl.col("__risk").sum()
+    )
+    ratings = pl.DataFrame({"rating": list(CQC_RATINGS)}, schema={"rating": pl.String})
+    grid = geography_grid(staged.areas, service_type_frame(staged.packages), months.select("month"), ratings)
+    return (
+        fill_in_order(grid, stats.select(*keys, "rating", "hours"), [*keys, "rating"], zero=["hours"])
+        .join(totals, on=keys, how="left", maintain_order="left")
+        .select(
+            *keys,
+            "rating",
+            "hours",
+            ratio_expr(pl.col("hours"), pl.col("__total"), 100.0).alias("hours_pct"),
+            ratio_expr(pl.col("__good"), pl.col("__total"), 100.0).alias("good_outstanding_pct"),
+            ratio_expr(pl.col("__risk"), pl.col("__total"), 100.0).alias("unrated_or_stale_pct"),
+        )
+    )
+
+
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """Return the quality marts.
 
     * ``mart_quality_mix``: ``geography_level, geography, service_type, month, rating, hours,
-      hours_pct, good_outstanding_pct, unrated_or_stale_pct`` (see ``rating_mix_by_month``).
+      hours_pct, good_outstanding_pct, unrated_or_stale_pct`` (``rating_mix_by_geography``).
     * ``mart_quality_provider``: ``provider_ratings`` on ``as_of`` (every provider).
     """
-    months = months_frame(staged.as_of, MART_MONTHS)
-    types = drop_service_types(staged.packages)
-
-    def compute(geo) -> pl.DataFrame:
-        sub = filter_areas(staged, geo.area_codes)
-        return per_service_type(sub.packages, types, lambda pk: rating_mix_by_month(pk, staged.providers, months))
-
     return {
-        "mart_quality_mix": per_geography(geographies(staged.areas), compute),
+        "mart_quality_mix": rating_mix_by_geography(staged, months_frame(staged.as_of, MART_MONTHS)),
         "mart_quality_provider": provider_ratings(staged.providers, staged.packages, staged.as_of),
     }
 

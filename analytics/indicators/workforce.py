@@ -27,12 +27,13 @@ import polars as pl
 from analytics.indicators.common import (
     active_at_months,
     active_on,
-    filter_areas,
+    enriched_packages,
+    fill_in_order,
     filter_locality,
-    geographies,
+    geography_frame,
     month_end,
     months_frame,
-    per_geography,
+    per_level,
     ratio_expr,
     rounded,
 )
@@ -210,26 +211,49 @@ def vacancy_exposure(staged: Staged, as_of: date, rates: pl.DataFrame | None = N
     if rates is None:
         rates = provider_workforce(staged, as_of).select("provider_id", "vacancy_rate_pct")
     active = active_on(staged.packages, as_of).join(rates, on="provider_id", how="left")
-    has = pl.col("vacancy_rate_pct").is_not_null()
-    h = pl.col("planned_hours_per_week")
-    row = (
-        active.select(
-            h.sum().cast(pl.Float64).alias("hours"),
-            h.filter(has).sum().cast(pl.Float64).alias("hours_with_vacancy_data"),
-            (h * pl.col("vacancy_rate_pct")).filter(has).sum().cast(pl.Float64).alias("__weighted"),
-        )
-        .with_columns(
-            ratio_expr(pl.col("hours_with_vacancy_data"), pl.col("hours"), 100.0).alias("vacancy_data_coverage_pct"),
-            ratio_expr(pl.col("__weighted"), pl.col("hours_with_vacancy_data")).alias(
-                "hours_weighted_vacancy_rate_pct"
-            ),
-        )
-        .drop("__weighted")
-        .row(0, named=True)
-    )
+    row = active.select(_exposure_aggs()).with_columns(_exposure_columns()).drop("__weighted").row(0, named=True)
     if not row["hours"]:
         return dict.fromkeys(row)
     return row
+
+
+EXPOSURE_COLUMNS = ("hours", "hours_with_vacancy_data", "vacancy_data_coverage_pct", "hours_weighted_vacancy_rate_pct")
+
+
+def _exposure_aggs() -> list[pl.Expr]:
+    has = pl.col("vacancy_rate_pct").is_not_null()
+    h = pl.col("planned_hours_per_week")
+    return [
+        h.sum().cast(pl.Float64).alias("hours"),
+        h.filter(has).sum().cast(pl.Float64).alias("hours_with_vacancy_data"),
+        (h * pl.col("vacancy_rate_pct")).filter(has).sum().cast(pl.Float64).alias("__weighted"),
+    ]
+
+
+def _exposure_columns() -> list[pl.Expr]:
+    return [
+        ratio_expr(pl.col("hours_with_vacancy_data"), pl.col("hours"), 100.0).alias("vacancy_data_coverage_pct"),
+        ratio_expr(pl.col("__weighted"), pl.col("hours_with_vacancy_data")).alias("hours_weighted_vacancy_rate_pct"),
+    ]
+
+
+def vacancy_exposure_by_geography(staged: Staged, as_of: date, rates: pl.DataFrame) -> pl.DataFrame:
+    """Return ``vacancy_exposure`` for every geography in one grouped pass per geography level.
+
+    Output: ``geography_level, geography`` and ``EXPOSURE_COLUMNS``; every geography appears, all
+    null where no hours are active on ``as_of`` (as ``vacancy_exposure``).
+    """
+    active = (
+        active_on(enriched_packages(staged), as_of)
+        .select("locality", "rural_class", "provider_id", "planned_hours_per_week")
+        .join(rates, on="provider_id", how="left")
+    )
+    keys = ["geography_level", "geography"]
+    stats = per_level(active, lambda f: f.group_by(keys).agg(_exposure_aggs())).with_columns(_exposure_columns())
+    some_hours = pl.col("hours").fill_null(0) != 0
+    return fill_in_order(geography_frame(staged.areas), stats, keys).select(
+        *keys, *[pl.when(some_hours).then(pl.col(c)).cast(pl.Float64).alias(c) for c in EXPOSURE_COLUMNS]
+    )
 
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
@@ -248,23 +272,10 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     # Vacancy rates come from the whole drop, once: a provider's rate does not depend on the area.
     rates = provider_workforce(staged, staged.as_of).select("provider_id", "vacancy_rate_pct")
 
-    def compute(geo) -> pl.DataFrame:
-        sub = filter_areas(staged, geo.area_codes)
-        values = vacancy_exposure(sub, staged.as_of, rates)
-        return pl.DataFrame(
-            [values],
-            schema={
-                "hours": pl.Float64,
-                "hours_with_vacancy_data": pl.Float64,
-                "vacancy_data_coverage_pct": pl.Float64,
-                "hours_weighted_vacancy_rate_pct": pl.Float64,
-            },
-        )
-
     return {
         "mart_workforce_provider_month": provider_rows,
         "mart_workforce_month": summarise(provider_rows),
-        "mart_workforce_exposure": per_geography(geographies(staged.areas), compute),
+        "mart_workforce_exposure": vacancy_exposure_by_geography(staged, staged.as_of, rates),
     }
 
 

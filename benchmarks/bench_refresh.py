@@ -1,0 +1,242 @@
+"""Benchmark a refresh against the floor: the bare DuckDB load of the same drop, at several scales.
+
+Not a test. One command, from the project root:
+
+    .venv/bin/python benchmarks/bench_refresh.py                 # 1x, 10x and 50x
+    .venv/bin/python benchmarks/bench_refresh.py 1 10 50 250     # any scales
+    .venv/bin/python benchmarks/bench_refresh.py --from-json     # re-render the table only
+
+For each scale (copies of the demo council, ``python -m analytics demo --scale N``, generated once
+into a temporary folder and reused by every run):
+
+* **bare load**: a fresh Python process that reads every CSV file of the drop with DuckDB's
+  ``read_csv`` into a new database file and checkpoints it (``BARE_LOAD`` below): the floor for
+  getting the same bytes into DuckDB.
+* **refresh**: ``python -m analytics refresh DROP --data-dir NEW`` in a fresh process, with a new
+  data store each run: read, validate, archive, pseudonymise, stage, build every mart, swap in.
+* **marts by module**: each indicator module's ``build_marts`` on the staged tables of that
+  snapshot, in its own process (wall and CPU seconds), to show where a refresh's time goes.
+
+Both are whole processes (interpreter start and imports included), timed wall-clock; CPU is the
+child's user + system seconds and memory its peak resident set size, both from ``os.wait4`` (so
+Polars' and DuckDB's native threads and allocations count). Each figure is the best of
+``repeats`` runs (3 up to 10x, 2 at 50x, 1 above). The machine is shared: the 1-minute load
+average is recorded next to each scale, and the CPU columns are less sensitive to it than wall time.
+
+Writes ``benchmarks/refresh.md`` (the table) and ``benchmarks/results/refresh.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+OUT_MD = ROOT / "benchmarks" / "refresh.md"
+OUT_JSON = ROOT / "benchmarks" / "results" / "refresh.json"
+
+BARE_LOAD = """
+import sys, duckdb
+from pathlib import Path
+drop, db = Path(sys.argv[1]), sys.argv[2]
+con = duckdb.connect(db)
+for path in sorted(drop.glob("*.csv")):
+    con.execute(f"create table \\"{path.stem}\\" as select * from read_csv('{path}')")
+con.execute("checkpoint")
+con.close()
+"""
+
+MODULE_TIMES = """
+import json, sys, time, duckdb
+from analytics.indicators import modules_with
+from analytics.ingest.staged import load_staged
+con = duckdb.connect(sys.argv[1], read_only=True)
+staged = load_staged(con)
+out = {}
+for module in modules_with("build_marts"):
+    wall, cpu = time.perf_counter(), time.process_time()
+    module.build_marts(staged)
+    out[module.__name__.rsplit(".", 1)[-1]] = [time.perf_counter() - wall, time.process_time() - cpu]
+print(json.dumps(out))
+"""
+
+
+def run(args: list[str], env: dict | None = None) -> dict:
+    """Run ``args`` as a child process; return wall, cpu (user + sys) seconds, peak RSS (MB), stdout."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, args))} failed ({proc.returncode}):\n{out[-2000:]}\n{err[-2000:]}")
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "stdout": out,
+    }
+
+
+def best(runs: list[dict]) -> dict:
+    """Return the run with the least wall time, with the least CPU and memory of all runs beside it."""
+    fastest = min(runs, key=lambda r: r["wall_s"])
+    return {
+        "wall_s": fastest["wall_s"],
+        "cpu_s": min(r["cpu_s"] for r in runs),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "runs_wall_s": [round(r["wall_s"], 2) for r in runs],
+    }
+
+
+def input_rows(drop: Path) -> int:
+    """Return the number of data rows in the drop's CSV files (lines minus headers)."""
+    total = 0
+    for path in drop.glob("*.csv"):
+        with path.open("rb") as fh:
+            total += sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b"")) - 1
+    return total
+
+
+def bench_scale(scale: int, work: Path, repeats: int, env: dict) -> dict:
+    """Generate the drop at ``scale`` (once), then time bare loads, refreshes and modules."""
+    drop = work / f"drop{scale}"
+    demo_s = None
+    if not (drop / "manifest.toml").exists():
+        demo = run([PYTHON, "-m", "analytics", "demo", "--out", str(drop), "--scale", str(scale)], env)
+        demo_s = demo["wall_s"]
+    rows = input_rows(drop)
+    mb = sum(p.stat().st_size for p in drop.glob("*.csv")) / 1e6
+    bare, refresh = [], []
+    for i in range(repeats):
+        db = work / f"bare{scale}-{i}.duckdb"
+        bare.append(run([PYTHON, "-c", BARE_LOAD, str(drop), str(db)], env))
+        db.unlink(missing_ok=True)
+        store = work / f"store{scale}-{i}"
+        refresh.append(run([PYTHON, "-m", "analytics", "refresh", str(drop), "--data-dir", str(store)], env))
+        if i < repeats - 1:
+            shutil.rmtree(store)
+    live = work / f"store{scale}-{repeats - 1}" / "market.duckdb"
+    modules = json.loads(run([PYTHON, "-c", MODULE_TIMES, str(live)], env)["stdout"])
+    shutil.rmtree(work / f"store{scale}-{repeats - 1}")
+    b, r = best(bare), best(refresh)
+    return {
+        "scale": scale,
+        "input_rows": rows,
+        "input_mb": round(mb, 1),
+        "demo_s": demo_s,
+        "bare": b,
+        "refresh": r,
+        "ratio": r["wall_s"] / b["wall_s"],
+        "cpu_ratio": r["cpu_s"] / b["cpu_s"],
+        "refresh_s_per_million_rows": r["wall_s"] / (rows / 1e6),
+        "refresh_cpu_s_per_million_rows": r["cpu_s"] / (rows / 1e6),
+        "modules": {k: [round(v[0], 3), round(v[1], 3)] for k, v in modules.items()},
+        "load_average_1m": round(os.getloadavg()[0], 1),
+    }
+
+
+def markdown(results: list[dict]) -> str:
+    """Return ``benchmarks/refresh.md`` for ``results``."""
+    import duckdb
+    import polars
+
+    env = (
+        f"Run on {platform.node() or 'this machine'}: {os.cpu_count()} CPUs (shared with other work), "
+        f"Python {platform.python_version()}, Polars {polars.__version__}, DuckDB {duckdb.__version__}; "
+        f"{date.today().isoformat()}."
+    )
+    lines = [
+        "# Refresh against a bare load",
+        "",
+        "Written by `benchmarks/bench_refresh.py`; do not edit by hand. **Bare load**: a fresh Python process",
+        "reading the drop's CSV files with DuckDB `read_csv` into a new database file. **Refresh**:",
+        "`python -m analytics refresh` of the same drop into a new data store (read, validate, archive,",
+        "pseudonymise, stage, build every mart, swap in). Both whole processes, interpreter start included;",
+        "best of the repeats; CPU = the child's user + system seconds and peak RSS its maximum resident set",
+        "size (`os.wait4`). Scale N = N copies of the demo council (`python -m analytics demo --scale N`).",
+        "Python's byte-code cache is on (as installed), warmed by one run before timing.",
+        "",
+        env,
+        "",
+        "| scale | input rows | CSV (MB) | bare load (s) | refresh (s) | refresh / bare | refresh CPU (s) "
+        "| CPU ratio | refresh s per million rows | refresh peak RSS (MB) | bare peak RSS (MB) | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['scale']}x | {r['input_rows']:,} | {r['input_mb']:,.0f} | {r['bare']['wall_s']:.2f} "
+            f"| {r['refresh']['wall_s']:.2f} | **{r['ratio']:.1f}** | {r['refresh']['cpu_s']:.1f} "
+            f"| {r['cpu_ratio']:.1f} | {r['refresh_s_per_million_rows']:.2f} | {r['refresh']['peak_rss_mb']:,.0f} "
+            f"| {r['bare']['peak_rss_mb']:,.0f} | {r['load_average_1m']} |"
+        )
+    modules = sorted({m for r in results for m in r["modules"]})
+    lines += [
+        "",
+        "Marts by indicator module (`build_marts` on the staged tables, one run in its own process;"
+        " wall / CPU seconds):",
+        "",
+        "| module | " + " | ".join(f"{r['scale']}x" for r in results) + " |",
+        "|---|" + "---|" * len(results),
+    ]
+    for m in modules:
+        cells = " | ".join("{:.2f} / {:.2f}".format(*r["modules"][m]) if m in r["modules"] else "-" for r in results)
+        lines.append(f"| {m} | {cells} |")
+    totals = " | ".join(
+        "{:.2f} / {:.2f}".format(sum(v[0] for v in r["modules"].values()), sum(v[1] for v in r["modules"].values()))
+        for r in results
+    )
+    lines += [f"| **all modules** | {totals} |", ""]
+    runs = "; ".join(
+        f"{r['scale']}x refresh {r['refresh']['runs_wall_s']}, bare {r['bare']['runs_wall_s']}" for r in results
+    )
+    lines += [f"Every run's wall time (s): {runs}.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    """Run the given scales (default 1, 10, 50), or ``--from-json`` to re-render the table."""
+    if argv[:1] == ["--from-json"]:
+        OUT_MD.write_text(markdown(json.loads(OUT_JSON.read_text(encoding="utf-8"))), encoding="utf-8")
+        return
+    scales = [int(a) for a in argv] or [1, 10, 50]
+    work = Path(tempfile.mkdtemp(prefix="bench_refresh_"))
+    env = dict(os.environ, MARKET_KEY_FILE=str(work / "bench.key"), PYTHONPATH=str(ROOT))
+    # As installed: byte-compiled modules cached (a sandbox may set PYTHONDONTWRITEBYTECODE, which makes
+    # every process compile ~500 modules from source, about 1.5 s, and would swamp the 1x figures).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    run(
+        [
+            PYTHON,
+            "-c",
+            "import analytics.cli, analytics.store.snapshots, analytics.indicators.marts, duckdb, pyarrow, numpy, tqdm",
+        ],
+        env,
+    )
+    run([PYTHON, "-m", "analytics", "--help"], env)
+    results = []
+    try:
+        for scale in scales:
+            repeats = 3 if scale <= 10 else 2 if scale <= 50 else 1
+            result = bench_scale(scale, work, repeats, env)
+            print(json.dumps(result), flush=True)
+            results.append(result)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    OUT_JSON.parent.mkdir(exist_ok=True)
+    OUT_JSON.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    OUT_MD.write_text(markdown(results), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
