@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from analytics.contract import FILES
 from analytics.indicators import common, concentration, coverage, microenterprise, rural, supply, waiting
 from analytics.indicators import headline as headline_module
 from analytics.indicators.headline import HeadlineError, headline, headline_from_store
@@ -639,7 +640,7 @@ def test_headline_duplicate_key_raises(staged, monkeypatch):
 def _store(staged: Staged) -> duckdb.DuckDBPyConnection:
     """An in-memory store with stg_* tables and meta_drop, as analytics.store.snapshots writes them."""
     con = duckdb.connect()
-    for name in ("areas", "providers", "packages", "requests", "delivery", "workforce", "contracts"):
+    for name in FILES:  # every file of the contract, as the store writes them
         frame = getattr(staged, name)
         con.register("v", frame)
         con.execute(f"create table stg_{name} as select * from v")
