@@ -41,18 +41,14 @@ def add_import_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Read the CQC care directory (HSCA active locations .xlsx/.ods, deactivated locations) "
         "or the weekly directory CSV. Give both the active and the deactivated file to report deregistrations.",
     )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CQC register file(s)")
-    p.add_argument("--drop", type=Path, default=None, help="drop folder whose providers to fill and check")
-    _data_dir(p)
+    _files_and_drop(p, files="CQC register file(s)", drop="drop folder whose providers to fill and check")
 
     p = kinds.add_parser(
         "ruc",
         help="read an ONS RUC LSOA lookup; with --drop, fill the drop's areas",
         description="Read an ONS Rural Urban Classification LSOA lookup (2011 or 2021, .csv or .xlsx).",
     )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="RUC lookup file(s), 2011 and/or 2021")
-    p.add_argument("--drop", type=Path, default=None, help="drop folder whose areas to fill")
-    _data_dir(p)
+    _files_and_drop(p, files="RUC lookup file(s), 2011 and/or 2021", drop="drop folder whose areas to fill")
 
     p = kinds.add_parser(
         "cld",
@@ -72,6 +68,13 @@ def add_import_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing packages.csv in --out")
     _data_dir(p)
+
+
+def _files_and_drop(parser: argparse.ArgumentParser, files: str, drop: str) -> None:
+    # cqc and ruc read one or more public files and, given a drop folder, fill that drop.
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help=files)
+    parser.add_argument("--drop", type=Path, default=None, help=drop)
+    _data_dir(parser)
 
 
 def _data_dir(parser: argparse.ArgumentParser) -> None:
