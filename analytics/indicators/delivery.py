@@ -50,10 +50,7 @@ PROVIDER_RAG_SCHEMA = {
     "month": pl.Date,
     "provider_id": pl.String,
     "provider_name": pl.String,
-    "commissioned_hours": pl.Float64,
-    "delivered_hours": pl.Float64,
-    "delivery_rate_pct": pl.Float64,
-    "undelivered_hours": pl.Float64,
+    **dict.fromkeys(("commissioned_hours", "delivered_hours", "delivery_rate_pct", "undelivered_hours"), pl.Float64),
     "rag": pl.String,
 }
 
