@@ -545,6 +545,8 @@ def dense_months(stats: pl.DataFrame, months: pl.DataFrame, zero: Sequence[str] 
 
 
 SUMMARY_KEYS = ["geography_level", "geography", "service_type", "month"]
+PROVIDER_MONTH_SCHEMA = {"month": pl.Date, "provider_id": pl.String, "provider_name": pl.String}
+"""The leading columns of a table with one row per provider per month (delivery, workforce, early warning)."""
 _SNAPSHOT_COLUMNS = (
     "area_code", "locality", "rural_class", "service_type", "person_id", "provider_id",
     "planned_hours_per_week", "start_date", "end_date",

@@ -32,7 +32,13 @@ import polars as pl
 from analytics.config import settings
 from analytics.formatting import fmt_month
 from analytics.indicators.churn import HANDBACK, months_before
-from analytics.indicators.common import active_at_months, filter_locality, mart_months, months_frame
+from analytics.indicators.common import (
+    PROVIDER_MONTH_SCHEMA,
+    active_at_months,
+    filter_locality,
+    mart_months,
+    months_frame,
+)
 from analytics.ingest.staged import Staged
 
 DEFAULTS = {
@@ -45,9 +51,7 @@ DEFAULTS = {
     "fee_gap_amber_pct": 5.0,
 }
 SCHEMA = {
-    "month": pl.Date,
-    "provider_id": pl.String,
-    "provider_name": pl.String,
+    **PROVIDER_MONTH_SCHEMA,
     "hours": pl.Float64,
     "share_pct": pl.Float64,
     "rating": pl.String,
