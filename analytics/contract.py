@@ -123,6 +123,20 @@ def _ref(file: str, column: str) -> tuple[str, str]:
     return (file, column)
 
 
+def _reference(name: str, required: bool, description: str, file: str) -> Column:
+    """Return a text column each non-blank value of which must exist in the same-named column of ``file``."""
+    return Column(name, required, "str", description, references=_ref(file, name))
+
+
+def _weekly_hours(name: str, description: str) -> Column:
+    """Return a required number of hours a week: more than 0 and at most 168 (every hour of a week)."""
+    return Column(name, True, "float", description, minimum=0, minimum_inclusive=False, maximum=168)
+
+
+_PERSON_ID = Column("person_id", True, "str", "The council's person identifier", personal=True)
+_HOME_AREA = _reference("area_code", True, "Area where the person lives", "areas")
+
+
 AREAS = FileSpec(
     "areas",
     True,
@@ -175,13 +189,7 @@ PROVIDERS = FileSpec(
         Column("base_area_code", False, "str", "Area of the provider's base", references=_ref("areas", "area_code")),
         Column("active_from", False, "date", "First day the provider was active"),
         Column("active_to", False, "date", "Last day active; blank = still active", not_before="active_from"),
-        Column(
-            "contract_id",
-            False,
-            "str",
-            "The contract the provider works under (when it has one)",
-            references=_ref("contracts", "contract_id"),
-        ),
+        _reference("contract_id", False, "The contract the provider works under (when it has one)", "contracts"),
         Column("lot", False, "str", "The lot or zone the provider holds, e.g. `Lot 1 North`"),
     ),
 )
@@ -192,22 +200,12 @@ PACKAGES = FileSpec(
     "One row per package of home care (a person served by one provider).",
     (
         Column("package_id", True, "str", "Package identifier", unique=True),
-        Column("person_id", True, "str", "The council's person identifier", personal=True),
-        Column("area_code", True, "str", "Area where the person lives", references=_ref("areas", "area_code")),
-        Column(
-            "provider_id", True, "str", "Provider delivering the package", references=_ref("providers", "provider_id")
-        ),
+        _PERSON_ID,
+        _HOME_AREA,
+        _reference("provider_id", True, "Provider delivering the package", "providers"),
         Column("start_date", True, "date", "First day of the package"),
         Column("end_date", False, "date", "Last day; blank = ongoing", not_before="start_date"),
-        Column(
-            "planned_hours_per_week",
-            True,
-            "float",
-            "Planned hours of care a week",
-            minimum=0,
-            minimum_inclusive=False,
-            maximum=168,
-        ),
+        _weekly_hours("planned_hours_per_week", "Planned hours of care a week"),
         Column("service_type", False, "str", "Type of service", allowed=SERVICE_TYPES, default="home_care"),
         Column("funding", False, "str", "Who pays", allowed=FUNDING),
         Column("client_group", False, "str", "Primary client group", allowed=CLIENT_GROUPS),
@@ -222,12 +220,11 @@ PACKAGES = FileSpec(
             maximum_inclusive=False,
         ),
         Column("end_reason", False, "str", "Why the package ended", allowed=END_REASONS),
-        Column(
+        _reference(
             "contract_id",
             False,
-            "str",
             "The contract the package is bought under (blank = spot purchase or not known)",
-            references=_ref("contracts", "contract_id"),
+            "contracts",
         ),
         Column("lot", False, "str", "The lot or zone the package falls in, e.g. `Lot 1 North`"),
     ),
@@ -239,18 +236,10 @@ REQUESTS = FileSpec(
     "The waiting list or brokerage log: one row per request for home care (optional but expected).",
     (
         Column("request_id", True, "str", "Request identifier", unique=True),
-        Column("person_id", True, "str", "The council's person identifier", personal=True),
-        Column("area_code", True, "str", "Area where the person lives", references=_ref("areas", "area_code")),
+        _PERSON_ID,
+        _HOME_AREA,
         Column("requested_date", True, "date", "Date care was requested"),
-        Column(
-            "hours_per_week",
-            True,
-            "float",
-            "Hours a week requested",
-            minimum=0,
-            minimum_inclusive=False,
-            maximum=168,
-        ),
+        _weekly_hours("hours_per_week", "Hours a week requested"),
         Column(
             "sourced_date",
             False,
@@ -258,7 +247,7 @@ REQUESTS = FileSpec(
             "Date a provider was found; blank = still waiting",
             not_before="requested_date",
         ),
-        Column("provider_id", False, "str", "Provider that took it", references=_ref("providers", "provider_id")),
+        _reference("provider_id", False, "Provider that took it", "providers"),
         Column("outcome", False, "str", "Outcome of the request", allowed=REQUEST_OUTCOMES),
     ),
 )
@@ -269,9 +258,9 @@ DELIVERY = FileSpec(
     "Actual hours delivered, by week or month.",
     (
         Column("period_start", True, "date", "Start of the week or month the row covers"),
-        Column("provider_id", True, "str", "Provider", references=_ref("providers", "provider_id")),
-        Column("area_code", False, "str", "Area", references=_ref("areas", "area_code")),
-        Column("package_id", False, "str", "Package", references=_ref("packages", "package_id")),
+        _reference("provider_id", True, "Provider", "providers"),
+        _reference("area_code", False, "Area", "areas"),
+        _reference("package_id", False, "Package", "packages"),
         Column("commissioned_hours", False, "float", "Hours commissioned in the period", minimum=0),
         Column("delivered_hours", True, "float", "Hours delivered in the period", minimum=0),
     ),
@@ -282,7 +271,7 @@ WORKFORCE = FileSpec(
     False,
     "Provider staffing: one row per provider per month.",
     (
-        Column("provider_id", True, "str", "Provider", references=_ref("providers", "provider_id")),
+        _reference("provider_id", True, "Provider", "providers"),
         Column("month", True, "date", "Any date in the month (stored as the first of the month)"),
         Column("filled_posts", True, "int", "Filled care posts", minimum=0),
         Column("vacancies", False, "int", "Vacant care posts", minimum=0),
@@ -296,7 +285,7 @@ CONTRACTS = FileSpec(
     "Contracts with providers (and lots, frameworks, grants): one row per contract.",
     (
         Column("contract_id", True, "str", "Contract identifier", unique=True),
-        Column("provider_id", False, "str", "Provider", references=_ref("providers", "provider_id")),
+        _reference("provider_id", False, "Provider", "providers"),
         Column("name", True, "str", "e.g. `Care at Home Lot 1 North`"),
         Column("start_date", True, "date", "Contract start"),
         Column(
@@ -346,7 +335,7 @@ MILESTONES = FileSpec(
     False,
     "A procurement timeline: one row per milestone of the decision on a contract (extend, re-tender, end).",
     (
-        Column("contract_id", True, "str", "The contract decided on", references=_ref("contracts", "contract_id")),
+        _reference("contract_id", True, "The contract decided on", "contracts"),
         Column("milestone", True, "str", "e.g. `consultation`, `cabinet approval`, `tender`, `award`, `mobilisation`"),
         Column("planned_date", True, "date", "Date the milestone is planned for", max_years_after_as_of=5),
         Column("actual_date", False, "date", "Date it was done; blank = not done yet"),

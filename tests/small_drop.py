@@ -286,3 +286,12 @@ def write_small_drop(folder: Path, manifest: str | None = MANIFEST, **changes: C
     if manifest is not None:
         (folder / "manifest.toml").write_text(manifest, encoding="utf-8")
     return folder
+
+
+def loaded_small_store(folder: Path) -> Path:
+    """Return ``folder / "store"``: a real data store with the small drop (written to ``folder / "first"``) loaded."""
+    from analytics.store.snapshots import refresh
+
+    data_dir = folder / "store"
+    assert refresh(write_small_drop(folder / "first"), data_dir, loaded_by="setup").accepted
+    return data_dir

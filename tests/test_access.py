@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 from access_support import ANALYST, NOBODY, PUBLIC, VIEWER, auth_secrets, config_with_roles
-from small_drop import write_small_drop
+from small_drop import loaded_small_store, write_small_drop
 from streamlit.testing.v1 import AppTest
 
 from analytics import access
 from analytics.config import settings
-from analytics.store.snapshots import history, live_drop_id, refresh, store_paths
+from analytics.store.snapshots import history, live_drop_id, store_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRETS = auth_secrets("http://127.0.0.1:9", "http://127.0.0.1:8501/oauth2callback")
@@ -111,8 +111,7 @@ def test_dev_serve_refuses_a_network_address_without_sign_in(tmp_path: Path):
 @pytest.fixture
 def roles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A small store and a config with the test roles; restores the configuration afterwards."""
-    data_dir = tmp_path / "store"
-    assert refresh(write_small_drop(tmp_path / "first"), data_dir, loaded_by="setup").accepted
+    data_dir = loaded_small_store(tmp_path)
     monkeypatch.setenv("MARKET_DATA_DIR", str(data_dir))
     monkeypatch.setenv("MARKET_CONFIG", str(config_with_roles(tmp_path / "config")))
     settings.cache_clear()

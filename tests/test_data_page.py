@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from small_drop import write_small_drop
+from small_drop import loaded_small_store, write_small_drop
 from streamlit.testing.v1 import AppTest
 
 from analytics.access import local_identity
@@ -71,8 +71,7 @@ def _good_drop(folder: Path) -> Path:
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "store"
-    assert refresh(write_small_drop(tmp_path / "first"), folder, loaded_by="setup").accepted
+    folder = loaded_small_store(tmp_path)
     monkeypatch.setenv("MARKET_DATA_DIR", str(folder))
     return folder
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from access_support import ANALYST, PUBLIC, VIEWER, auth_secrets, config_with_roles, secrets_toml
 from browser_support import IDLE, ROOT, _free_port, _wait_until_healthy, registered_pages, require_chromium
-from small_drop import write_small_drop
+from small_drop import loaded_small_store, write_small_drop
 
 pytestmark = pytest.mark.e2e
 require_chromium()
@@ -67,12 +67,7 @@ def _running(cmd: list[str], env: dict) -> Iterator[subprocess.Popen]:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from analytics.store.snapshots import refresh
-
-    tmp = tmp_path_factory.mktemp("e2e-access")
-    data_dir = tmp / "store"
-    assert refresh(write_small_drop(tmp / "first"), data_dir, loaded_by="setup").accepted
-    return data_dir
+    return loaded_small_store(tmp_path_factory.mktemp("e2e-access"))
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import IDLE, ROOT, page_url, require_chromium, streamlit_server
-from small_drop import write_small_drop
+from small_drop import loaded_small_store, write_small_drop
 
 SHOT = ROOT / "build" / "screenshots" / "data-validation-report.png"
 
@@ -32,12 +32,7 @@ def data_page_url() -> str:
 
 @pytest.fixture(scope="module")
 def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from analytics.store.snapshots import refresh
-
-    tmp = tmp_path_factory.mktemp("e2e-data")
-    data_dir = tmp / "store"
-    assert refresh(write_small_drop(tmp / "first"), data_dir, loaded_by="setup").accepted
-    return data_dir
+    return loaded_small_store(tmp_path_factory.mktemp("e2e-data"))
 
 
 @pytest.fixture(scope="module")

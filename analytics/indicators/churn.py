@@ -30,14 +30,13 @@ import polars as pl
 
 from analytics.indicators.common import (
     ALL_SERVICE_TYPES,
-    MART_MONTHS,
     area_attributes,
     by_level_and_service_type,
     enriched_packages,
     fill_in_order,
     filter_locality,
     geography_grid,
-    months_frame,
+    mart_months,
     period_of,
     rounded,
     service_type_frame,
@@ -338,7 +337,7 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     * ``mart_handback_destinations``: see ``handback_destinations`` (12 months to ``as_of``).
     * ``mart_provider_churn_month``: council-wide ``month, entries, exits, active_providers, net_change``.
     """
-    months = months_frame(staged.as_of, MART_MONTHS)
+    months = mart_months(staged)
     monthly = handbacks_by_geography(staged, months)
     return {
         "mart_handbacks_month": monthly,

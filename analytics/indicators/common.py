@@ -392,6 +392,18 @@ def fill_in_order(
     return out.with_columns(pl.col(list(zero)).fill_null(0)) if zero else out
 
 
+def fill_geography_months(
+    staged: Staged, months: pl.DataFrame, stats: pl.DataFrame, *dimensions: pl.DataFrame, zero: Sequence[str] = ()
+) -> pl.DataFrame:
+    """Return every geography x service type of ``staged`` x month of ``months`` (x each of ``dimensions``).
+
+    The grid (``geography_grid`` with ``service_type_frame`` of the packages) is left-joined to ``stats``
+    on all its columns (``fill_in_order``: grid order kept, ``zero`` columns 0 where ``stats`` has no row).
+    """
+    grid = geography_grid(staged.areas, service_type_frame(staged.packages), months.select("month"), *dimensions)
+    return fill_in_order(grid, stats, grid.columns, zero)
+
+
 def all_and_each_service_type(
     frame: pl.DataFrame, by: Sequence[str], aggregate: Callable[[pl.DataFrame, list[str]], pl.DataFrame]
 ) -> pl.DataFrame:
@@ -491,6 +503,11 @@ MART_MONTHS = 36
 MICROENTERPRISE = "microenterprise"
 
 
+def mart_months(staged: Staged) -> pl.DataFrame:
+    """Return the months the marts cover: ``months_frame`` of the ``MART_MONTHS`` months to ``staged.as_of``."""
+    return months_frame(staged.as_of, MART_MONTHS)
+
+
 def enriched_packages(staged: Staged) -> pl.DataFrame:
     """Return packages with ``locality``, ``rural_class`` (from the area) and ``provider_type``,
     ``provider_name`` (from the provider); a blank ``service_type`` becomes ``home_care``.
@@ -528,6 +545,8 @@ def dense_months(stats: pl.DataFrame, months: pl.DataFrame, zero: Sequence[str] 
 
 
 SUMMARY_KEYS = ["geography_level", "geography", "service_type", "month"]
+PROVIDER_MONTH_SCHEMA = {"month": pl.Date, "provider_id": pl.String, "provider_name": pl.String}
+"""The leading columns of a table with one row per provider per month (delivery, workforce, early warning)."""
 _SNAPSHOT_COLUMNS = (
     "area_code", "locality", "rural_class", "service_type", "person_id", "provider_id",
     "planned_hours_per_week", "start_date", "end_date",

@@ -22,12 +22,12 @@ import polars as pl
 
 from analytics.config import settings
 from analytics.indicators.common import (
-    MART_MONTHS,
     SUMMARY_KEYS,
     active_at_months,
     enriched_packages,
     fill_grid,
     filter_locality,
+    mart_months,
     months_frame,
     per_level,
     rounded,
@@ -192,7 +192,7 @@ def provider_share_mart(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """Return ``mart_concentration_month`` and ``mart_provider_share_month``."""
-    months = months_frame(staged.as_of, MART_MONTHS)
+    months = mart_months(staged)
     return {
         "mart_concentration_month": concentration_summary(staged, months),
         "mart_provider_share_month": provider_share_mart(staged, months),

@@ -19,13 +19,13 @@ import polars as pl
 
 from analytics.config import settings
 from analytics.indicators.common import (
-    MART_MONTHS,
     MICROENTERPRISE,
     active_at_months,
     all_and_each_service_type,
     area_attributes,
     enriched_packages,
     filter_locality,
+    mart_months,
     months_frame,
     per_level,
     ratio_expr,
@@ -196,5 +196,5 @@ def coverage_summary(area_mart: pl.DataFrame) -> pl.DataFrame:
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """Return ``mart_coverage_area_month`` and ``mart_coverage_month`` (area counts by geography)."""
-    area_mart = coverage_area_mart(staged, months_frame(staged.as_of, MART_MONTHS))
+    area_mart = coverage_area_mart(staged, mart_months(staged))
     return {"mart_coverage_area_month": area_mart, "mart_coverage_month": coverage_summary(area_mart)}

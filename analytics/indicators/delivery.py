@@ -31,6 +31,7 @@ from analytics.config import settings
 from analytics.indicators.common import (
     ALL,
     COUNCIL,
+    PROVIDER_MONTH_SCHEMA,
     area_attributes,
     fill_in_order,
     filter_locality,
@@ -47,13 +48,8 @@ from analytics.ingest.staged import Staged
 DEFAULT_AMBER_PCT = 95.0
 DEFAULT_RED_PCT = 90.0
 PROVIDER_RAG_SCHEMA = {
-    "month": pl.Date,
-    "provider_id": pl.String,
-    "provider_name": pl.String,
-    "commissioned_hours": pl.Float64,
-    "delivered_hours": pl.Float64,
-    "delivery_rate_pct": pl.Float64,
-    "undelivered_hours": pl.Float64,
+    **PROVIDER_MONTH_SCHEMA,
+    **dict.fromkeys(("commissioned_hours", "delivered_hours", "delivery_rate_pct", "undelivered_hours"), pl.Float64),
     "rag": pl.String,
 }
 

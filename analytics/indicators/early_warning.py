@@ -32,7 +32,13 @@ import polars as pl
 from analytics.config import settings
 from analytics.formatting import fmt_month
 from analytics.indicators.churn import HANDBACK, months_before
-from analytics.indicators.common import MART_MONTHS, active_at_months, filter_locality, months_frame
+from analytics.indicators.common import (
+    PROVIDER_MONTH_SCHEMA,
+    active_at_months,
+    filter_locality,
+    mart_months,
+    months_frame,
+)
 from analytics.ingest.staged import Staged
 
 DEFAULTS = {
@@ -45,9 +51,7 @@ DEFAULTS = {
     "fee_gap_amber_pct": 5.0,
 }
 SCHEMA = {
-    "month": pl.Date,
-    "provider_id": pl.String,
-    "provider_name": pl.String,
+    **PROVIDER_MONTH_SCHEMA,
     "hours": pl.Float64,
     "share_pct": pl.Float64,
     "rating": pl.String,
@@ -237,7 +241,7 @@ def warning_list(staged: Staged, d: date, locality: str | None = None) -> pl.Dat
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """Return ``mart_early_warning_month``: ``early_warning`` over the 36 months to ``as_of`` (council)."""
-    return {"mart_early_warning_month": early_warning(staged, months_frame(staged.as_of, MART_MONTHS))}
+    return {"mart_early_warning_month": early_warning(staged, mart_months(staged))}
 
 
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict[str, list[str] | None]:

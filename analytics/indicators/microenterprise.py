@@ -22,13 +22,13 @@ import polars as pl
 
 from analytics.indicators.common import (
     GEOGRAPHY_LEVELS,
-    MART_MONTHS,
     MICROENTERPRISE,
     active_at_months,
     enriched_packages,
     filter_locality,
     geography_frame,
     geography_population,
+    mart_months,
     months_frame,
     period_of,
     ratio_expr,
@@ -177,4 +177,4 @@ def microenterprise_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFram
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """Return ``mart_microenterprise_month`` (see ``microenterprise_summary``)."""
-    return {"mart_microenterprise_month": microenterprise_summary(staged, months_frame(staged.as_of, MART_MONTHS))}
+    return {"mart_microenterprise_month": microenterprise_summary(staged, mart_months(staged))}

@@ -25,19 +25,16 @@ import polars as pl
 
 from analytics.config import financial_year, reference_for_year
 from analytics.indicators.common import (
-    MART_MONTHS,
     active_at_months,
     active_on,
     by_level_and_service_type,
     enriched_packages,
-    fill_in_order,
+    fill_geography_months,
     filter_locality,
-    geography_grid,
-    months_frame,
+    mart_months,
     ratio_expr,
     rounded,
     safe_div,
-    service_type_frame,
 )
 from analytics.ingest.staged import Staged
 
@@ -230,9 +227,8 @@ def price_by_geography(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
     stats = by_level_and_service_type(
         active_at_months(packages, months), lambda f, by: f.group_by(by).agg(_rate_aggs()), ["month"]
     )
-    grid = geography_grid(staged.areas, service_type_frame(staged.packages), months.select("month"))
     return (
-        fill_in_order(grid, stats, keys)
+        fill_geography_months(staged, months, stats)
         .with_columns(_rate_columns())
         .join(benchmarks_by_month(months), on="month", how="left", maintain_order="left")
         .with_columns(
@@ -251,7 +247,7 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     * ``mart_price_provider``: ``rates_by_provider`` on ``as_of``.
     """
     return {
-        "mart_price_month": price_by_geography(staged, months_frame(staged.as_of, MART_MONTHS)),
+        "mart_price_month": price_by_geography(staged, mart_months(staged)),
         "mart_price_provider": rates_by_provider(staged.packages, staged.providers, staged.as_of),
     }
 

@@ -41,11 +41,10 @@ DEFAULT_YEARS = 5
 PROJECTION_SCHEMA = {
     "year_offset": pl.Int64,
     "financial_year": pl.String,
-    "population_65_plus": pl.Float64,
-    "hours_per_1000_65_plus": pl.Float64,
-    "hours_needed": pl.Float64,
-    "capacity_hours": pl.Float64,
-    "shortfall_hours": pl.Float64,
+    **dict.fromkeys(
+        ("population_65_plus", "hours_per_1000_65_plus", "hours_needed", "capacity_hours", "shortfall_hours"),
+        pl.Float64,
+    ),
 }
 
 

@@ -24,19 +24,16 @@ import polars as pl
 from analytics.config import settings
 from analytics.contract import CQC_RATINGS
 from analytics.indicators.common import (
-    MART_MONTHS,
     active_at_months,
     active_on,
     by_level_and_service_type,
     enriched_packages,
-    fill_in_order,
+    fill_geography_months,
     filter_locality,
-    geography_grid,
-    months_frame,
+    mart_months,
     ratio_expr,
     rounded,
     safe_div,
-    service_type_frame,
 )
 from analytics.ingest.staged import Staged
 
@@ -269,9 +266,8 @@ def rating_mix_by_geography(staged: Staged, months: pl.DataFrame, stale_after_ye
         pl.col("hours").sum().alias("__total"), pl.col("__good").sum(), pl.col("__risk").sum()
     )
     ratings = pl.DataFrame({"rating": list(CQC_RATINGS)}, schema={"rating": pl.String})
-    grid = geography_grid(staged.areas, service_type_frame(staged.packages), months.select("month"), ratings)
     return (
-        fill_in_order(grid, stats.select(*keys, "rating", "hours"), [*keys, "rating"], zero=["hours"])
+        fill_geography_months(staged, months, stats.select(*keys, "rating", "hours"), ratings, zero=["hours"])
         .join(totals, on=keys, how="left", maintain_order="left")
         .select(
             *keys,
@@ -292,7 +288,7 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     * ``mart_quality_provider``: ``provider_ratings`` on ``as_of`` (every provider).
     """
     return {
-        "mart_quality_mix": rating_mix_by_geography(staged, months_frame(staged.as_of, MART_MONTHS)),
+        "mart_quality_mix": rating_mix_by_geography(staged, mart_months(staged)),
         "mart_quality_provider": provider_ratings(staged.providers, staged.packages, staged.as_of),
     }
 

@@ -20,13 +20,13 @@ from datetime import date
 import polars as pl
 
 from analytics.indicators.common import (
-    MART_MONTHS,
     active_at_months,
     area_attributes,
     enriched_packages,
     enriched_requests,
     fill_grid,
     filter_locality,
+    mart_months,
     months_frame,
     ratio_expr,
     rounded,
@@ -198,7 +198,7 @@ def headline(staged: Staged, as_of: date, locality: str | None) -> dict:
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """Return ``mart_rural_month`` (geography x month x rural class) and ``mart_rural_gap_month``
     (geography x month), for the council and each locality."""
-    months = months_frame(staged.as_of, MART_MONTHS)
+    months = mart_months(staged)
     keys = ["geography_level", "geography"]
     recorded = not staged.requests.is_empty()
     packages, requests = enriched_packages(staged), enriched_requests(staged)

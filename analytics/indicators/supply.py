@@ -14,13 +14,13 @@ from datetime import date
 import polars as pl
 
 from analytics.indicators.common import (
-    MART_MONTHS,
     SUMMARY_KEYS,
     active_at_months,
     dense_months,
     enriched_packages,
     filter_locality,
     geography_population,
+    mart_months,
     months_frame,
     population_65_plus,
     ratio_expr,
@@ -111,7 +111,7 @@ def supply_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """Return ``mart_supply_month`` (additive detail) and ``mart_supply_summary_month`` (exact totals)."""
-    months = months_frame(staged.as_of, MART_MONTHS)
+    months = mart_months(staged)
     return {
         "mart_supply_month": supply_detail(enriched_packages(staged), months),
         "mart_supply_summary_month": supply_summary(staged, months),

@@ -23,12 +23,12 @@ import polars as pl
 
 from analytics.indicators.common import (
     GEOGRAPHY_LEVELS,
-    MART_MONTHS,
     days_between,
     enriched_requests,
     fill_grid,
     filter_locality,
     geography_frame,
+    mart_months,
     months_frame,
     not_withdrawn_expr,
     rounded,
@@ -165,7 +165,7 @@ def waiting_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
 
 def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     """Return ``mart_waiting_area_month`` (additive detail) and ``mart_waiting_month`` (by geography)."""
-    months = months_frame(staged.as_of, MART_MONTHS)
+    months = mart_months(staged)
     return {
         "mart_waiting_area_month": waiting_detail(staged, months),
         "mart_waiting_month": waiting_summary(staged, months),

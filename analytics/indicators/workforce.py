@@ -25,6 +25,7 @@ from datetime import date
 import polars as pl
 
 from analytics.indicators.common import (
+    PROVIDER_MONTH_SCHEMA,
     active_at_months,
     active_on,
     enriched_packages,
@@ -41,9 +42,7 @@ from analytics.indicators.delivery import period_kind, weekly_delivered_by_month
 from analytics.ingest.staged import Staged
 
 PROVIDER_COLUMNS = {
-    "month": pl.Date,
-    "provider_id": pl.String,
-    "provider_name": pl.String,
+    **PROVIDER_MONTH_SCHEMA,
     "filled_posts": pl.Int64,
     "vacancies": pl.Int64,
     "leavers_12m": pl.Int64,

@@ -44,11 +44,7 @@ MONTH_KEYS = {("workforce", "month")}
 EXAMPLE_LIMIT = 20
 FILES_SCHEMA = {
     "file": pl.String,
-    "rows_before": pl.Int64,
-    "rows_after": pl.Int64,
-    "added": pl.Int64,
-    "removed": pl.Int64,
-    "changed": pl.Int64,
+    **dict.fromkeys(("rows_before", "rows_after", "added", "removed", "changed"), pl.Int64),
 }
 EXAMPLES_SCHEMA = {"file": pl.String, "change": pl.String, "key": pl.String}
 HEADLINE_SCHEMA = {

@@ -16,7 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,6 +160,64 @@ def frame_from_header(raw: pl.DataFrame, header_index: int) -> pl.DataFrame:
         keep[column] = name
     body = raw.slice(header_index + 1).select(list(keep))
     return body.rename(keep)
+
+
+@dataclass(frozen=True)
+class HeaderTable:
+    """A table found in a CSV or spreadsheet by its header row (see ``find_table``).
+
+    ``frame`` has all-text columns named by the header; ``header_row`` is the header's record
+    number in the CSV or its row number in the sheet (1-based, as Excel shows it); ``sheet`` is
+    ``None`` for a CSV; ``above`` holds the CSV records above the header (title lines); ``book``
+    is the opened spreadsheet (``None`` for a CSV), for importers that read other sheets too.
+    """
+
+    frame: pl.DataFrame
+    header_row: int
+    sheet: str | None = None
+    above: list[list[str]] = field(default_factory=list)
+    book: Workbook | None = None
+
+
+def find_table(
+    path: str | Path,
+    is_header: Callable[[list[str]], bool],
+    expected: str,
+    missing: Callable[[list[str] | None], str] | None = None,
+    sheet_order: Callable[[list[str]], Iterable[str]] = list,
+) -> HeaderTable | None:
+    """Return the table whose header row ``is_header`` finds in the top ``HEADER_SEARCH_ROWS`` rows.
+
+    Inputs: a ``.csv``/``.txt`` file (its first records) or a spreadsheet (each sheet, in
+    ``sheet_order``); ``expected`` names the file wanted in the error for another suffix
+    (``"{name}: expected {expected}, not .pdf"``). When no header is found, raises
+    ``ImportFileError`` with ``missing(sheet names, or None for a CSV)`` as its message, or returns
+    ``None`` when ``missing`` is not given. Raises ``ImportFileError`` for a missing file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFileError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        text = read_text(path)
+        head = csv_head(text)
+        for index, (cells, lines_before) in enumerate(head):
+            if is_header(cells):
+                above = [record for record, _ in head[:index]]
+                return HeaderTable(read_csv_frame(text, lines_before), index + 1, above=above)
+        sheets = None
+    elif suffix in SPREADSHEET_SUFFIXES:
+        book = Workbook(path)
+        for sheet in sheet_order(book.sheet_names):
+            index = find_header_row(book.raw(sheet, n_rows=HEADER_SEARCH_ROWS + 5), is_header)
+            if index is not None:
+                return HeaderTable(frame_from_header(book.raw(sheet), index), index + 1, sheet=sheet, book=book)
+        sheets = book.sheet_names
+    else:
+        raise ImportFileError(f"{path.name}: expected {expected}, not {suffix or 'no extension'}")
+    if missing is None:
+        return None
+    raise ImportFileError(missing(sheets))
 
 
 def lower_cells(cells: list[str]) -> set[str]:

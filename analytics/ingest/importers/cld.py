@@ -47,19 +47,10 @@ from typing import Literal
 import polars as pl
 
 from analytics.ingest.importers import (
-    CSV_SUFFIXES,
-    HEADER_SEARCH_ROWS,
-    SPREADSHEET_SUFFIXES,
-    ImportFileError,
-    Workbook,
     clean_text,
-    csv_head,
-    find_header_row,
-    frame_from_header,
+    find_table,
     normalise_header,
     parse_date,
-    read_csv_frame,
-    read_text,
 )
 from analytics.ingest.staged import conform
 
@@ -131,27 +122,17 @@ def is_cld_header(cells: list[str]) -> bool:
 
 def read_cld(path: str | Path) -> tuple[pl.DataFrame, int]:
     """Return a CLD file as text columns named by ``normalise_header``, plus the header's row number."""
-    path = Path(path)
-    if not path.is_file():
-        raise ImportFileError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        text = read_text(path)
-        for index, (cells, lines_before) in enumerate(csv_head(text)):
-            if is_cld_header(cells):
-                return _normalised(read_csv_frame(text, lines_before)), index + 1
-    elif suffix in SPREADSHEET_SUFFIXES:
-        book = Workbook(path)
-        for sheet in book.sheet_names:
-            index = find_header_row(book.raw(sheet, n_rows=HEADER_SEARCH_ROWS + 5), is_cld_header)
-            if index is not None:
-                return _normalised(frame_from_header(book.raw(sheet), index)), index + 1
-    else:
-        raise ImportFileError(f"{path.name}: expected a CLD .csv, .xlsx or .ods file, not {suffix or 'no extension'}")
-    raise ImportFileError(
-        f"{path.name}: no Client Level Data header (Event Type, Event Start Date and Service Type or "
-        "Service Component) in the first 20 rows"
+    table = find_table(
+        path,
+        is_cld_header,
+        expected="a CLD .csv, .xlsx or .ods file",
+        missing=lambda _sheets: (
+            f"{Path(path).name}: no Client Level Data header (Event Type, Event Start Date and Service Type or "
+            "Service Component) in the first 20 rows"
+        ),
     )
+    assert table is not None  # find_table raises when there is no header
+    return _normalised(table.frame), table.header_row
 
 
 def _normalised(frame: pl.DataFrame) -> pl.DataFrame:

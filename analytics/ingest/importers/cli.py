@@ -41,18 +41,14 @@ def add_import_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Read the CQC care directory (HSCA active locations .xlsx/.ods, deactivated locations) "
         "or the weekly directory CSV. Give both the active and the deactivated file to report deregistrations.",
     )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CQC register file(s)")
-    p.add_argument("--drop", type=Path, default=None, help="drop folder whose providers to fill and check")
-    _data_dir(p)
+    _files_and_drop(p, files="CQC register file(s)", drop="drop folder whose providers to fill and check")
 
     p = kinds.add_parser(
         "ruc",
         help="read an ONS RUC LSOA lookup; with --drop, fill the drop's areas",
         description="Read an ONS Rural Urban Classification LSOA lookup (2011 or 2021, .csv or .xlsx).",
     )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="RUC lookup file(s), 2011 and/or 2021")
-    p.add_argument("--drop", type=Path, default=None, help="drop folder whose areas to fill")
-    _data_dir(p)
+    _files_and_drop(p, files="RUC lookup file(s), 2011 and/or 2021", drop="drop folder whose areas to fill")
 
     p = kinds.add_parser(
         "cld",
@@ -72,6 +68,13 @@ def add_import_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing packages.csv in --out")
     _data_dir(p)
+
+
+def _files_and_drop(parser: argparse.ArgumentParser, files: str, drop: str) -> None:
+    # cqc and ruc read one or more public files and, given a drop folder, fill that drop.
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help=files)
+    parser.add_argument("--drop", type=Path, default=None, help=drop)
+    _data_dir(parser)
 
 
 def _data_dir(parser: argparse.ArgumentParser) -> None:
@@ -185,7 +188,7 @@ def _write_back(table: DropTable, updated: pl.DataFrame, what: str) -> None:
 
 
 def _fill_drop(
-    drop_dir: Path,
+    drop_dir: Path | None,
     name: str,
     fill: Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]],
     what: str,
@@ -193,13 +196,16 @@ def _fill_drop(
     column: str,
     legend: dict[str, str],
     width: int,
-) -> None:
+) -> int:
     """Fill blank cells of the drop's ``name`` file, write the report beside it and print its counts.
 
     ``fill`` takes the file's frame and returns ``(filled frame, report)``; the report is written
     to ``drop_dir / report_name`` and counted by ``column``, each value explained by ``legend``
-    (printed ``width`` characters wide).
+    (printed ``width`` characters wide). Does nothing without a drop (``drop_dir`` None). Returns
+    the exit code, ``EXIT_OK``.
     """
+    if drop_dir is None:
+        return EXIT_OK
     table = read_drop_table(drop_dir, name)
     filled, report = fill(table.frame)
     report_path = drop_dir / report_name
@@ -208,6 +214,7 @@ def _fill_drop(
     print(f"Report: {report_path} ({report.height} row(s))")
     for value, n in _counts(report, column):
         print(f"  {value:<{width}} {n:>6,}  {legend.get(value, '')}")
+    return EXIT_OK
 
 
 def _counts(report: pl.DataFrame, column: str) -> list[tuple[str, int]]:
@@ -234,10 +241,8 @@ def _run_cqc(args: argparse.Namespace) -> int:
     for key, value in summary.items():
         if key not in ("source_format", "as_at"):
             print(f"  {key.replace('_', ' '):<36} {value:>9,}")
-    if args.drop is not None:
-        fill = partial(apply_cqc, directory=directory)
-        _fill_drop(args.drop, "providers", fill, "CQC ratings", "cqc_report.csv", "issue", ISSUES, 24)
-    return EXIT_OK
+    fill = partial(apply_cqc, directory=directory)
+    return _fill_drop(args.drop, "providers", fill, "CQC ratings", "cqc_report.csv", "issue", ISSUES, 24)
 
 
 def _run_ruc(args: argparse.Namespace) -> int:
@@ -248,10 +253,8 @@ def _run_ruc(args: argparse.Namespace) -> int:
         codes = lookup.filter(pl.col("vintage") == vintage).group_by("ruc_code").len().sort("ruc_code")
         listed = ", ".join(f"{c} {k:,}" for c, k in codes.iter_rows())
         print(f"RUC {vintage}: {n:,} LSOAs ({listed})")
-    if args.drop is not None:
-        fill = partial(apply_ruc, lookup=lookup)
-        _fill_drop(args.drop, "areas", fill, "RUC codes", "ruc_report.csv", "status", STATUSES, 14)
-    return EXIT_OK
+    fill = partial(apply_ruc, lookup=lookup)
+    return _fill_drop(args.drop, "areas", fill, "RUC codes", "ruc_report.csv", "status", STATUSES, 14)
 
 
 def _run_cld(args: argparse.Namespace) -> int:

@@ -29,19 +29,13 @@ import polars as pl
 
 from analytics.contract import CQC_RATINGS
 from analytics.ingest.importers import (
-    CSV_SUFFIXES,
-    SPREADSHEET_SUFFIXES,
     ImportFileError,
     Workbook,
     clean_text,
-    csv_head,
-    find_header_row,
-    frame_from_header,
+    find_table,
     lower_cells,
     parse_date,
     parse_long_date,
-    read_csv_frame,
-    read_text,
 )
 from analytics.ingest.staged import POLARS_TYPES
 
@@ -223,52 +217,37 @@ def read_cqc_directory(path: str | Path) -> CqcDirectory:
 
     Raises ``ImportFileError`` if the file cannot be read or is not one of these formats.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ImportFileError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix in SPREADSHEET_SUFFIXES:
-        return _read_spreadsheet(path)
-    if suffix in CSV_SUFFIXES:
-        return _read_csv(path)
-    raise ImportFileError(f"{path.name}: expected a CQC .xlsx, .ods or .csv file, not {suffix or 'no extension'}")
-
-
-def _read_spreadsheet(path: Path) -> CqcDirectory:
-    book = Workbook(path)
-    names = book.sheet_names
-    # The data sheet is normally HSCA_Active_Locations; otherwise any sheet with the header.
-    ordered = sorted(names, key=lambda s: (s.lower() != "hsca_active_locations", s.lower() == "readme"))
-    for sheet in ordered:
-        head = book.raw(sheet, n_rows=25)
-        if find_header_row(head, is_cqc_header) is None:
-            continue
-        raw = book.raw(sheet)
-        header_index = find_header_row(raw, is_cqc_header)
-        frame = frame_from_header(raw, header_index)
-        readme_date = _readme_as_at(book)
-        return _directory_from_frame(frame, path, readme_date, sheet=sheet, header_row=header_index + 1)
-    raise ImportFileError(
-        f"{path.name}: no sheet has a '{HSCA_ID}' header cell in its first 20 rows "
-        f"(sheets: {', '.join(names)}); is this a CQC care directory file?"
+    table = find_table(
+        path,
+        is_cqc_header,
+        expected="a CQC .xlsx, .ods or .csv file",
+        missing=lambda sheets: _no_header_message(Path(path), sheets),
+        # The data sheet is normally HSCA_Active_Locations; otherwise any sheet with the header.
+        sheet_order=lambda names: sorted(
+            names, key=lambda s: (s.lower() != "hsca_active_locations", s.lower() == "readme")
+        ),
     )
+    assert table is not None  # find_table raises when there is no header
+    if table.book is not None:
+        as_at = _readme_as_at(table.book)
+    else:
+        as_at = None
+        for title_cells in table.above:
+            joined = " ".join(c for c in title_cells if c)
+            if "produced on" in joined.lower():
+                as_at = parse_long_date(joined)
+    return _directory_from_frame(table.frame, Path(path), as_at, sheet=table.sheet, header_row=table.header_row)
 
 
-def _read_csv(path: Path) -> CqcDirectory:
-    text = read_text(path)
-    head = csv_head(text)
-    for index, (cells, lines_before) in enumerate(head):
-        if is_cqc_header(cells):
-            frame = read_csv_frame(text, lines_before)
-            produced = None
-            for title_cells, _ in head[:index]:
-                joined = " ".join(c for c in title_cells if c)
-                if "produced on" in joined.lower():
-                    produced = parse_long_date(joined)
-            return _directory_from_frame(frame, path, produced, sheet=None, header_row=index + 1)
-    raise ImportFileError(
-        f"{path.name}: no '{WEEKLY_ID}' or '{HSCA_ID}' header in the first 20 lines; "
-        f"is this the CQC directory CSV ('{WEEKLY_TITLE}')?"
+def _no_header_message(path: Path, sheets: list[str] | None) -> str:
+    if sheets is None:
+        return (
+            f"{path.name}: no '{WEEKLY_ID}' or '{HSCA_ID}' header in the first 20 lines; "
+            f"is this the CQC directory CSV ('{WEEKLY_TITLE}')?"
+        )
+    return (
+        f"{path.name}: no sheet has a '{HSCA_ID}' header cell in its first 20 rows "
+        f"(sheets: {', '.join(sheets)}); is this a CQC care directory file?"
     )
 
 

@@ -22,17 +22,9 @@ import polars as pl
 
 from analytics.contract import RUC11_CODES, RUC21_CODES
 from analytics.ingest.importers import (
-    CSV_SUFFIXES,
-    SPREADSHEET_SUFFIXES,
-    ImportFileError,
-    Workbook,
     clean_text,
-    csv_head,
-    find_header_row,
-    frame_from_header,
+    find_table,
     lower_cells,
-    read_csv_frame,
-    read_text,
 )
 
 VINTAGES = {
@@ -74,40 +66,20 @@ def read_ruc_lookup(path: str | Path) -> pl.DataFrame:
     ``vintage`` is ``"2011"`` or ``"2021"``; codes are trimmed and upper-cased, blank codes dropped.
     Raises ``ImportFileError`` if the file cannot be read or has no RUC header.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ImportFileError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    frame: pl.DataFrame | None = None
-    saw_oa = False
-    if suffix in CSV_SUFFIXES:
-        text = read_text(path)
-        for cells, lines_before in csv_head(text):
-            if is_ruc_header(cells):
-                frame = read_csv_frame(text, lines_before)
-                break
-            saw_oa = saw_oa or _is_oa_header(cells)
-    elif suffix in SPREADSHEET_SUFFIXES:
-        book = Workbook(path)
-        for sheet in book.sheet_names:
-            head = book.raw(sheet, n_rows=25)
-            index = find_header_row(head, is_ruc_header)
-            if index is None:
-                saw_oa = saw_oa or find_header_row(head, _is_oa_header) is not None
-                continue
-            frame = frame_from_header(book.raw(sheet), index)
-            break
-    else:
-        raise ImportFileError(f"{path.name}: expected a RUC lookup .csv, .xlsx or .ods, not {suffix or 'no extension'}")
-    if frame is None:
-        if saw_oa:
-            raise ImportFileError(
-                f"{path.name}: this is an output-area (OA) lookup; use the LSOA lookup (LSOA21CD or LSOA11CD)"
-            )
-        raise ImportFileError(
-            f"{path.name}: no RUC lookup header (LSOA21CD + RUC21CD, or LSOA11CD + RUC11CD) in the first 20 rows"
-        )
-    return _lookup_from_frame(frame)
+    table = find_table(
+        path,
+        is_ruc_header,
+        expected="a RUC lookup .csv, .xlsx or .ods",
+        missing=lambda _sheets: _no_header_message(Path(path)),
+    )
+    assert table is not None  # find_table raises when there is no header
+    return _lookup_from_frame(table.frame)
+
+
+def _no_header_message(path: Path) -> str:
+    if find_table(path, _is_oa_header, expected="") is not None:
+        return f"{path.name}: this is an output-area (OA) lookup; use the LSOA lookup (LSOA21CD or LSOA11CD)"
+    return f"{path.name}: no RUC lookup header (LSOA21CD + RUC21CD, or LSOA11CD + RUC11CD) in the first 20 rows"
 
 
 def _lookup_from_frame(frame: pl.DataFrame) -> pl.DataFrame:
