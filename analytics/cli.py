@@ -31,20 +31,27 @@ def _progress_bar(description: str) -> tuple[Callable[[str, float], None], Calla
     return update, bar.close
 
 
-def _print_issues(report: dict, limit: int = 200) -> None:
-    from analytics.ingest.report import describe_issue
+def _print_issues(report: dict, limit: int = 50) -> None:
+    """Print the report's distinct defects, then its distinct warnings (each one line, at most ``limit``).
 
-    errors, warnings = report["errors"], report["warnings"]
-    if errors:
-        print(f"\n{len(errors)} error(s): the drop is rejected and the live data is unchanged.")
-        for row in errors[:limit]:
-            print("  ✗ " + describe_issue(row))
-        if len(errors) > limit:
-            print(f"  …and {len(errors) - limit} more (see the report files)")
-    if warnings:
-        print(f"\n{len(warnings)} warning(s) (not blocking):")
-        for row in warnings[:limit]:
-            print("  ! " + describe_issue(row))
+    Every error and warning row belongs to exactly one line (with its row ranges); the report files
+    list them row by row.
+    """
+    for key, count_key, mark, lead in (
+        ("defects", "error_count", "✗", "the drop is rejected and the live data is unchanged."),
+        ("warning_defects", "warning_count", "!", "not blocking."),
+    ):
+        lines = report.get(key) or []
+        if not lines:
+            continue
+        count = report[count_key]
+        kind = "error" if key == "defects" else "warning"
+        distinct = f"{len(lines):,} distinct {'defect' if key == 'defects' else 'warning'}(s)"
+        print(f"\n{count:,} {kind}(s) in {distinct}: {lead}")
+        for defect in lines[:limit]:
+            print(f"  {mark} " + defect["summary"])
+        if len(lines) > limit:
+            print(f"  …and {len(lines) - limit:,} more (see the report files)")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
