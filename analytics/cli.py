@@ -1,7 +1,9 @@
 """The command line: ``python -m analytics COMMAND``.
 
 Exit codes: 0 success; 2 drop rejected or refused (the report is printed: a drop over a
-``[limits]`` value, a broken zip or a link is refused the same way); 1 anything else.
+``[limits]`` value, a broken zip or a link is refused the same way), a valid drop held because it
+would shrink the live data by more than ``[store] shrink_confirm_share`` (``refresh
+--accept-shrink`` loads it), or a ``--locality`` or month not in the live data; 1 anything else.
 Every command takes ``--data-dir PATH`` (the whole data store; default ``data/`` or
 ``MARKET_DATA_DIR``).
 """
@@ -85,20 +87,35 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     update, close = _progress_bar("Refreshing")
     try:
-        outcome = refresh(args.drop, args.data_dir, loaded_by=args.by, progress=update)
+        outcome = refresh(
+            args.drop, args.data_dir, loaded_by=args.by, progress=update, accept_shrink=args.accept_shrink
+        )
     finally:
         close()
     _print_issues(outcome.report)
     md, js = outcome.report_paths
+    if outcome.held:
+        print(f"\nHELD: {args.drop}\n{outcome.shrink['reason']}")
+        print(
+            "If the fall is real, load it with: python -m analytics refresh "
+            f"{args.drop} --accept-shrink{_data_dir_flag(args)}\nReports: {md}\n         {js}"
+        )
+        return EXIT_REJECTED
     if not outcome.accepted:
         print(f"\nREJECTED: {args.drop}\nReports: {md}\n         {js}")
         return EXIT_REJECTED
+    if outcome.shrink is not None:
+        print("\nShrink accepted (--accept-shrink): " + outcome.shrink["reason"].split(" (this drop")[0] + ".")
     print(f"\nLIVE: drop {outcome.drop_id} (as at {outcome.report['as_of']})")
     for table, rows in (outcome.row_counts or {}).items():
         if table.startswith("stg_"):
             print(f"  {table[4:]:<10} {rows:>9,} rows")
     print(f"Reports: {md}")
     return EXIT_OK
+
+
+def _data_dir_flag(args: argparse.Namespace) -> str:
+    return f" --data-dir {args.data_dir}" if args.data_dir else ""
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -119,6 +136,8 @@ def cmd_history(args: argparse.Namespace) -> int:
             detail = f"{e.get('source')}: " + ", ".join(
                 f"{k[4:]} {v:,}" for k, v in rows.items() if k.startswith("stg_")
             )
+            if e.get("shrink"):
+                detail += " (shrink confirmed with --accept-shrink or on the Data page)"
         elif e["event"] == "rollback":
             detail = f"from {e.get('from_drop_id')}"
         elif e["event"] == "recovered":
@@ -227,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("refresh", parents=[common], help="validate a drop and make it live")
     p.add_argument("drop", type=Path, help="drop folder or .zip")
     p.add_argument("--by", default=None, help="who is loading it (default: your login name)")
+    p.add_argument(
+        "--accept-shrink",
+        action="store_true",
+        help="load it even if it has far fewer people in service or planned hours than the live drop "
+        "(more than [store] shrink_confirm_share; audited)",
+    )
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("history", parents=[common], help="list loaded, rejected and rolled-back drops")

@@ -61,7 +61,13 @@ def report_markdown(report: dict) -> str:
         lines += ["", f"## {_count(len(warning_defects), 'distinct warning')} (not blocking)", ""]
         lines += [f"{n}. {_md_text(d['summary'])}" for n, d in enumerate(warning_defects, 1)]
     if report.get("shrink"):
-        lines += ["", "## Shrink check", "", _md_text(report["shrink"]["sentence"])]
+        shrink = report["shrink"]
+        done = (
+            f"Loaded anyway: the shrink was confirmed by {shrink['accepted_by']}."
+            if shrink.get("accepted_by")
+            else "To load it anyway, confirm the shrink: `refresh --accept-shrink`, or confirm twice on the Data page."
+        )
+        lines += ["", "## Shrink check", "", _md_text(shrink["reason"]), "", done]
     lines += ["", "## Files", "", "| file | format | encoding | rows | sha256 |", "|---|---|---|---:|---|"]
     for f in report["files"]:
         lines.append(
