@@ -163,11 +163,14 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     from analytics.indicators.headline import headline_from_store
-    from analytics.store.snapshots import open_live
+    from analytics.store.queries import check_scope, filter_options
+    from analytics.store.snapshots import market_cursor, open_live
 
     con = open_live(args.data_dir)
     try:
-        figures = headline_from_store(con, as_of=args.as_of, locality=args.locality)
+        cur = market_cursor(con)
+        check_scope(filter_options(cur), args.locality, args.as_of)  # the same refusal as `brief`
+        figures = headline_from_store(cur, as_of=args.as_of, locality=args.locality)
     finally:
         con.close()
     if args.json:
@@ -311,9 +314,14 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code."""
+    from analytics.store.queries import ScopeError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except ScopeError as exc:  # a --locality or month not in the live data: refused like a bad drop
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
     except Exception as exc:  # noqa: BLE001 - the CLI turns any failure into a message and exit 1
         if args.__dict__.get("debug") or __import__("os").environ.get("MARKET_DEBUG"):
             raise
