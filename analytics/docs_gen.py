@@ -31,8 +31,9 @@ the provider it replaced becomes unknown and every package, delivery, request an
 of it fails its reference check, so the report says, for example,
 
 > `AG04` is referenced by 1,591 rows in 4 files but is not in providers.csv: is row 5 a
-> duplicate of row 4? (providers.csv row 5 repeats provider_id AG03 from row 4: was it meant to
-> be AG04?) Rows: delivery.csv 52–59, 347–354, …; packages.csv 50, 57–58, …
+> duplicate of row 4? (providers.csv, row 5, column provider_id: "AG03 (also in row 4)" —
+> expected a value not used in another row [unique]; was it meant to be AG04?) Rows:
+> delivery.csv 52–59, 347–354, …; packages.csv 50, 57–58, …
 
 rather than 1,592 lines that bury the other defects. The console (`validate`, `refresh`), both
 report files and the Data page show the same lines in the same order. A warning on a cell that

@@ -181,9 +181,14 @@ def _reference_defect(
     ranges = _ranges_by_file(group)
     hint = None
     if cause is not None:
+        repeated = (
+            describe_issue(extra.row(0, named=True))
+            if extra is not None and extra.height
+            else f"{cause.filename}, row {cause.row}: {cause.repeated} (also in row {cause.first_row})"
+        )
         hint = (
-            f"is row {cause.row} a duplicate of row {cause.first_row}? ({cause.filename} row {cause.row} repeats "
-            f"{cause.column} {cause.repeated} from row {cause.first_row}: was it meant to be {cause.missing}?)"
+            f"is row {cause.row} a duplicate of row {cause.first_row}? ({repeated}; "
+            f"was it meant to be {cause.missing}?)"
         )
     where = "; ".join(f"{f} {r}" for f, r in ranges.items())
     if hint:

@@ -411,8 +411,8 @@ def _repeated_key_causes(
     r - 1 and r + 1 (files listed in key order), or, failing that, a single repeated key pairs with
     the single missing value referenced from two or more files (a real record, lost).
     """
-    if not any(c.name == column and c.unique for c in FILES[file].columns):
-        return []
+    if ROW_COLUMN not in frame.columns or not any(c.name == column and c.unique for c in FILES[file].columns):
+        return []  # an unreadable file (no header row) has no rows to point at
     keys = frame.select(pl.col(ROW_COLUMN), pl.col(column)).sort(ROW_COLUMN)
     values = keys.get_column(column).to_list()
     rows = keys.get_column(ROW_COLUMN).to_list()
