@@ -1,7 +1,9 @@
 """The command line: ``python -m analytics COMMAND``.
 
 Exit codes: 0 success; 2 drop rejected or refused (the report is printed: a drop over a
-``[limits]`` value, a broken zip or a link is refused the same way); 1 anything else.
+``[limits]`` value, a broken zip or a link is refused the same way), a valid drop held because it
+would shrink the live data by more than ``[store] shrink_confirm_share`` (``refresh
+--accept-shrink`` loads it), or a ``--locality`` or month not in the live data; 1 anything else.
 Every command takes ``--data-dir PATH`` (the whole data store; default ``data/`` or
 ``MARKET_DATA_DIR``).
 """
@@ -31,20 +33,27 @@ def _progress_bar(description: str) -> tuple[Callable[[str, float], None], Calla
     return update, bar.close
 
 
-def _print_issues(report: dict, limit: int = 200) -> None:
-    from analytics.ingest.report import describe_issue
+def _print_issues(report: dict, limit: int = 50) -> None:
+    """Print the report's distinct defects, then its distinct warnings (each one line, at most ``limit``).
 
-    errors, warnings = report["errors"], report["warnings"]
-    if errors:
-        print(f"\n{len(errors)} error(s): the drop is rejected and the live data is unchanged.")
-        for row in errors[:limit]:
-            print("  ✗ " + describe_issue(row))
-        if len(errors) > limit:
-            print(f"  …and {len(errors) - limit} more (see the report files)")
-    if warnings:
-        print(f"\n{len(warnings)} warning(s) (not blocking):")
-        for row in warnings[:limit]:
-            print("  ! " + describe_issue(row))
+    Every error and warning row belongs to exactly one line (with its row ranges); the report files
+    list them row by row.
+    """
+    for key, count_key, mark, lead in (
+        ("defects", "error_count", "✗", "the drop is rejected and the live data is unchanged."),
+        ("warning_defects", "warning_count", "!", "not blocking."),
+    ):
+        lines = report.get(key) or []
+        if not lines:
+            continue
+        count = report[count_key]
+        kind = "error" if key == "defects" else "warning"
+        distinct = f"{len(lines):,} distinct {'defect' if key == 'defects' else 'warning'}(s)"
+        print(f"\n{count:,} {kind}(s) in {distinct}: {lead}")
+        for defect in lines[:limit]:
+            print(f"  {mark} " + defect["summary"])
+        if len(lines) > limit:
+            print(f"  …and {len(lines) - limit:,} more (see the report files)")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -78,14 +87,25 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     update, close = _progress_bar("Refreshing")
     try:
-        outcome = refresh(args.drop, args.data_dir, loaded_by=args.by, progress=update)
+        outcome = refresh(
+            args.drop, args.data_dir, loaded_by=args.by, progress=update, accept_shrink=args.accept_shrink
+        )
     finally:
         close()
     _print_issues(outcome.report)
     md, js = outcome.report_paths
+    if outcome.held:
+        print(f"\nHELD: {args.drop}\n{outcome.shrink['reason']}")
+        print(
+            "If the fall is real, load it with: python -m analytics refresh "
+            f"{args.drop} --accept-shrink{_data_dir_flag(args)}\nReports: {md}\n         {js}"
+        )
+        return EXIT_REJECTED
     if not outcome.accepted:
         print(f"\nREJECTED: {args.drop}\nReports: {md}\n         {js}")
         return EXIT_REJECTED
+    if outcome.shrink is not None:
+        print("\nShrink accepted (--accept-shrink): " + outcome.shrink["reason"].split(" (this drop")[0] + ".")
     print(f"\nLIVE: drop {outcome.drop_id} (as at {outcome.report['as_of']})")
     for table, rows in (outcome.row_counts or {}).items():
         if table.startswith("stg_"):
@@ -109,6 +129,10 @@ def cmd_export_marts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _data_dir_flag(args: argparse.Namespace) -> str:
+    return f" --data-dir {args.data_dir}" if args.data_dir else ""
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from analytics.store.snapshots import history
 
@@ -127,6 +151,8 @@ def cmd_history(args: argparse.Namespace) -> int:
             detail = f"{e.get('source')}: " + ", ".join(
                 f"{k[4:]} {v:,}" for k, v in rows.items() if k.startswith("stg_")
             )
+            if e.get("shrink"):
+                detail += " (shrink confirmed with --accept-shrink or on the Data page)"
         elif e["event"] == "rollback":
             detail = f"from {e.get('from_drop_id')}"
         elif e["event"] == "recovered":
@@ -152,11 +178,14 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     from analytics.indicators.headline import headline_from_store
-    from analytics.store.snapshots import open_live
+    from analytics.store.queries import check_scope, filter_options
+    from analytics.store.snapshots import market_cursor, open_live
 
     con = open_live(args.data_dir)
     try:
-        figures = headline_from_store(con, as_of=args.as_of, locality=args.locality)
+        cur = market_cursor(con)
+        check_scope(filter_options(cur), args.locality, args.as_of)  # the same refusal as `brief`
+        figures = headline_from_store(cur, as_of=args.as_of, locality=args.locality)
     finally:
         con.close()
     if args.json:
@@ -235,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("refresh", parents=[common], help="validate a drop and make it live")
     p.add_argument("drop", type=Path, help="drop folder or .zip")
     p.add_argument("--by", default=None, help="who is loading it (default: your login name)")
+    p.add_argument(
+        "--accept-shrink",
+        action="store_true",
+        help="load it even if it has far fewer people in service or planned hours than the live drop "
+        "(more than [store] shrink_confirm_share; audited)",
+    )
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser(
@@ -301,9 +336,14 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code."""
+    from analytics.store.queries import ScopeError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except ScopeError as exc:  # a --locality or month not in the live data: refused like a bad drop
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
     except Exception as exc:  # noqa: BLE001 - the CLI turns any failure into a message and exit 1
         if args.__dict__.get("debug") or __import__("os").environ.get("MARKET_DEBUG"):
             raise

@@ -24,13 +24,30 @@ for everyone. A drop that fails changes nothing users see; the report lists **ev
 at once, each with the file, the row number as Excel shows it (the header is row 1), the
 column, the value found and what was expected.
 
+The report **leads with every distinct defect**, one line each, with the rows it covers as
+ranges; the rows follow one by one in the Markdown and JSON reports (`defects`, then `errors`).
+Follow-on errors of one root cause are one line: when providers.csv repeats a `provider_id`,
+the provider it replaced becomes unknown and every package, delivery, request and workforce row
+of it fails its reference check, so the report says, for example,
+
+> `AG04` is referenced by 1,591 rows in 4 files but is not in providers.csv: is row 5 a
+> duplicate of row 4? (providers.csv, row 5, column provider_id: "AG03 (also in row 4)" —
+> expected a value not used in another row [unique]; was it meant to be AG04?) Rows:
+> delivery.csv 52–59, 347–354, …; packages.csv 50, 57–58, …
+
+rather than 1,592 lines that bury the other defects. The console (`validate`, `refresh`), both
+report files and the Data page show the same lines in the same order. A warning on a cell that
+already has an error is not repeated, and every warning shows the offending value (`(blank)`
+for a missing one), never the area or provider code in its place.
+
 Contract version {version}.
 
 ## Commands
 
 ```bash
 python -m analytics validate path/to/drop        # check only (exit 0 valid, 2 rejected)
-python -m analytics refresh path/to/drop.zip     # check, then make it live (exit 0, 2 rejected, 1 other)
+python -m analytics refresh path/to/drop.zip     # check, then make it live (exit 0, 2 rejected or held, 1 other)
+python -m analytics refresh path/to/drop.zip --accept-shrink   # load a drop held for shrinking
 python -m analytics history                      # what was loaded, rejected or rolled back, and by whom
 python -m analytics rollback                     # make the previous snapshot live again
 ```
@@ -77,18 +94,28 @@ unpacked. A drop uploaded on the Data page is checked in a separate process limi
 {limits}
 
 Also refused, in plain words: CSV files that are empty, have only a header (for a mandatory
-file), have no header row, end lines in CR only, or leave a double quote unclosed; Excel
+file: {mandatory}; the report says "the file has a header row and nothing
+else" and the command exits 2), have no header row, end lines in CR only, or leave a double quote unclosed; Excel
 formulas with no saved result or an error result (`#DIV/0!`); symbolic links in a folder or zip;
 YAML aliases in a manifest.
 
 ## What happens on refresh
 
 1. The drop is read and every rule below is checked. Errors reject the drop; warnings do not.
-2. The raw drop is archived untouched, with a SHA-256 for every file.
-3. A complete new database is built (staged tables `stg_*`, then derived `mart_*` tables),
+2. **The shrink check.** A valid drop whose people in service or planned hours a week (whole
+   council, every service type, each on its own as-of date) are down by more than
+   {shrink:.0%} on the live drop's (`[store] shrink_confirm_share` in config.toml) is **held**:
+   not loaded, the command exits 2 saying what fell, by how much and how to load it anyway,
+   and the attempt is audited as `held`. A real month rarely moves either figure by that much;
+   a cut-off or half-exported packages file does. If the fall is real, run `refresh` again
+   with `--accept-shrink` (on the Data page: the second confirm, **Yes, the fall is real: make
+   it live**); the `refresh` audit entry and the report then record the shrink and who
+   confirmed it. The first drop into an empty store has nothing to shrink against.
+3. The raw drop is archived untouched, with a SHA-256 for every file.
+4. A complete new database is built (staged tables `stg_*`, then derived `mart_*` tables),
    checkpointed and swapped in with one atomic rename. Open dashboards show the new data on
    their next interaction, never half of one drop and half of another.
-4. The last {keep} snapshots are kept for `rollback`; the audit log records the drop id, as-of
+5. The last {keep} snapshots are kept for `rollback`; the audit log records the drop id, as-of
    date, who loaded it and when, file hashes and row counts.
 
 ## Files
@@ -199,6 +226,8 @@ def render_data_drops_markdown() -> str:
         version=CONTRACT_VERSION,
         key_path=settings()["pseudonymisation"]["key_path"],
         keep=settings()["store"]["keep_snapshots"],
+        mandatory=", ".join(f"`{spec.name}`" for spec in CONTRACT if spec.required),
+        shrink=float(settings()["store"].get("shrink_confirm_share", 0.2)),
     )
     text += (
         "\n".join(f"| `{k}` | O | {v} (type: {MANIFEST_TYPES.get(k, 'str')}) |" for k, v in MANIFEST_KEYS.items())

@@ -109,12 +109,22 @@ def _confirm(state: dict, name: str) -> None:
         disabled=not (ready and name),
         help="Replaces the live data for everyone with this drop. You can roll back afterwards.",
     )
+    held, again = state.get("held"), False  # a valid drop that shrinks the live data: a second confirm loads it
+    if held and not state.get("outcome"):
+        with st.container(key="shrink_confirm"):
+            st.warning(f"{markdown_text(held['reason'])} Is the fall real?")
+            left, right = st.columns(2)
+            again = left.button(
+                "Yes, the fall is real: make it live", key="confirm_shrink", type="primary", disabled=not name
+            )
+            right.button("Cancel", key="cancel_shrink", on_click=state.pop, args=("held", None))
+        clicked = clicked or again
     if not clicked:
         return
     status, progress = _progress_bar("Loading the drop…")
     with status:
         try:
-            outcome = store.refresh(state["folder"], data_dir, loaded_by=name, progress=progress)
+            outcome = store.refresh(state["folder"], data_dir, loaded_by=name, progress=progress, accept_shrink=again)
         except (store.StoreError, FileNotFoundError, ValueError) as exc:
             status.update(label="The drop was not loaded", state="error", expanded=True)
             st.error(f"Nothing has changed: {exc}. Upload the drop again to retry.")
@@ -130,6 +140,9 @@ def _confirm(state: dict, name: str) -> None:
         upload.discard(state["root"], data_dir)  # the store's archive keeps the drop
         state.pop("root", None)
         st.session_state.pop(ROLLBACK_DONE, None)
+    elif outcome.held:  # audited as "held"; nothing changed
+        status.update(label="Not loaded yet: the drop shrinks the live data", state="error", expanded=False)
+        state["held"] = outcome.shrink
     else:  # the drop changed between the check and now
         state.update(report=outcome.report, ok=False)
     st.rerun()  # redraw the whole app (sidebar included) from the new live data
@@ -174,6 +187,11 @@ def _load_section(name: str) -> None:
         )
     else:
         st.success("The drop passed every check. Look through the warnings, then make it live.")
+    for key, title in (("defects", "Distinct defects"), ("warning_defects", "Distinct warnings")):
+        if report.get(key):  # every error and warning row belongs to one line here, with its row ranges
+            with st.container(key=f"{key}_list"):
+                st.markdown(f"**{title}** ({len(report[key]):,}), each with every row it covers:")
+                st.markdown("\n".join(f"{n}. {markdown_text(d['summary'])}" for n, d in enumerate(report[key], 1)))
     if errors.height:
         st.markdown("**Errors** (the drop is rejected until these are fixed)")
         with st.container(key="error_report"):

@@ -91,11 +91,13 @@ def test_care_directory_fills_a_blank_rating_and_warns_on_a_mismatch(tmp_path: P
 
     warned = result.warnings.filter(pl.col("file") == "01_September_2026_HSCA_Active_Locations.xlsx")
     by_rule = {r["rule"]: r for r in warned.iter_rows(named=True)}
-    assert by_rule["rating_differs"]["value"] == "P1"
+    assert by_rule["rating_differs"]["value"] == "Good"  # the offending value: the drop's rating
+    assert by_rule["rating_differs"]["expected"].startswith("provider P1:")
     assert by_rule["rating_differs"]["column"] == "cqc_rating"
     assert "drop: Good" in by_rule["rating_differs"]["expected"]
     assert "CQC: Outstanding" in by_rule["rating_differs"]["expected"]
-    assert by_rule["rating_filled"]["value"] == "P2"
+    assert by_rule["rating_filled"]["value"] == "(blank)"
+    assert by_rule["rating_filled"]["expected"].startswith("provider P2:")
     assert "public file applied" in by_rule
     # Recognised, so not also reported as an unrecognised file.
     assert "unrecognised file" not in result.warnings["rule"].to_list()
@@ -113,9 +115,9 @@ def test_weekly_csv_warns_on_mismatches_and_never_touches_ratings(tmp_path: Path
     result = validate_drop(drop)
     assert result.ok, result.errors
     warned = result.warnings.filter(pl.col("file") == "CQC_directory.csv")
-    found = {(r["rule"], r["value"]) for r in warned.iter_rows(named=True)}
-    assert ("not_home_care", "P2") in found
-    assert ("not_registered", "M1") in found
+    found = {(r["rule"], r["value"], r["expected"].split(":")[0]) for r in warned.iter_rows(named=True)}
+    assert ("not_home_care", "1-102", "provider P2") in found
+    assert ("not_registered", "1-999", "provider M1") in found
     # The weekly file has no ratings: nothing is filled, nothing overwritten.
     providers = result.typed["providers"].sort("provider_id")
     assert providers["cqc_rating"].to_list() == [None, "Good", "Requires improvement"]
@@ -140,11 +142,12 @@ def test_ruc_lookup_fills_a_blank_ruc21_and_reports_a_conflict(tmp_path: Path):
     assert areas["E01000001"] == "RLF1"  # filled
     assert areas["E01000002"] == "UN1"  # the drop's code kept
     warned = result.warnings.filter(pl.col("file") == "RUC21_LSOA_EW.csv")
-    found = {(r["rule"], r["value"]) for r in warned.iter_rows(named=True)}
-    assert ("filled", "E01000001") in found and ("conflicting", "E01000002") in found
-    # Filled, so no longer "unclassified".
-    unclassified = result.warnings.filter(pl.col("rule") == "area unclassified")["value"].to_list()
-    assert "E01000001" not in unclassified
+    found = {(r["rule"], r["value"], r["expected"].split(":")[0]) for r in warned.iter_rows(named=True)}
+    assert ("filled", "(blank)", "area E01000001") in found
+    assert ("conflicting", "UN1", "area E01000002") in found  # the drop's code, the lookup's in expected
+    # Filled, so no longer "unclassified" (the new areas are rows 5 and 6 of areas.csv).
+    unclassified = result.warnings.filter(pl.col("rule") == "area unclassified")["row"].to_list()
+    assert 5 not in unclassified
 
     # And it reaches the live store.
     store = tmp_path / "store"

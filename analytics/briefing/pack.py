@@ -90,16 +90,14 @@ def resolve_filters(
 ) -> Filters:
     """Return the dashboard's default filters with ``locality`` and ``month`` (``YYYY-MM``) applied.
 
-    Raises ``ValueError`` naming the choices when the locality or month is not in the live data.
+    Raises ``store.queries.ScopeError`` (a ``ValueError``) naming the choices when the locality or
+    month is not in the live data (``check_scope``, the check every command shares).
     """
-    from analytics.store.queries import filter_options
+    from analytics.store.queries import check_scope, filter_options
     from analytics.views.filters import from_query_params
 
     options = filter_options(cur)
-    if locality is not None and locality not in options.localities:
-        raise ValueError(f"no locality {locality!r}; localities: {', '.join(options.localities)}")
-    if month is not None and not any(m.isoformat()[:7] == month[:7] for m in options.months):
-        raise ValueError(f"no month {month!r} in the live data (latest {options.months[0]:%Y-%m})")
+    check_scope(options, locality, month)
     params = {k: v for k, v in {"locality": locality, "month": month}.items() if v}
     return from_query_params(params, options)
 

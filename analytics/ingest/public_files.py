@@ -7,11 +7,13 @@ is sniffed by its headings (``analytics.ingest.importers.detect_public_file``):
 * **CQC register** (care directory ``.xlsx``/``.ods``, deactivated locations, weekly directory
   CSV; several are combined): ``apply_cqc`` fills blank ``cqc_rating``/``cqc_rating_date`` of
   ``providers`` (a value in the drop is never overwritten) and every finding becomes a warning:
-  file = the public file, value = the ``provider_id``, rule = the importer's issue
+  file = the public file, value = the offending value (the drop's rating, ``(blank)`` for a filled
+  one, or the ``cqc_location_id``), expected starting "provider <provider_id>:", rule = the importer's issue
   (``rating_filled``, ``rating_differs``, ``not_registered``, ``not_home_care``...). The weekly
   CSV has no ratings, so it only checks registration and home care.
 * **ONS RUC lookup** (LSOA, 2021 and/or 2011): ``apply_ruc`` fills blank ``ruc21``/``ruc11`` of
-  ``areas``; filled, conflicting and unusable codes are warnings with value = the ``area_code``;
+  ``areas``; filled, conflicting and unusable codes are warnings with value = the offending code
+  (the drop's, ``(blank)``, or the lookup's unusable one) and expected starting "area <area_code>:";
   areas not in the lookup are summed up in one warning.
 * **CLD extract**: not mapped here (mapping needs choices the analyst makes). Without a
   ``packages`` file it is an error telling the analyst to run ``python -m analytics import cld``
@@ -92,6 +94,11 @@ def _issue(
     }
 
 
+def _shown(value) -> str:
+    """Return the offending value of a finding as the report shows it (``(blank)`` for none)."""
+    return "(blank)" if value is None or str(value).strip() == "" else str(value)
+
+
 def _read_all(paths: list[Path], reader) -> tuple[list[tuple[Path, object]], list[dict]]:
     """Read each file with ``reader``; return what was read and a warning per unreadable file."""
     read, problems = [], []
@@ -130,13 +137,15 @@ def _apply_cqc(raw: RawDrop, typed: dict[str, pl.DataFrame], paths: list[Path]) 
     typed["providers"] = filled
     for finding in report.iter_rows(named=True):
         issue = finding["issue"]
+        column = CQC_COLUMNS.get(issue, "cqc_location_id")
+        value = finding["cqc_location_id"] if column == "cqc_location_id" else finding["drop_value"]
         rows.append(
             _issue(
                 name,
                 issue,
-                _cqc_expected(ISSUES.get(issue, issue), finding),
-                value=finding["provider_id"],
-                column=CQC_COLUMNS.get(issue, "cqc_location_id"),
+                f"provider {finding['provider_id']}: " + _cqc_expected(ISSUES.get(issue, issue), finding),
+                value=_shown(value),
+                column=column,
             )
         )
     as_at = f" as at {directory.as_at.isoformat()}" if directory.as_at else ""
@@ -191,8 +200,9 @@ def _apply_ruc(raw: RawDrop, typed: dict[str, pl.DataFrame], paths: list[Path]) 
             f"lookup: {finding['lookup_value']}" if finding["lookup_value"] else None,
             finding["detail"],
         ]
-        expected = "; ".join([expected, *(d for d in details if d)])
-        rows.append(_issue(name, finding["status"], expected, value=finding["area_code"], column=finding["field"]))
+        expected = f"area {finding['area_code']}: " + "; ".join([expected, *(d for d in details if d)])
+        offending = finding["lookup_value"] if finding["status"] == "invalid_code" else finding["drop_value"]
+        rows.append(_issue(name, finding["status"], expected, value=_shown(offending), column=finding["field"]))
     missing = report.filter(pl.col("status") == "not_found")
     if missing.height:
         codes = missing.get_column("area_code").unique(maintain_order=True).to_list()

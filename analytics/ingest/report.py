@@ -1,4 +1,9 @@
-"""Validation reports: Markdown for people, JSON for machines, one line per problem for terminals."""
+"""Validation reports: Markdown for people, JSON for machines, one line per defect for terminals.
+
+Every report leads with its distinct defects (``analytics.ingest.defects``): the console, the
+Markdown and JSON reports and the Data page all show the same ``defects`` list (errors) and
+``warning_defects`` list (warnings), then every finding row by row.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,14 @@ from pathlib import Path
 
 import polars as pl
 
+from analytics.ingest.defects import describe_issue, group_defects
 from analytics.ingest.private import private_dir, write_private_text
 from analytics.ingest.validation import ValidationResult
 
 MARKDOWN_ROW_LIMIT = 500
 
 
-def describe_issue(row: dict) -> str:
-    """Return one issue as a sentence naming file, row, column, value and what was expected."""
-    where = row["file"]
-    if row.get("row") is not None:
-        where += f", row {row['row']}"
-    if row.get("column"):
-        where += f", column {row['column']}"
-    value = row.get("value")
-    shown = f': "{value}"' if value is not None else ""
-    return f"{where}{shown} — expected {row['expected']} [{row['rule']}]"
+__all__ = ["describe_issue", "issues_frame", "report_dict", "report_markdown", "write_reports"]
 
 
 def report_dict(result: ValidationResult, source: str, status: str, drop_id: str | None = None) -> dict:
@@ -37,6 +34,8 @@ def report_dict(result: ValidationResult, source: str, status: str, drop_id: str
         "files": result.files,
         "error_count": result.errors.height,
         "warning_count": result.warnings.height,
+        "defects": group_defects(result.errors, result.causes),
+        "warning_defects": group_defects(result.warnings),
         "errors": result.errors.to_dicts(),
         "warnings": result.warnings.to_dicts(),
     }
@@ -54,6 +53,21 @@ def report_markdown(report: dict) -> str:
     ]
     if report.get("drop_id"):
         lines.append(f"- Drop id: `{report['drop_id']}`")
+    defects, warning_defects = report.get("defects") or [], report.get("warning_defects") or []
+    if defects:
+        lines += ["", f"## {_count(len(defects), 'distinct defect')} (fix these; every error row is listed below)", ""]
+        lines += [f"{n}. {_md_text(d['summary'])}" for n, d in enumerate(defects, 1)]
+    if warning_defects:
+        lines += ["", f"## {_count(len(warning_defects), 'distinct warning')} (not blocking)", ""]
+        lines += [f"{n}. {_md_text(d['summary'])}" for n, d in enumerate(warning_defects, 1)]
+    if report.get("shrink"):
+        shrink = report["shrink"]
+        done = (
+            f"Loaded anyway: the shrink was confirmed by {shrink['accepted_by']}."
+            if shrink.get("accepted_by")
+            else "To load it anyway, confirm the shrink: `refresh --accept-shrink`, or confirm twice on the Data page."
+        )
+        lines += ["", "## Shrink check", "", _md_text(shrink["reason"]), "", done]
     lines += ["", "## Files", "", "| file | format | encoding | rows | sha256 |", "|---|---|---|---:|---|"]
     for f in report["files"]:
         lines.append(
@@ -82,6 +96,15 @@ def report_markdown(report: dict) -> str:
         if len(rows) > MARKDOWN_ROW_LIMIT:
             lines.append(f"\n…and {len(rows) - MARKDOWN_ROW_LIMIT:,} more: see the JSON report for all of them.")
     return "\n".join(lines) + "\n"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def _md_text(text: str) -> str:
+    """Return a line of plain text safe in a Markdown list (no table or heading syntax)."""
+    return str(text).replace("\n", " ").replace("|", "\\|")
 
 
 def _md_cell(value) -> str:

@@ -7,7 +7,9 @@ schema of ``analytics.ingest.staged``) and returns a ``ValidationResult`` holdin
   Excel numbers it, header = row 1; null for file-level problems), ``column``, ``value``,
   ``rule`` and ``expected``;
 * ``warnings``: things worth a look that do not reject the drop (same columns);
-* ``typed``: the typed frames, meaningful only when there are no errors.
+* ``typed``: the typed frames, meaningful only when there are no errors;
+* ``causes``: repeated keys that probably explain missing references (``defects.RootCause``),
+  so the report can group a root cause with its follow-on errors.
 
 All checks are generated from ``analytics.contract.CONTRACT``.
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from analytics.contract import CONTRACT, FILES, MANIFEST_KEYS, MANIFEST_TYPES, Column, FileSpec
+from analytics.ingest.defects import RootCause
 from analytics.ingest.drop_reader import ROW_COLUMN, RawDrop, open_drop
 from analytics.ingest.issues import empty_issues, issues, mask_identifiers
 from analytics.ingest.limits import Limits, limits, named
@@ -58,6 +61,7 @@ class ValidationResult:
     manifest: dict = field(default_factory=dict)
     as_of: date | None = None
     boundaries: dict | None = None
+    causes: list[RootCause] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -87,12 +91,14 @@ def validate(raw: RawDrop, today: date | None = None) -> ValidationResult:
         typed[spec.name] = frame
 
     found.append(apply_public_files(raw, typed))  # CQC/RUC files in the drop fill blanks; findings are warnings
-    found.extend(_reference_issues(raw, typed))
+    reference_issues, causes = _reference_issues(raw, typed)
+    found.extend(reference_issues)
     manifest_issues, as_of = _manifest(raw, typed, lim, today or date.today())
     found.extend(manifest_issues)
     found.extend(_date_window(raw, typed, as_of, lim, today or date.today()))
     found.extend(_warnings(raw, typed))
     everything = pl.concat(found, how="vertical") if found else empty_issues()
+    everything = _without_follow_on_warnings(everything)
     everything = mask_identifiers(everything, _person_ids(raw))
     everything = everything.sort(["file", "row", "column"], nulls_last=False, maintain_order=True)
     return ValidationResult(
@@ -103,7 +109,19 @@ def validate(raw: RawDrop, today: date | None = None) -> ValidationResult:
         manifest=raw.manifest,
         as_of=as_of,
         boundaries=raw.boundaries,
+        causes=causes,
     )
+
+
+def _without_follow_on_warnings(found: pl.DataFrame) -> pl.DataFrame:
+    """Drop warnings on a cell that already has an error (a bad ``ruc21`` is not also "unclassified")."""
+    cells = ["file", "row", "column"]
+    errors = found.filter((pl.col("severity") == "error") & pl.col("row").is_not_null()).select(cells).unique()
+    if errors.is_empty():
+        return found
+    follow_on = found.join(errors.with_columns(pl.lit(True).alias("_err")), on=cells, how="left")
+    keep = (pl.col("severity") == "error") | pl.col("_err").is_null()
+    return follow_on.filter(keep).drop("_err")
 
 
 def refused(source: str, message: str) -> ValidationResult:
@@ -345,9 +363,14 @@ def _row_rules(typed: pl.DataFrame, spec: FileSpec, filename: str) -> list[pl.Da
     return found
 
 
-def _reference_issues(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
-    """Check every value that must exist in another file does exist there."""
+def _reference_issues(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> tuple[list[pl.DataFrame], list[RootCause]]:
+    """Check every value that must exist in another file does exist there.
+
+    Returns the findings and the repeated keys of the referenced files that probably explain them
+    (``_repeated_key_causes``).
+    """
     found = []
+    missing: dict[tuple[str, str, str], dict[str, set[str]]] = {}  # (target, column, expected) -> value -> files
     for spec in CONTRACT:
         source = raw.files.get(spec.name)
         if source is None:
@@ -368,7 +391,64 @@ def _reference_issues(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> list[pl.D
                 )
                 expected = f"an existing {target_col} from {raw.files[target_file].filename}"
                 found.append(issues("error", source.filename, "reference", expected, rows))
-    return found
+                values = missing.setdefault((target_file, target_col, expected), {})
+                for value in rows.get_column("value").unique().to_list():
+                    values.setdefault(value, set()).add(source.filename)
+    causes = [
+        cause
+        for (target_file, target_col, expected), values in missing.items()
+        for cause in _repeated_key_causes(raw, typed[target_file], target_file, target_col, expected, values)
+    ]
+    return found, causes
+
+
+def _repeated_key_causes(
+    raw: RawDrop, frame: pl.DataFrame, file: str, column: str, expected: str, missing: dict[str, set[str]]
+) -> list[RootCause]:
+    """Pair missing values with repeated keys of the file they should be in ("is row 5 a duplicate of row 4?").
+
+    A repeated key at row r pairs with the one missing value that sorts between the keys of rows
+    r - 1 and r + 1 (files listed in key order), or, failing that, a single repeated key pairs with
+    the single missing value referenced from two or more files (a real record, lost).
+    """
+    if ROW_COLUMN not in frame.columns or not any(c.name == column and c.unique for c in FILES[file].columns):
+        return []  # an unreadable file (no header row) has no rows to point at
+    keys = frame.select(pl.col(ROW_COLUMN), pl.col(column)).sort(ROW_COLUMN)
+    values = keys.get_column(column).to_list()
+    rows = keys.get_column(ROW_COLUMN).to_list()
+    first: dict[str, int] = {}
+    repeats: list[tuple[int, int, str]] = []  # (index, first row, value)
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        if value in first:
+            repeats.append((i, first[value], value))
+        else:
+            first[value] = rows[i]
+    if not repeats:
+        return []
+    filename = raw.files[file].filename
+    pairs: dict[str, tuple[int, int, str]] = {}
+    taken: set[str] = set()
+    for i, first_row, value in repeats:
+        before = next((v for v in reversed(values[:i]) if v is not None), None)
+        after = next((v for v in values[i + 1 :] if v is not None), None)
+        fits = [m for m in missing if (before is None or before < m) and (after is None or m < after)]
+        if len(fits) == 1 and fits[0] not in pairs and fits[0] not in taken:
+            pairs[fits[0]] = (rows[i], first_row, value)
+        elif len(fits) == 1:
+            taken.add(fits[0])
+    for value in taken:
+        pairs.pop(value, None)  # two repeated keys fit the same missing value: don't guess
+    if not pairs and len(repeats) == 1:
+        lost = [m for m, files in missing.items() if len(files) >= 2]
+        if len(lost) == 1:
+            i, first_row, value = repeats[0]
+            pairs[lost[0]] = (rows[i], first_row, value)
+    return [
+        RootCause(expected, m, filename, column, row, first_row, repeated)
+        for m, (row, first_row, repeated) in pairs.items()
+    ]
 
 
 def _manifest(
@@ -517,11 +597,11 @@ ROW_WARNINGS = (
     RowWarning(
         "areas", "population_65_plus", "area without population",
         "population_65_plus (rates per 1,000 are blank for this area)",
-        lambda t: pl.col("population_65_plus").is_null(), pl.col("area_code"),
+        lambda t: pl.col("population_65_plus").is_null(), pl.lit("(blank)"),
     ),
     RowWarning(
         "areas", "ruc21", "area unclassified", "ruc21 or ruc11 (the area counts as unclassified, not urban)",
-        lambda t: pl.col("ruc21").is_null() & pl.col("ruc11").is_null(), pl.col("area_code"),
+        lambda t: pl.col("ruc21").is_null() & pl.col("ruc11").is_null(), pl.lit("(blank, and ruc11 blank too)"),
     ),
     RowWarning(
         "requests", "sourced_date", "sourced without date",

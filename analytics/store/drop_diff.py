@@ -344,8 +344,16 @@ EVENT_NAMES = {
     "upload rejected": "upload rejected",
     "recovered": "cleaned up after an interrupted refresh",
     "checked": "upload checked",
+    "held": "held: shrink not confirmed (nothing changed)",
     "pack": "briefing pack made",
 }
+
+
+def _shrink_note(measures: list[dict] | None) -> str | None:
+    """Return "shrink confirmed: people in service 50% fewer, ..." for a drop loaded with ``--accept-shrink``."""
+    if not measures:
+        return None
+    return "shrink confirmed: " + ", ".join(f"{m['measure']} {m['fall']:.0%} fewer" for m in measures if m["fall"] > 0)
 
 
 def audit_table(data_dir: Path | str | None = None) -> pl.DataFrame:
@@ -365,7 +373,7 @@ def audit_table(data_dir: Path | str | None = None) -> pl.DataFrame:
                 "from_drop_id": event.get("from_drop_id"),
                 "live": bool(event.get("live", False)),
                 "snapshot_kept": event.get("snapshot_kept"),
-                "reason": event.get("reason"),
+                "reason": event.get("reason") or _shrink_note(event.get("shrink")),
             }
         )
     return pl.DataFrame(rows, schema=AUDIT_SCHEMA, orient="row")

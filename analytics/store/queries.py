@@ -96,6 +96,33 @@ def filter_options(cur: duckdb.DuckDBPyConnection, months: int = 36) -> FilterOp
     )
 
 
+class ScopeError(ValueError):
+    """A locality or month the live data does not have (``check_scope``): the CLI exits 2 with its message."""
+
+
+def check_scope(options: FilterOptions, locality: str | None = None, month: str | date | None = None) -> None:
+    """Refuse a locality or month the live data does not have; the one check every command uses.
+
+    Inputs: ``filter_options`` of the live drop; a locality name (``None``: whole council); a month
+    as ``YYYY-MM`` (or longer ISO text) or a date (``None``: the drop's as-of date). A month is in
+    the data when it is one of ``options.months`` (the months the dashboard offers, newest = the
+    drop's as-of date); a date may not be after the as-of date. Raises ``ScopeError`` naming the
+    choices, e.g. ``no locality 'Nowhere' in the live data; localities: Fellside, North Coast``.
+    """
+    if locality is not None and locality not in options.localities:
+        raise ScopeError(f"no locality {locality!r} in the live data; localities: {', '.join(options.localities)}")
+    if month is None:
+        return
+    wanted = month.isoformat() if isinstance(month, date) else str(month).strip()
+    latest, earliest = options.months[0], options.months[-1]
+    in_data = any(m.isoformat()[:7] == wanted[:7] for m in options.months)
+    if not in_data or (isinstance(month, date) and month > latest):
+        raise ScopeError(
+            f"no month {wanted!r} in the live data: months {earliest:%Y-%m} to {latest:%Y-%m} "
+            f"(the data is as at {latest:%d %B %Y})"
+        )
+
+
 def month_ends(as_of: date, months: int) -> list[date]:
     """Return ``as_of`` then the previous ``months - 1`` month ends, newest first."""
     out = [as_of]

@@ -10,7 +10,11 @@ Layout of a data store folder (``--data-dir``, ``MARKET_DATA_DIR``, default ``da
                                upload rejected, recovered
 
 A refresh validates the whole drop first; a rejected drop touches nothing but ``reports/``
-and ``audit.jsonl``. An accepted drop is written to a new DuckDB file (staged ``stg_*``
+and ``audit.jsonl``. A valid drop that would shrink the live people in service or planned hours
+a week by more than ``[store] shrink_confirm_share`` is *held* (audited as ``held``, nothing else
+changes) unless the caller accepts the shrink (``refresh(..., accept_shrink=True)``: the CLI's
+``--accept-shrink``, the Data page's second confirm); an accepted shrink is audited with the
+``refresh`` entry (``shrink``). An accepted drop is written to a new DuckDB file (staged ``stg_*``
 tables, ``meta_*`` tables, derived ``mart_*`` tables), checkpointed, fsynced and swapped
 over ``market.duckdb`` with ``os.replace``: readers see the old drop or the new one, never
 half of each. Readers open the live file through ``open_live`` (a fresh in-memory DuckDB
@@ -103,6 +107,66 @@ class RefreshOutcome:
     report_paths: tuple[Path, Path]
     drop_id: str | None = None
     row_counts: dict[str, int] | None = None
+    shrink: dict | None = None
+    """``shrink_check``'s result when the drop shrinks more than allowed (held, or accepted anyway)."""
+
+    @property
+    def held(self) -> bool:
+        """True when a valid drop was not loaded only because its shrink was not accepted."""
+        return not self.accepted and self.shrink is not None
+
+
+SHRINK_MEASURES = {"people_in_service": "people in service", "planned_hours_per_week": "planned hours a week"}
+"""The headline figures (``analytics.indicators.supply.headline``) a drop may not shrink unconfirmed."""
+
+
+def shrink_check(paths: StorePaths, result: ValidationResult) -> dict | None:
+    """Compare a valid drop's people in service and planned hours a week with the live drop's.
+
+    Inputs: the store and the candidate's ``ValidationResult``. Each figure is the whole council's,
+    every service type, on that drop's own as-of date (``supply.headline``). Output: ``None`` when
+    there is no live drop or nothing falls by more than ``[store] shrink_confirm_share``; else a
+    JSON-ready dict: ``limit`` (the share), ``measures`` (one per figure: ``measure``, ``live``,
+    ``new``, ``fall``, the share lost, 0 to 1) and ``reason``, a sentence saying what shrank and why
+    it is held.
+    """
+    if not paths.live.exists() or result.as_of is None:
+        return None
+    from analytics.indicators import supply
+    from analytics.ingest.staged import Staged
+
+    limit = float(settings()["store"].get("shrink_confirm_share", 0.2))
+    con = open_live(paths.root)
+    try:
+        live_as_of = con.sql("select as_of from meta_drop").fetchall()[0][0]
+        frames = {name: con.sql(f"select * from stg_{name}").pl() for name in ("packages", "areas")}
+    finally:
+        con.close()
+    if live_as_of is None:
+        return None
+    live = supply.headline(Staged.from_frames(live_as_of, **frames), live_as_of, None)
+    typed = {name: result.typed[name] for name in ("packages", "areas")}
+    new = supply.headline(Staged.from_frames(result.as_of, **typed), result.as_of, None)
+    measures = []
+    for key, label in SHRINK_MEASURES.items():
+        before, after = live.get(key) or 0, new.get(key) or 0
+        fall = (before - after) / before if before > 0 else 0.0
+        measures.append({"measure": label, "key": key, "live": before, "new": after, "fall": round(fall, 4)})
+    over = [m for m in measures if m["fall"] > limit]
+    if not over:
+        return None
+    parts = [f"{m['measure']} {_fmt(m['new'])} against {_fmt(m['live'])} now (down {m['fall']:.0%})" for m in over]
+    reason = (
+        f"This drop would shrink the live data by more than {limit:.0%}: " + "; ".join(parts)
+        + f" (this drop as at {result.as_of:%d %B %Y}, the live drop as at {live_as_of:%d %B %Y}). "
+        "A real month rarely moves this much; a cut-off or incomplete packages file does. "
+        "It was not loaded and nothing has changed ([store] shrink_confirm_share in config.toml)."
+    )  # fmt: skip
+    return {"limit": limit, "measures": measures, "reason": reason}
+
+
+def _fmt(value: float | int) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
 
 
 def _no_progress(step: str, fraction: float) -> None:
@@ -189,11 +253,14 @@ def refresh(
     *,
     loaded_by: str | None = None,
     progress: Progress = _no_progress,
+    accept_shrink: bool = False,
 ) -> RefreshOutcome:
     """Validate the drop at ``source`` and, if it passes, make it the live snapshot.
 
-    Inputs: a drop folder or ``.zip``; the data store folder. Output: a ``RefreshOutcome``.
-    A rejected drop changes nothing but the reports folder and the audit log.
+    Inputs: a drop folder or ``.zip``; the data store folder; ``accept_shrink``, the analyst's
+    confirmation that a drop shrinking the live data by more than ``[store] shrink_confirm_share``
+    is right (``shrink_check``). Output: a ``RefreshOutcome``. A rejected or held drop changes
+    nothing but the reports folder and the audit log.
     """
     paths = store_paths(data_dir)
     source = Path(source)
@@ -201,7 +268,7 @@ def refresh(
         recover(paths, locked=True)
         try:
             with open_drop(source) as raw:
-                return _refresh_locked(paths, source, raw, loaded_by, progress)
+                return _refresh_locked(paths, source, raw, loaded_by, progress, accept_shrink)
         except DropRefused as exc:
             result = refused(source.name, str(exc))
             report = report_dict(result, source.name, "rejected")
@@ -211,7 +278,7 @@ def refresh(
 
 
 def _refresh_locked(
-    paths: StorePaths, source: Path, raw: RawDrop, loaded_by: str | None, progress: Progress
+    paths: StorePaths, source: Path, raw: RawDrop, loaded_by: str | None, progress: Progress, accept_shrink: bool
 ) -> RefreshOutcome:
     progress("Reading files", 0.05)
     progress("Validating", 0.15)
@@ -221,6 +288,13 @@ def _refresh_locked(
         report_paths = write_reports(report, paths.reports)
         _audit(paths, "rejected", source=source.name, errors=result.errors.height, by=loaded_by)
         return RefreshOutcome(False, result, report, report_paths)
+    progress("Comparing with the live data", 0.25)
+    shrink = shrink_check(paths, result)
+    if shrink is not None and not accept_shrink:
+        report = {**report_dict(result, source.name, "held"), "shrink": shrink}
+        report_paths = write_reports(report, paths.reports)
+        _audit(paths, "held", source=source.name, reason=shrink["reason"], shrink=shrink["measures"], by=loaded_by)
+        return RefreshOutcome(False, result, report, report_paths, shrink=shrink)
     loaded_at = datetime.now().astimezone()
     drop_id = _drop_id(raw, loaded_at)
     try:
@@ -236,6 +310,10 @@ def _refresh_locked(
             _audit(paths, "failed", drop_id=drop_id, source=source.name, reason=_reason(exc), by=loaded_by)
         raise
     report = report_dict(result, source.name, "accepted", drop_id)
+    extra = {}
+    if shrink is not None:  # accepted anyway: say so in the report and the audit log
+        report["shrink"] = {**shrink, "accepted_by": loaded_by or _user()}
+        extra["shrink"] = shrink["measures"]
     report_paths = write_reports(report, paths.reports)
     _audit(
         paths,
@@ -247,11 +325,12 @@ def _refresh_locked(
         row_counts=row_counts,
         warnings=result.warnings.height,
         by=loaded_by,
+        **extra,
     )
     progress("Pruning old snapshots", 0.95)
     prune_snapshots(paths)
     progress("Done", 1.0)
-    return RefreshOutcome(True, result, report, report_paths, drop_id, row_counts)
+    return RefreshOutcome(True, result, report, report_paths, drop_id, row_counts, shrink=shrink)
 
 
 def _reason(exc: BaseException) -> str:
