@@ -33,7 +33,7 @@ LOCAL_LABEL = "local use, no sign-in"
 # The url paths (as dashboard.py registers them; "" is the default page) a public user may open:
 # none of them names a provider. Any page not listed is refused with ``page_refusal``.
 PUBLIC_PAGES = frozenset({"", "coverage", "waiting", "rural", "microenterprises"})
-_PROVIDER_PAGES = frozenset({"market", "exit", "fees"})
+_PROVIDER_PAGES = frozenset({"market", "exit", "fees", "quality", "contracts"})
 
 # Claims read for the e-mail address (Entra ID puts it in preferred_username or upn when the
 # account has no mail attribute) and for groups (Entra ID: "groups" object ids; app roles: "roles").
