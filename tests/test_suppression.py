@@ -236,7 +236,8 @@ def test_rule_text_states_the_configured_rule():
     assert text.startswith(
         "Counts of people from 1 to 7 are shown as [c] and other counts are rounded to the nearest 5"
     )
-    assert "averages over fewer than 8 people are not shown" in text
+    assert "hours, averages and rates are hidden with the count they rest on" in text
+    assert "medians and percentiles of fewer than 8 people are not shown" in text
     assert text.endswith("(based on the NHS Digital rule).")
     assert text.count(".") == 1  # one sentence
     assert suppress(pl.DataFrame({"n": [1]}), count_cols=["n"]).rule_text == text

@@ -60,6 +60,9 @@ _NOT_COUNT = re.compile(r"_per_|^per_|pct|percent|share|rate|ratio|_pp$|index")
 # Figures worked out from a number of people: hidden where that number is.
 _DERIVED_NAME = re.compile(r"hours|median|mean|average|avg|^p\d\d|_p\d\d|percentile|days|_per_|^per_|size")
 _RATIO_NAME = re.compile(r"pct|percent|share|rate|ratio|_pp$")
+# Medians and percentiles: shown when their group is large enough (``min_group_size``), whatever
+# secondary suppression of the group's count did (they cannot be worked back from totals).
+_MEDIAN_NAME = re.compile(r"median|^p\d\d|_p\d\d|percentile")
 # Not about people (or public facts): never hidden as derived figures.
 _PUBLIC_NAME = re.compile(r"provider|microenterprise|area|location|population|resident|fee|price|gbp|cost|^month|year")
 # Label columns that do not split the council into smaller areas or providers.
@@ -208,11 +211,13 @@ def publish_frame(
     if not counts:
         return frame
     derived = derived_columns(frame, counts)
+    medians = {d: base for d, base in derived.items() if base is not None and _MEDIAN_NAME.search(d.lower())}
     # Secondary suppression only where a group has more than one row: a lone row's total is itself.
     result = suppress(
         frame,
         count_cols=counts,
-        derived={d: (base or counts[0]) for d, base in derived.items()},
+        derived={d: (base or counts[0]) for d, base in derived.items() if d not in medians},
+        medians=medians,
         group_by=group_columns(frame),
     )
     ambiguous = [d for d, base in derived.items() if base is None]
