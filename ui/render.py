@@ -170,6 +170,7 @@ def show_tiles(
     tiles: Sequence[Tile], *, columns: int = 4, month_label: str = "last month", year_label: str = "last year"
 ) -> None:
     """Show headline tiles in rows of ``columns`` (change on last month/year and a RAG mark each)."""
+    tiles = modes.shown_tiles(tiles)  # in publication mode, judged together (no tile reveals a hidden one)
     for start in range(0, len(tiles), columns):
         row = st.columns(columns)
         for col, tile in zip(row, tiles[start : start + columns], strict=False):
