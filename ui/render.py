@@ -178,6 +178,13 @@ def show_tiles(
                 show_tile(tile, month_label=month_label, year_label=year_label)
 
 
+def show_summary(summary) -> None:
+    """Show a ``briefing.summary.Summary`` as one screenshot-ready 16:9 view: scope, 8 tiles, key messages."""
+    st.caption(markdown_text(f"{summary.scope}. " + ("Small numbers protected." if summary.published else "")))
+    show_tiles(summary.tiles, month_label=summary.month_label, year_label=summary.year_label)
+    show_sentences(summary.messages, heading="Key messages")
+
+
 def show_sentences(sentences: Sequence[str], *, heading: str | None = None) -> None:
     """Show plain-English sentences as a bullet list (nothing when empty)."""
     if not sentences:
@@ -220,6 +227,7 @@ __all__ = [
     "show_notes",
     "show_panel",
     "show_sentences",
+    "show_summary",
     "show_table",
     "show_tile",
     "show_tiles",

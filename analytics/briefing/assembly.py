@@ -459,11 +459,12 @@ def says_something(spec: ChartSpec) -> bool:
 
 
 def table_digest(spec: ChartSpec) -> str:
-    """Return a digest of what a chart shows (its published table), to find charts that repeat another."""
+    """Return a digest of what a chart shows (its published table and drawn marks), to find repeats."""
     frame = spec.table
+    marks = sorted(round(v, 6) for v in _mark_values(spec.figure)) if spec.figure is not None else []
     if frame is None:
         return hashlib.blake2b(spec.title.encode(), digest_size=8).hexdigest()
-    text = repr((frame.columns, frame.rows()))
+    text = repr((frame.columns, frame.rows(), marks))
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 

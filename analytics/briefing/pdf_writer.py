@@ -178,7 +178,8 @@ class _PackPDF:
             pdf.rect(x, y, w, h)
             pdf.set_xy(x + 2, y + 1.5)
             self.font(MIN_PT, colour=GREY_TEXT)
-            pdf.cell(w - 24, 4.5, self.text(_fit(self, tile.label, w - 24)))
+            room = w - (24 if tile.rag else 4)
+            pdf.cell(room, 4.5, self.text(_fit(self, tile.label, room)))
             if tile.rag:
                 self.font(MIN_PT, "B", colour=RAG_COLOURS.get(tile.rag, BLACK))
                 pdf.cell(20, 4.5, tile.rag.capitalize(), align="R")

@@ -81,15 +81,15 @@ def _marking(slide, pack: Pack) -> None:
     """The protective marking at the top and bottom centre of the slide."""
     colour = MARKING_RED if pack.audience == INTERNAL else BLACK
     for top in (0.02, 7.1):
-        box = _text_box(slide, 4.17, top, 5.0, 0.35, [(pack.marking, MIN_PT, True, colour)])
-        box.text_frame.paragraphs[0].alignment = 2  # centre
+        box = _text_box(slide, 8.9, top, 4.0, 0.35, [(pack.marking, MIN_PT, True, colour)])
+        box.text_frame.paragraphs[0].alignment = 3  # right
 
 
 def _footer(slide, pack: Pack) -> None:
     text = f"{pack.council_name} · data as at {fmt_date(pack.as_of)}"
     if pack.synthetic:
         text += " · Synthetic demo data"
-    _text_box(slide, 0.4, 7.1, 4.0, 0.35, [(text, MIN_PT, False, GREY_TEXT)])
+    _text_box(slide, 0.4, 7.1, 8.4, 0.35, [(text, MIN_PT, False, GREY_TEXT)])
     _marking(slide, pack)
 
 

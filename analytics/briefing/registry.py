@@ -198,6 +198,7 @@ register(
         view_charts.overview("overview-planned-hours-per-week"),
         ("planned_hours_per_week",),
         level="area",
+        counts=view_charts.people_in_service,
     )
 )
 
