@@ -93,3 +93,23 @@ def test_the_rural_split_table_is_published_cell_by_cell(cur):
             assert median_hidden == (raw_people is not None and 0 < raw_people < 8)
         hidden = [c for c in rural.CLASSES if rows["people_waiting"][f"{c}_suppressed"]]
         assert len(hidden) != 1 or rows["people_waiting"]["total_suppressed"], "a total would reveal one"
+
+
+def test_overview_in_presentation_mode_is_the_summary_and_the_pack_page_asks_the_audience(app):
+    app.query_params["present"] = "1"
+    app.query_params["locality"] = "North Coast"
+    app.run()
+    assert not app.exception
+    labels = [m.label for m in app.metric]
+    assert len(labels) == 8 and "People waiting" in labels and "Largest provider's share" in labels
+    assert any(h.value == "Key messages" for h in app.subheader)
+    assert not app.get("plotly_chart"), "one screen: tiles and messages, no trend charts"
+    app.toggle(key="publication_mode").set_value(True).run()
+    values = {m.label: m.value for m in app.metric}
+    waiting = values["People waiting"]
+    assert waiting == "[c]" or int(waiting.replace(",", "")) % 5 == 0
+    app.switch_page("pages/briefing.py").run()
+    assert not app.exception
+    radio = app.radio(key="briefing_audience")
+    assert radio.label == "Who is the pack for?" and radio.value == "public"
+    assert list(radio.options)[0].startswith("Public")
