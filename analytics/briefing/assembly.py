@@ -605,7 +605,7 @@ def pack_figure(fig: go.Figure) -> go.Figure:
     fig.layout.annotations = [a for a in fig.layout.annotations if a.name != "footnote"]
     fig.update_layout(
         title={"text": "", "subtitle": {"text": ""}},
-        margin={"t": max(top, 16), "b": max(bottom, 16)},
+        margin={"t": max(top, 16), "b": max(bottom, 16), "r": max(fig.layout.margin.r or 24, 60)},
         width=PICTURE_WIDTH,
         height=min(fig.layout.height or PICTURE_MAX_HEIGHT, PICTURE_MAX_HEIGHT),
     )
