@@ -177,6 +177,15 @@ def can_make_packs(role: str | None) -> bool:
     return role == ANALYST
 
 
+def pack_audiences(role: str | None) -> tuple[str, ...]:
+    """The briefing-pack audiences ``role`` may make or receive, first the default.
+
+    Analysts: ``("public", "internal")``; anyone else only ``("public",)``: a pack naming providers
+    (internal, OFFICIAL-SENSITIVE) goes to council staff who make packs, never to a public user.
+    """
+    return ("public", "internal") if role == ANALYST else ("public",)
+
+
 def publication_forced(role: str | None) -> bool:
     """Whether publication mode is forced on (public users see only suppressed figures)."""
     return role not in (VIEWER, ANALYST)

@@ -228,8 +228,10 @@ def cmd_brief(args: argparse.Namespace) -> int:
         locality=args.locality,
         month=args.month,
         title=args.title,
+        audience=args.audience,
         progress=lambda n, total, chart_id: print(f"  {n}/{total} {chart_id}", file=sys.stderr),
     )
+    print(f"Audience:   {args.audience}")
     print(f"PDF:        {files.pdf} ({files.pages} pages)")
     print(f"PowerPoint: {files.pptx} ({files.slides} slides)")
     print(f"Made in {files.seconds:.1f} s")
@@ -309,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--locality", default=None, help="draw the charts for one locality (default: whole council)")
     p.add_argument("--month", default=None, help="as-at month, YYYY-MM (default: the latest)")
     p.add_argument("--title", default=None, help="pack title (default: 'Home care market sufficiency: <month>')")
+    p.add_argument(
+        "--audience",
+        choices=("public", "internal"),
+        default="public",
+        help="public (default): no chart naming a provider, marked OFFICIAL; "
+        "internal: provider charts kept, marked OFFICIAL-SENSITIVE on every page and slide",
+    )
     p.set_defaults(func=cmd_brief)
 
     try:

@@ -18,6 +18,11 @@ from ui import access, modes, render, shared
 shared.run_through_dashboard()
 
 TITLE_KEY = "briefing_title"
+AUDIENCE_KEY = "briefing_audience"
+AUDIENCE_LABELS = {
+    "public": "Public: for a public paper (no provider named; marked OFFICIAL)",
+    "internal": "Internal: names providers (marked OFFICIAL-SENSITIVE on every page)",
+}
 FILES_KEY = "briefing_files"
 
 
@@ -45,8 +50,9 @@ def _text_key(item: briefing.BriefItem) -> str:
 
 st.title("Briefing pack")
 st.caption(
-    "Charts for cabinet papers and briefings, as a PDF and a PowerPoint. Small numbers are always "
-    "protected in the pack: counts of people below council level are rounded or shown as [c]."
+    "Charts for cabinet papers and briefings, as a PDF and a PowerPoint, opening on a one-page summary. "
+    "Small numbers are always protected in the pack: counts of people below council level are rounded "
+    "or shown as [c]."
 )
 if shared.require_data():
     items = modes.briefing_items()
@@ -58,6 +64,18 @@ if shared.require_data():
         max_chars=120,
         persist_state="session",
     )
+    audiences = access.pack_audiences()
+    audience = st.radio(
+        "Who is the pack for?",
+        audiences,
+        format_func=AUDIENCE_LABELS.get,
+        key=AUDIENCE_KEY,
+        horizontal=True,
+        help="A public pack leaves out every chart that names a provider; an internal pack keeps them "
+        "and is marked OFFICIAL-SENSITIVE (Government Security Classifications) on every page and slide.",
+    )
+    if audience not in audiences:
+        audience = audiences[0]
     if not items:
         st.info("Choose charts with the **Add to briefing** button under any chart; they are listed here.")
     for index, item in enumerate(items):
@@ -69,6 +87,8 @@ if shared.require_data():
                 headline = spec.title
             except chart_registry.ChartUnavailable as exc:
                 headline = f"Cannot be drawn: {exc}"
+            if audience == "public" and entry.names_providers:
+                headline = f"{headline} (names providers: left out of the public pack)"
             head.markdown(f"**{index + 1}. {markdown_text(headline)}**")
             head.caption(markdown_text(f"{entry.title} · {entry.page} · {briefing.filters_text(item.filters)}"))
             up.button(
@@ -108,7 +128,7 @@ if shared.require_data():
     if items:
         title = st.session_state.get(TITLE_KEY) or briefing.default_title(drop.as_of)
         texts = {item.key: st.session_state.get(_text_key(item)) or "" for item in items}
-        signature = (shared.live_version(), tuple(i.key for i in items), title, tuple(texts.values()))
+        signature = (shared.live_version(), tuple(i.key for i in items), title, tuple(texts.values()), audience)
         make, clear = st.columns([3, 1])
         if not access.can_make_packs():
             make.info("Briefing packs are made by analysts: your role can choose charts but not make the pack.")
@@ -120,6 +140,7 @@ if shared.require_data():
                     shared.cursor(),
                     items,
                     title=title,
+                    audience=audience,
                     texts=texts,
                     progress=lambda n, total, cid: bar.progress(n / total, text=f"Drew {cid} ({n} of {total})"),
                 )
@@ -130,13 +151,18 @@ if shared.require_data():
             else:
                 bar.empty()
                 st.session_state[FILES_KEY] = (signature, pdf, pptx, time.perf_counter() - start)
-                access.audit("pack", source=title, drop_id=drop.drop_id, charts=[i.chart_id for i in items])
+                access.audit(
+                    "pack", source=title, drop_id=drop.drop_id, charts=[i.chart_id for i in items], audience=audience
+                )
         clear.button("Empty the pack", on_click=_clear, icon=":material/clear_all:")
         files = st.session_state.get(FILES_KEY)
         if files is not None and files[0] == signature:
             _, pdf, pptx, seconds = files
-            stem = briefing.slug(title)
-            st.success(f"Made in {seconds:.1f} s: {len(items)} chart(s), data as at {fmt_month(drop.as_of)}.")
+            stem = briefing.slug(title) + ("-internal" if audience == "internal" else "")
+            st.success(
+                f"Made in {seconds:.1f} s: {len(items)} chart(s) asked for, a {audience} pack, "
+                f"data as at {fmt_month(drop.as_of)}."
+            )
             left, right = st.columns(2)
             left.download_button(
                 "Download the PDF",

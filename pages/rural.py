@@ -3,7 +3,7 @@
 import streamlit as st
 
 from analytics.views import rural
-from ui import render
+from ui import modes, render
 
 filters = render.start_page("Rural gaps")
 if filters is not None:
@@ -17,7 +17,7 @@ if filters is not None:
     render.show_notes(view.notes)
 
     st.subheader("Rural, urban and unclassified areas")
-    render.show_table(view.split_display, key="rural_split_table")
+    render.show_table(modes.shown_rural_split(view.split, view.split_display), key="rural_split_table")
     render.show_chart(
         view.share_chart,
         indicator_ids=["measures_by_rural_class", "rural_share_planned_hours_pct", "rural_share_hours_waiting_pct"],

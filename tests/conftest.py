@@ -108,6 +108,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
     """Print the bad-input corpus table (case, expected, observed, problems) when the corpus ran."""
     from bad_inputs import ROWS
 
+    _attack_summary(terminalreporter, config)
     rows = config.stash.get(ROWS, [])
     if not rows:
         return
@@ -128,3 +129,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
         f"{tracebacks} tracebacks, {leaks} outputs with raw IDs, {changed} live-database changes after a refusal, "
         f"{sum(bool(r['problems']) for r in rows)} cases with problems"
     )
+
+
+def _attack_summary(terminalreporter, config) -> None:
+    """Print the disclosure attack's counts (tests/test_disclosure_attack.py) when it ran."""
+    from test_disclosure_attack import ATTACK_KEY
+
+    results = config.stash.get(ATTACK_KEY, [])
+    if not results:
+        return
+    terminalreporter.section("disclosure attack")
+    for r in results:
+        terminalreporter.write_line(
+            f"tables tried: {r.tables}; suppressed cells attacked: {r.cells}; cells recovered: {len(r.recovered)}"
+        )

@@ -63,6 +63,7 @@ class Built:
     pptx: Path
     seconds: float
     output: str
+    pack: object = None
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def built(demo_store: Path, tmp_path_factory: pytest.TempPathFactory, browser) -> Built:
-    """The pack, made through the command line in-process (one kaleido browser for the module)."""
+    """The internal pack, made through the command line in-process (one kaleido browser for the module)."""
     from analytics.cli import main
 
     out = tmp_path_factory.mktemp("pack")
@@ -95,6 +96,8 @@ def built(demo_store: Path, tmp_path_factory: pytest.TempPathFactory, browser) -
                 LOCALITY,
                 "--title",
                 "Home care in Fellside",
+                "--audience",
+                "internal",
             ]
         )
     finally:
@@ -106,17 +109,43 @@ def built(demo_store: Path, tmp_path_factory: pytest.TempPathFactory, browser) -
 
 
 @pytest.fixture(scope="module")
-def expected_titles(demo_store: Path) -> list[str]:
-    """The published headline of each chart, built the same way without pictures."""
+def public(demo_store: Path, tmp_path_factory: pytest.TempPathFactory, browser) -> Built:
+    """The public pack of the same charts, made in-process (so the ``Pack`` can be read too)."""
+    from analytics.briefing.pack import write_pack
     from analytics.store.snapshots import market_cursor, open_live
 
     con = open_live(demo_store)
     try:
         cur = market_cursor(con)
         filters = resolve_filters(cur, locality=LOCALITY)
-        return [chart_registry.build_published(cur, c, filters).title for c in CHARTS]
+        pack = make_pack(cur, [BriefItem(c, filters) for c in CHARTS], title="Home care in Fellside")
     finally:
         con.close()
+    files = write_pack(pack, tmp_path_factory.mktemp("public"))
+    return Built(files.pdf, files.pptx, files.seconds, "", pack)
+
+
+@pytest.fixture(scope="module")
+def provider_names(demo_store: Path) -> list[str]:
+    from analytics.store.snapshots import market_cursor, open_live
+
+    con = open_live(demo_store)
+    try:
+        rows = market_cursor(con).sql("select distinct provider_name from stg_providers").fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows if r[0]]
+
+
+def contents(pages) -> list[str]:
+    """The chart titles listed on the contents page (page 2), in order."""
+    text = pages[1].extract_text()
+    titles = []
+    for line in text.splitlines():
+        hit = re.match(r"^(\d+)\. (.+)$", line.strip())
+        if hit and int(hit.group(1)) == len(titles) + 1 and SOURCES_TITLE not in line:
+            titles.append(hit.group(2))
+    return titles
 
 
 def pptx_slides(path: Path):
@@ -160,80 +189,177 @@ def assert_safe_count(cell: str, where: str) -> None:
 # --- the files ----------------------------------------------------------------------------------
 
 
-def test_pdf_has_a_title_page_a_page_per_chart_and_the_sources(built, expected_titles):
-    pages = pdf_pages(built.pdf)
-    n = len(CHARTS)
-    assert n + 2 <= len(pages) <= n + 3, len(pages)
-    first = pages[0].extract_text()
+def slide_text(slide) -> str:
+    parts = []
+    for shape in slide.shapes:
+        if shape.has_text_frame:
+            parts.append(shape.text_frame.text)
+        if shape.has_table:
+            parts += [cell.text for row in shape.table.rows for cell in row.cells]
+    return " ".join(parts)
+
+
+@pytest.mark.parametrize("which", ["built", "public"])
+def test_page_and_slide_one_are_the_summary(which, request):
+    pack = request.getfixturevalue(which)
+    first = " ".join(pdf_pages(pack.pdf)[0].extract_text().split())
     assert "Home care in Fellside" in first and "Data as at 31 October 2026" in first
-    assert "Northdale" in first and "Synthetic demo data" in first
-    for k, title in enumerate(expected_titles, start=1):
-        text = " ".join(pages[k].extract_text().split())
-        assert f"{k}. {' '.join(title.split())}" in text, (k, title)
-        assert "Text alternative:" in text
-    closing = " ".join(" ".join(p.extract_text().split()) for p in pages[n + 1 :])
-    assert SOURCES_TITLE in closing and "Definitions" in closing
-    assert "shown as [c]" in closing and "rounded to the nearest 5" in closing
+    assert "Northdale" in first and "Fellside locality, October 2026" in first
+    assert "Headline figures" in first and "Key messages" in first and "People waiting" in first
+    assert "on September 2026" in first, "tiles show their change on last month"
+    slide = pptx_slides(pack.pptx)[0]
+    text = slide_text(slide)
+    assert slide.shapes.title.text == "Home care in Fellside"
+    assert "Key messages" in text and "People receiving care" in text and "on October 2025" in text
+    bullets = [line for line in text.splitlines() if line.startswith("• ")]
+    assert 3 <= len(bullets) <= 6
 
 
-def test_pptx_has_the_expected_slides_and_titles(built, expected_titles):
-    slides = pptx_slides(built.pptx)
-    n = len(CHARTS)
-    titles = [s.shapes.title.text for s in slides]
-    assert titles[0] == "Home care in Fellside"
-    assert titles[1 : n + 1] == [f"{k}. {t}" for k, t in enumerate(expected_titles, start=1)]
-    assert len(slides) >= n + 2 and all(t.startswith(SOURCES_TITLE) for t in titles[n + 1 :])
-    for slide in slides[1 : n + 1]:
-        pictures = [s for s in slide.shapes if s.shape_type == 13]
-        assert len(pictures) == 1
-        assert pictures[0]._element.nvPicPr.cNvPr.get("descr"), "the picture needs its text alternative"
-        assert "Text alternative:" in slide.notes_slide.notes_text_frame.text or slide.has_notes_slide
+def test_every_page_and_slide_carries_the_marking(built, public):
+    for page in pdf_pages(built.pdf):
+        assert page.extract_text().count("OFFICIAL-SENSITIVE") >= 2  # head and foot
+    for slide in pptx_slides(built.pptx):
+        assert "OFFICIAL-SENSITIVE" in slide_text(slide)
+    for page in pdf_pages(public.pdf):
+        text = page.extract_text()
+        assert "OFFICIAL" in text and "OFFICIAL-SENSITIVE" not in text
+    for slide in pptx_slides(public.pptx):
+        assert "OFFICIAL" in slide_text(slide) and "OFFICIAL-SENSITIVE" not in slide_text(slide)
+
+
+def test_provider_names_are_in_the_internal_pack_only(built, public, provider_names):
+    def everything(pack) -> str:
+        text = " ".join(p.extract_text() for p in pdf_pages(pack.pdf))
+        for slide in pptx_slides(pack.pptx):
+            text += " " + slide_text(slide) + " " + slide.notes_slide.notes_text_frame.text
+        return " ".join(text.split())
+
+    internal, shown = everything(built), everything(public)
+    assert any(name in internal for name in provider_names), "the internal pack names providers"
+    assert [n for n in provider_names if n in shown] == []
+    assert {i.chart_id for i in public.pack.left_out} >= {"providers-share", "exit-outcome"}
+    assert "it names providers" in shown
+
+
+def test_no_chart_is_all_suppressed_and_none_is_repeated(public):
+    from analytics.briefing.assembly import says_something, table_digest
+
+    assert public.pack.charts, "the public pack keeps charts"
+    for chart in public.pack.charts:
+        assert says_something(chart.spec), chart.spec.title
+    digests = [table_digest(c.spec) for c in public.pack.charts]
+    assert len(digests) == len(set(digests))
+    kept = {c.spec.id for c in public.pack.charts}
+    dropped = {i.chart_id: i.reason for i in public.pack.left_out}
+    # People waiting by area in a locality is all [c]: drawn by locality instead, or left out with why.
+    assert "waiting-localities" in kept or "coverage-map-people-waiting" in dropped
+    assert "coverage-map-people-waiting" not in kept or says_something(public.pack.charts[0].spec)
+    assert all(reason for reason in dropped.values())
+
+
+def test_titles_once_and_the_text_alternative_is_alt_text_not_body_text(built, public):
+    for pack in (built, public):
+        pages = pdf_pages(pack.pdf)
+        titles = contents(pages)
+        assert titles, "the contents page lists the charts"
+        for k, title in enumerate(titles, start=1):
+            text = " ".join(pages[k + 1].extract_text().split())
+            assert text.count(f"{k}. {title}") == 1, (k, title)
+            assert "Text alternative" not in text
+        raw = pack.pdf.read_bytes()
+        assert raw.count(b"/Alt") >= len(titles), "each chart picture carries PDF alt text"
+        slides = pptx_slides(pack.pptx)
+        for slide in slides[1 : len(titles) + 1]:
+            pictures = [s for s in slide.shapes if s.shape_type == 13]
+            assert len(pictures) == 1
+            assert pictures[0]._element.nvPicPr.cNvPr.get("descr"), "the picture needs its text alternative"
+            assert "Text alternative" not in slide_text(slide)
+
+
+def test_text_is_at_least_10_pt_in_the_pdf_and_12_pt_on_slides(public):
+    from analytics.briefing.assembly import MIN_FONT_PX, PICTURE_WIDTH, font_sizes, pack_figure
+
+    sizes = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text.strip():
+            scale = (tm[0] ** 2 + tm[1] ** 2) ** 0.5 * (cm[0] ** 2 + cm[1] ** 2) ** 0.5
+            sizes.append(font_size * scale)
+
+    for page in pdf_pages(public.pdf):
+        page.extract_text(visitor_text=visit)
+    assert sizes and min(sizes) >= 9.9, min(sizes)
+    for slide in pptx_slides(public.pptx):
+        for shape in slide.shapes:
+            frames = [shape.text_frame] if shape.has_text_frame else []
+            if shape.has_table:
+                frames += [cell.text_frame for row in shape.table.rows for cell in row.cells]
+            for frame in frames:
+                for paragraph in frame.paragraphs:
+                    for run in paragraph.runs:
+                        if run.text.strip():
+                            assert run.font.size is not None and run.font.size.pt >= 12, run.text
+    for chart in public.pack.charts:
+        fig = pack_figure(chart.spec.figure)
+        assert min(font_sizes(fig)) >= MIN_FONT_PX
+        with Image.open(io.BytesIO(chart.png)) as img:
+            assert img.width == 2 * PICTURE_WIDTH and img.height / img.width <= 0.72
+    # 15 px on a 640 px picture 174 mm wide in the PDF: 15 * 493 / 640 = 11.6 pt; on a slide at least 7.8 in wide:
+    assert MIN_FONT_PX * (174 / 25.4 * 72) / PICTURE_WIDTH >= 10
+    assert MIN_FONT_PX * (7.78 * 72) / PICTURE_WIDTH >= 12
+
+
+def test_tables_show_the_latest_month_first_and_definitions_are_plain(public):
+    trend = next(c for c in public.pack.charts if c.spec.id == "waiting-people")
+    assert trend.table[1][0] == "October 2026", trend.table[:3]
+    text = " ".join(" ".join(p.extract_text().split()) for p in pdf_pages(public.pdf))
+    assert "config.toml" not in text and "mart_" not in text and "thresholds." not in text
 
 
 def test_every_embedded_image_decodes_and_is_not_blank(built):
-    for k, slide in enumerate(pptx_slides(built.pptx)[1 : len(CHARTS) + 1], start=1):
+    slides = pptx_slides(built.pptx)
+    n = len(contents(pdf_pages(built.pdf)))
+    for k, slide in enumerate(slides[1 : n + 1], start=1):
         for shape in slide.shapes:
             if shape.shape_type == 13:
                 with Image.open(io.BytesIO(shape.image.blob)) as img:
-                    assert img.width >= 1800, "pictures are drawn at twice the screen size"
+                    assert img.width >= 1280, "pictures are drawn at twice their size"
                     assert_not_blank(img, f"slide {k + 1}")
-    seen = 0
-    for k, page in enumerate(pdf_pages(built.pdf)[1 : len(CHARTS) + 1], start=2):
+    for k, page in enumerate(pdf_pages(built.pdf)[2 : n + 2], start=3):
         images = list(page.images)
         assert len(images) == 1, f"page {k} should hold one chart"
         assert_not_blank(images[0].image, f"page {k}")
-        seen += 1
-    assert seen == len(CHARTS)
 
 
-def test_pack_tables_show_no_small_count_of_people(built):
+def test_pack_tables_show_no_small_count_of_people(built, public):
     checked = 0
-    for k, slide in enumerate(pptx_slides(built.pptx), start=1):
-        for shape in slide.shapes:
-            if shape.has_table:
-                rows = [[cell.text for cell in row.cells] for row in shape.table.rows]
-                for cell in count_cells(rows):
-                    assert_safe_count(cell, f"slide {k}")
-                    checked += 1
-    assert checked > 20, "the pack should hold person-count columns to check"
+    for pack in (built, public):
+        for k, slide in enumerate(pptx_slides(pack.pptx), start=1):
+            for shape in slide.shapes:
+                if shape.has_table:
+                    rows = [[cell.text for cell in row.cells] for row in shape.table.rows]
+                    for cell in count_cells(rows):
+                        assert_safe_count(cell, f"slide {k}")
+                        checked += 1
+    assert checked > 10, "the pack should hold person-count columns to check"
 
 
 def test_pdf_tables_match_the_slides(built):
     """Every short cell of each slide's table is on the matching PDF page (same table, same values)."""
     slides = pptx_slides(built.pptx)
     pages = pdf_pages(built.pdf)
-    for k in range(1, len(CHARTS) + 1):
+    for k in range(1, len(contents(pages)) + 1):
         tables = [s.table for s in slides[k].shapes if s.has_table]
         if not tables:
             continue
-        text = " ".join(pages[k].extract_text().split())
+        text = " ".join(pages[k + 1].extract_text().split())
         rows = [[cell.text for cell in row.cells] for row in tables[0].rows]
         for row in rows[1:]:
             for cell in row:
                 if len(cell) <= 20:
                     assert cell in text, (k, cell)
         for cell in count_cells(rows):
-            assert_safe_count(cell, f"page {k + 1}")
+            assert_safe_count(cell, f"page {k + 2}")
 
 
 def test_pack_timing_is_reasonable(built):
@@ -303,6 +429,22 @@ def test_make_pack_keeps_the_order_and_the_text(demo_store, browser):
     finally:
         con.close()
     assert [c.spec.id for c in pack.charts] == ["waiting-localities", "waiting-people"]
+    assert pack.summary is not None and 6 <= len(pack.summary.tiles) <= 8
     assert pack.title == "Home care market sufficiency: October 2026"
     assert pack.charts[1].text == "Waiting is falling."
     assert "whole council" in pack.charts[0].filters_text.lower()
+
+
+def test_a_repeated_chart_is_left_out_with_the_reason(demo_store, browser):
+    from analytics.store.snapshots import market_cursor, open_live
+
+    con = open_live(demo_store)
+    try:
+        cur = market_cursor(con)
+        filters = resolve_filters(cur)
+        items = [BriefItem("overview-people-waiting", filters), BriefItem("waiting-people", filters)]
+        pack = make_pack(cur, items, title="")
+    finally:
+        con.close()
+    assert len(pack.charts) == 1
+    assert pack.left_out[0].reason == "it shows the same figures as chart 1"

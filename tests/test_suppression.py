@@ -236,7 +236,8 @@ def test_rule_text_states_the_configured_rule():
     assert text.startswith(
         "Counts of people from 1 to 7 are shown as [c] and other counts are rounded to the nearest 5"
     )
-    assert "averages over fewer than 8 people are not shown" in text
+    assert "hours, averages and rates are hidden with the count they rest on" in text
+    assert "medians and percentiles of fewer than 8 people are not shown" in text
     assert text.endswith("(based on the NHS Digital rule).")
     assert text.count(".") == 1  # one sentence
     assert suppress(pl.DataFrame({"n": [1]}), count_cols=["n"]).rule_text == text
@@ -268,3 +269,25 @@ def test_a_suppressed_value_is_never_zero_and_a_shown_zero_is_a_true_zero(counts
             assert raw == 0
         if 0 < raw < 8:
             assert value is None
+
+
+def test_medians_follow_the_group_size_not_secondary_suppression():
+    """A median of a group of 12 stays shown when its count is hidden only to protect another cell."""
+    frame = pl.DataFrame(
+        {
+            "area_type": ["rural", "urban"],
+            "month": ["2026-10", "2026-10"],
+            "people": [3, 12],
+            "median_days": [40.0, 9.0],
+        }
+    )
+    out = suppress(frame, count_cols=["people"], medians={"median_days": "people"}, group_by=["month"])
+    assert out.values["people_suppressed"].to_list() == [True, True]  # 12 hidden to protect the 3
+    assert out.values["median_days"].to_list() == [None, 9.0]  # rural: 3 people; urban: 12 people
+    assert "medians and percentiles of fewer than 8 people" in out.rule_text
+
+
+def test_hours_and_averages_follow_the_count_including_secondary_suppression():
+    frame = pl.DataFrame({"month": ["a", "a"], "people": [3, 12], "hours": [10.0, 60.0], "avg": [3.3, 5.0]})
+    out = suppress(frame, count_cols=["people"], derived={"hours": "people", "avg": "people"}, group_by=["month"])
+    assert out.values["hours"].to_list() == [None, None] and out.values["avg"].to_list() == [None, None]

@@ -84,6 +84,11 @@ def can_change_data() -> bool:
     return access.can_change_data(role())
 
 
+def pack_audiences() -> tuple[str, ...]:
+    """The briefing-pack audiences this session may choose (public first)."""
+    return access.pack_audiences(role())
+
+
 def can_make_packs() -> bool:
     """Whether this session may make briefing packs."""
     return access.can_make_packs(role())

@@ -226,6 +226,76 @@ def shown_table(frame: pl.DataFrame | None) -> pl.DataFrame | None:
     return out.display if isinstance(out, Suppressed) else out
 
 
+# The rural split table's rows (``analytics.views.rural.MEASURES``) for ``publish_split``.
+RURAL_SPLIT_KINDS = {
+    "people_in_service": "count",
+    "planned_hours_per_week": "derived:people_in_service",
+    "hours_per_1000_65_plus": "derived:people_in_service",
+    "people_waiting": "count",
+    "hours_waiting": "derived:people_waiting",
+    "median_wait_days": "median:people_waiting",
+    "p90_wait_days": "median:people_waiting",
+    "microenterprise_customers": "count",
+}
+
+
+def shown_rural_split(split: pl.DataFrame, display: pl.DataFrame) -> pl.DataFrame:
+    """Return the Rural gaps split table (``display``, text) as it should be shown.
+
+    In publication mode it is rebuilt from the numeric ``split``: counts of people rounded or
+    ``[c]`` (with a further class hidden where the total would reveal one), hours and rates hidden
+    with their people, medians hidden for fewer than ``min_group_size`` people waiting.
+    """
+    if not publication_on():
+        return display
+    from analytics.publish.publication import publish_split
+    from analytics.views import rural
+
+    classes = list(rural.CLASSES)
+    published = publish_split(split, RURAL_SPLIT_KINDS, key="measure_id", columns=classes, total="total")
+    out = rural.split_display(published)
+    symbol = rule().symbol
+    labels = [rural.CLASS_LABELS[c] for c in (*classes, "total")]
+    flags = published.select([f"{c}_suppressed" for c in (*classes, "total")])
+    return out.with_columns(
+        pl.when(flags[f"{c}_suppressed"]).then(pl.lit(symbol)).otherwise(pl.col(label)).alias(label)
+        for c, label in zip((*classes, "total"), labels, strict=True)
+    )
+
+
+def shown_tiles(tiles: Sequence[Tile]) -> list[Tile]:
+    """Return headline tiles as they should be shown, judged together.
+
+    Each tile goes through ``shown_tile``; in publication mode, a tile resting on a count of people
+    that reads ``[c]`` (hours waiting and the waits of hidden people waiting, planned hours of hidden
+    people in service) reads ``[c]`` too, so no tile sits beside a hidden count it would reveal.
+    Medians of a group too small to show (``min_group_size``) read ``[c]``.
+    """
+    from analytics.publish.publication import HEADLINE_DERIVED, HEADLINE_MEDIANS
+
+    shown_list = [shown_tile(t) for t in tiles]
+    filters = shared.current_filters()
+    if not publication_on() or filters is None or filters.locality is None:
+        return shown_list
+    r = rule()
+    by_id = {t.indicator_id: (raw, t) for raw, t in zip(tiles, shown_list, strict=True)}
+    hidden_counts = {i for i, (_, t) in by_id.items() if t.value is None and t.text == r.symbol}
+    raw_values = {i: raw.value for i, (raw, _) in by_id.items()}
+    out = []
+    for tile in shown_list:
+        base = HEADLINE_DERIVED.get(tile.indicator_id or "")
+        median_base = HEADLINE_MEDIANS.get(tile.indicator_id or "")
+        hide = base in hidden_counts
+        if median_base is not None and median_base in raw_values:
+            from analytics.publish.suppression import is_primary
+
+            hide = raw_values.get(median_base) is None or is_primary(raw_values[median_base], r.min_group)
+        if hide:
+            tile = replace(tile, value=None, text=r.symbol, delta_month=None, delta_year=None, rag=None)
+        out.append(tile)
+    return out
+
+
 def shown_tile(tile: Tile) -> Tile:
     """Return a headline tile as it should be shown: a locality's count of people rounded or ``[c]``."""
     from analytics.formatting import fmt_int
@@ -438,7 +508,9 @@ __all__ = [
     "published",
     "shown",
     "shown_table",
+    "shown_rural_split",
     "shown_tile",
+    "shown_tiles",
     "sidebar_switches",
     "sync_url",
 ]

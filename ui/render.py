@@ -170,11 +170,19 @@ def show_tiles(
     tiles: Sequence[Tile], *, columns: int = 4, month_label: str = "last month", year_label: str = "last year"
 ) -> None:
     """Show headline tiles in rows of ``columns`` (change on last month/year and a RAG mark each)."""
+    tiles = modes.shown_tiles(tiles)  # in publication mode, judged together (no tile reveals a hidden one)
     for start in range(0, len(tiles), columns):
         row = st.columns(columns)
         for col, tile in zip(row, tiles[start : start + columns], strict=False):
             with col:
                 show_tile(tile, month_label=month_label, year_label=year_label)
+
+
+def show_summary(summary) -> None:
+    """Show a ``briefing.summary.Summary`` as one screenshot-ready 16:9 view: scope, 8 tiles, key messages."""
+    st.caption(markdown_text(f"{summary.scope}. " + ("Small numbers protected." if summary.published else "")))
+    show_tiles(summary.tiles, month_label=summary.month_label, year_label=summary.year_label)
+    show_sentences(summary.messages, heading="Key messages")
 
 
 def show_sentences(sentences: Sequence[str], *, heading: str | None = None) -> None:
@@ -219,6 +227,7 @@ __all__ = [
     "show_notes",
     "show_panel",
     "show_sentences",
+    "show_summary",
     "show_table",
     "show_tile",
     "show_tiles",

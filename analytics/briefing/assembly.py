@@ -1,31 +1,51 @@
 """Assembling a briefing pack: the charts chosen, published, pictured and tabled, ready to write.
 
-A ``Pack`` holds everything a pack shows: title, council, data date and one ``PackChart`` per chosen
-chart (the published ``ChartSpec``, its PNG picture, a small text table and the words around it).
-``make_pack`` builds it from ``BriefItem``s (chart id + filters) through
-``chart_registry.build_published``, so **suppression is always on**; ``pack_from_specs`` from specs
-already published. ``briefing.pdf_writer`` and ``briefing.pptx_writer`` draw a ``Pack``;
-``briefing.pack`` is the way in (files, the ``brief`` command, previews).
+A ``Pack`` holds everything a pack shows: title, council, data date, audience and protective
+marking, the summary (``briefing.summary``: tiles and key messages, drawn first), one
+``PackChart`` per chart kept (the published ``ChartSpec``, its PNG picture, a small text table and
+the words around it) and the charts left out with one line each saying why. ``make_pack`` builds it
+from ``BriefItem``s (chart id + filters) through ``chart_registry.build_published``, so
+**suppression is always on**; ``pack_from_specs`` from specs already published.
+``briefing.pdf_writer`` and ``briefing.pptx_writer`` draw a ``Pack``; ``briefing.pack`` is the way in.
+
+Only charts that say something go in:
+
+* **Audience.** A ``public`` pack (the default) leaves out every chart that names a provider
+  (``ChartEntry.names_providers``); an ``internal`` pack keeps them and is marked OFFICIAL-SENSITIVE
+  (Government Security Classifications) on every page and slide.
+* **All hidden.** A chart whose every mark would be suppressed (``says_something``) is drawn one
+  level up (``ChartEntry.fallback``: by locality instead of by area; or the whole council instead of
+  a locality), else left out.
+* **Duplicates.** A chart whose published table is the same as an earlier chart's is left out.
+* **Provider charts** show the 10 largest and one bar for all the others (``top_categories``).
+* **Pictures** (``pack_figure``) have no title or subtitle inside (the page prints them once),
+  no footnote (printed as text under the picture), and every text at least ``MIN_FONT_PX`` at
+  ``PICTURE_WIDTH``: 10 pt or more in the PDF, 12 pt or more on a slide.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import plotly.graph_objects as go
 import polars as pl
 
 from analytics.briefing import registry
+from analytics.briefing.summary import Summary, summary
+from analytics.briefing.view_charts import ChartUnavailable
 from analytics.formatting import MISSING, fmt_date, fmt_month, fmt_number
 from analytics.indicators import catalogue
 from analytics.publish.charts import ChartSpec
 from analytics.publish.exports import export_server, figure_png, neutralise
-from analytics.publish.suppression import Suppressed, suppression_rule_text
+from analytics.publish.suppression import SUPPRESSED_SUFFIX, Suppressed, suppression_rule_text
 from analytics.views.filters import Filters
 
 TABLE_ROWS = 12  # most rows in a chart page's table (the full table is in the Excel download)
@@ -38,6 +58,25 @@ COUNCIL_LEVEL_NOTE = (
 )
 DARK_BLUE = (0x12, 0x43, 0x6D)
 GREY_TEXT = (0x50, 0x5A, 0x5F)
+MARKING_RED = (0xB1, 0x0E, 0x1E)
+
+PUBLIC, INTERNAL = "public", "internal"
+AUDIENCES = (PUBLIC, INTERNAL)
+DEFAULT_AUDIENCE = PUBLIC
+# Government Security Classifications (Cabinet Office, 2023): OFFICIAL for what may be published,
+# OFFICIAL-SENSITIVE for what names providers (commercially sensitive).
+MARKINGS = {PUBLIC: "OFFICIAL", INTERNAL: "OFFICIAL-SENSITIVE"}
+MARKING_NOTES = {
+    PUBLIC: "Public version: no provider is named and small numbers are protected. May be published.",
+    INTERNAL: (
+        "Internal version: names providers, their volumes, hand-backs and exit scenarios, which are "
+        "commercially sensitive. Not for publication."
+    ),
+}
+PICTURE_WIDTH = 640  # px: the pack's pictures are drawn this wide (times 2 for sharpness)
+PICTURE_MAX_HEIGHT = 460  # px: so a picture fills the PDF's width within 125 mm of height
+MIN_FONT_PX = 15  # at PICTURE_WIDTH: >= 10 pt in the PDF (174 mm wide), >= 12 pt on a slide (7.8 in)
+TOP_PROVIDERS = 10
 
 
 @dataclass(frozen=True)
@@ -63,7 +102,10 @@ class BriefItem:
 
 @dataclass(frozen=True)
 class PackChart:
-    """A chart ready for the pack: the published spec, its picture, table and words."""
+    """A chart ready for the pack: the published spec, its picture, table and words.
+
+    ``note``: why the chart is drawn at another level than asked (one line), or ``None``.
+    """
 
     spec: ChartSpec
     png: bytes
@@ -72,6 +114,16 @@ class PackChart:
     text: str
     filters_text: str
     indicator_ids: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A chart asked for but not in the pack, and why (one line)."""
+
+    chart_id: str
+    title: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -84,6 +136,26 @@ class Pack:
     synthetic: bool
     charts: list[PackChart]
     generated: date = field(default_factory=date.today)
+    audience: str = DEFAULT_AUDIENCE
+    summary: Summary | None = None
+    left_out: list[LeftOut] = field(default_factory=list)
+    scope: str = ""
+
+    @property
+    def marking(self) -> str:
+        """The protective marking printed on every page and slide."""
+        return MARKINGS[self.audience]
+
+    @property
+    def marking_note(self) -> str:
+        return MARKING_NOTES[self.audience]
+
+    @property
+    def messages(self) -> list[str]:
+        """The key messages: the summary's, else the charts' headlines."""
+        if self.summary is not None and self.summary.messages:
+            return self.summary.messages
+        return [c.spec.title.rstrip(".") + "." for c in self.charts[:6]]
 
     @property
     def definitions(self) -> list[catalogue.Indicator]:
@@ -91,6 +163,15 @@ class Pack:
         known = catalogue.load_catalogue()
         ids = dict.fromkeys(i for c in self.charts for i in c.indicator_ids if i in known)
         return [known[i] for i in ids]
+
+    @property
+    def plain_definitions(self) -> list[tuple[str, str]]:
+        """(title, text) of each definition in plain English: definition, unit and caveats, no internal names."""
+        out = []
+        for item in self.definitions:
+            parts = [plain_words(item.definition), f"Unit: {plain_words(item.unit)}.", plain_words(item.caveats)]
+            out.append((item.title, " ".join(p for p in parts if p and p != "Unit: .")))
+        return out
 
     @property
     def sources(self) -> list[str]:
@@ -116,6 +197,30 @@ class PackFiles:
 # ---------------------------------------------------------------------------------------------
 # Building the pack
 # ---------------------------------------------------------------------------------------------
+
+
+_INTERNAL_SENTENCE = re.compile(r"config\.toml|\bmart_\w+|\bstg_\w+|\[[a-z_.]+\]")
+_IDENTIFIER = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def plain_words(text: str | None) -> str:
+    """Return catalogue text without internal names, for a cabinet paper.
+
+    Sentences (or semicolon clauses) naming the configuration file, a mart or a staged table are
+    left out; a remaining ``snake_case`` column name reads as words ("end date"). Empty when nothing
+    is left.
+    """
+    if not text:
+        return ""
+    sentences = re.split(r"(?<=[.;])\s+", text.strip())
+    kept = [t for t in sentences if not _INTERNAL_SENTENCE.search(t)]
+    out = " ".join(kept).strip()
+    out = re.sub(r"\s*\([^()]*\)", lambda m: "" if _INTERNAL_SENTENCE.search(m.group(0)) else m.group(0), out)
+    out = _IDENTIFIER.sub(lambda m: m.group(0).replace("_", " "), out)
+    out = out.rstrip(";").strip()
+    if out and out[-1] not in ".?!":
+        out += "."
+    return out
 
 
 def list_charts() -> list[tuple[str, str]]:
@@ -245,8 +350,8 @@ def pack_table(
     """Return the chart's data table as text rows (header first) and a note when it was cut.
 
     The display table of a suppressed chart (``[c]`` in place); every cell neutralised against
-    spreadsheet formulas. Columns by ``table_columns``; time series keep their latest rows, other
-    tables their first.
+    spreadsheet formulas. Columns by ``table_columns``; time series show their latest rows, newest
+    first (so any cut keeps the latest month); other tables their first rows.
     """
     if spec.data is None:
         return [], None
@@ -256,11 +361,13 @@ def pack_table(
     if len(columns) < frame.width:
         notes.append(f"{len(columns)} of {frame.width} columns")
     frame = frame.select(columns)
+    temporal = [c for c in frame.columns if frame.schema[c].is_temporal()]
+    if temporal:
+        frame = frame.reverse()  # time series are oldest first: newest first reads better and cuts safely
     if frame.height > max_rows:
-        temporal = [c for c in frame.columns if frame.schema[c].is_temporal()]
         if temporal:
-            notes.append(f"latest {max_rows} of {frame.height} rows")
-            frame = frame.tail(max_rows)
+            notes.append(f"latest {max_rows} of {frame.height} rows, newest first")
+            frame = frame.head(max_rows)
         else:
             notes.append(f"first {max_rows} of {frame.height} rows")
             frame = frame.head(max_rows)
@@ -273,18 +380,292 @@ def pack_table(
     return rows, note
 
 
-def pack_chart(spec: ChartSpec, png: bytes, *, filters: Filters | None, text: str = "", indicator_ids=()) -> PackChart:
+def pack_chart(
+    spec: ChartSpec,
+    png: bytes,
+    *,
+    filters: Filters | None,
+    text: str = "",
+    indicator_ids=(),
+    note: str | None = None,
+    max_rows: int = TABLE_ROWS,
+) -> PackChart:
     """Return a ``PackChart`` for an already published ``spec`` and its picture."""
-    table, note = pack_table(spec)
+    table, table_note = pack_table(spec, max_rows=max_rows)
     return PackChart(
         spec=spec,
         png=png,
         table=table,
-        table_note=note,
+        table_note=table_note,
         text=text.strip(),
         filters_text=filters_text(filters) if filters is not None else "",
         indicator_ids=tuple(indicator_ids),
+        note=note,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Which charts say something
+# ---------------------------------------------------------------------------------------------
+
+
+def _mark_values(fig: go.Figure) -> list[float]:
+    """Return the numbers the figure draws as data marks (bars, points, shaded areas, circles).
+
+    Left out: ``[c]`` text markers, grey "not shown" map layers and outlines (no colour scale).
+    """
+    out: list[float] = []
+    for trace in fig.data:
+        kind = trace.type
+        if kind in ("bar", "scatter", "scattergl"):
+            if kind != "bar" and (trace.mode == "text" or (trace.name or "").endswith("[c] marker")):
+                continue
+            horizontal = kind == "bar" and trace.orientation == "h"
+            values = trace.x if horizontal else trace.y
+        elif kind in ("choroplethmap", "choropleth"):
+            if trace.showscale is False:
+                continue
+            values = trace.z
+        elif kind in ("scattermap", "scattermapbox"):
+            values = trace.marker.size if trace.marker is not None else None
+        else:
+            continue
+        if values is None or isinstance(values, str | int | float):
+            continue
+        out += [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool) and v == v]
+    return out
+
+
+def says_something(spec: ChartSpec) -> bool:
+    """Whether a published chart still shows something: not every mark of its counts hidden.
+
+    ``False`` when the chart hid some cells and none of its drawn marks is a shown, non-zero figure
+    of a protected column (the maps that are all grey; the bar chart of ``[c]`` on an empty axis).
+    """
+    data = spec.data
+    if spec.figure is None or not isinstance(data, Suppressed):
+        return True
+    watched = [*data.count_cols, *data.derived_cols]
+    values = data.values
+    if not any(values[f"{c}{SUPPRESSED_SUFFIX}"].any() for c in watched):
+        return True
+    shown = {
+        float(v)
+        for c in watched
+        for v, hidden in zip(values[c].to_list(), values[f"{c}{SUPPRESSED_SUFFIX}"].to_list(), strict=True)
+        if not hidden and v is not None and v != 0
+    }
+    return any(any(math.isclose(m, v, rel_tol=1e-9, abs_tol=1e-9) for v in shown) for m in _mark_values(spec.figure))
+
+
+def table_digest(spec: ChartSpec) -> str:
+    """Return a digest of what a chart shows (its published table and drawn marks), to find repeats."""
+    frame = spec.table
+    marks = sorted(round(v, 6) for v in _mark_values(spec.figure)) if spec.figure is not None else []
+    if frame is None:
+        return hashlib.blake2b(spec.title.encode(), digest_size=8).hexdigest()
+    text = repr((frame.columns, frame.rows(), marks))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Pictures for the pack
+# ---------------------------------------------------------------------------------------------
+
+
+def top_categories(spec: ChartSpec, n: int = TOP_PROVIDERS, noun: str = "providers") -> tuple[ChartSpec, int]:
+    """Return ``spec`` with a horizontal bar chart cut to its first ``n`` bars and one for all the others.
+
+    The bars keep the chart's order (largest first). "All other N providers" is their sum, or their
+    simple average when the measure is a rate, a price or a "per" figure (which do not add up).
+    Points of other traces on the left-out categories go too. Returns (spec, number left out).
+    """
+    if spec.figure is None:
+        return spec, 0
+    bars = [t for t in spec.figure.data if t.type == "bar" and t.orientation == "h" and t.y is not None]
+    cats = list(dict.fromkeys(c for t in bars for c in t.y))
+    if len(cats) <= n + 1:
+        return spec, 0
+    keep, rest = set(cats[:n]), cats[n:]
+    words = f"{spec.subtitle} {spec.title}".lower()
+    average = bool(re.search(r"\brate|£|\bper\b|average|mean|median", words))
+    label = f"All other {len(rest)} {noun}" + (" (average)" if average else "")
+    fig = go.Figure(spec.figure)
+    for trace in fig.data:
+        ys = list(trace.y) if trace.y is not None and not isinstance(trace.y, str) else None
+        if ys is None or not any(y in keep or y in rest for y in ys):
+            continue
+        kept = [i for i, y in enumerate(ys) if y in keep]
+        other = [i for i, y in enumerate(ys) if y not in keep]
+
+        def pick(values, extra, kept=kept):
+            if values is None or isinstance(values, str | int | float):
+                return values
+            values = list(values)
+            return [values[i] for i in kept] + ([extra] if extra is not None else [])
+
+        if trace.type == "bar" and trace.orientation == "h":
+            xs = list(trace.x)
+            nums = [xs[i] for i in other if isinstance(xs[i], int | float)]
+            agg = None if not nums else (sum(nums) / len(nums) if average else sum(nums))
+            shown = "" if agg is None else fmt_number(agg, 0 if float(agg).is_integer() else 1)
+            trace.x = [xs[i] for i in kept] + [agg]
+            trace.y = [ys[i] for i in kept] + [label]
+            if trace.text is not None and not isinstance(trace.text, str):
+                trace.text = pick(trace.text, shown)
+            if trace.hovertext is not None and not isinstance(trace.hovertext, str):
+                trace.hovertext = pick(trace.hovertext, f"{label}: {shown}")
+            if trace.customdata is not None:
+                trace.customdata = None
+            colours = trace.marker.color if trace.marker is not None else None
+            if colours is not None and not isinstance(colours, str):
+                trace.marker.color = pick(colours, "#BFBFBF")
+        else:
+            trace.y = [ys[i] for i in kept]
+            if trace.x is not None and not isinstance(trace.x, str):
+                trace.x = pick(trace.x, None)
+            for attr in ("text", "hovertext"):
+                value = getattr(trace, attr)
+                if value is not None and not isinstance(value, str):
+                    setattr(trace, attr, pick(value, None))
+    order = fig.layout.yaxis.categoryarray
+    if order is not None:
+        fig.update_yaxes(categoryarray=[c for c in order if c in keep] + [label])
+    alt = f"{spec.alt_text} The chart shows the {n} largest; the other {len(rest)} are one bar.".strip()
+    return replace(spec, figure=fig, alt_text=alt), len(rest)
+
+
+def _font(obj, min_px: int, default: int) -> None:
+    """Set ``obj.font.size`` (or ``obj.size`` for a font) to at least ``min_px``."""
+    if obj is None:
+        return
+    current = obj.size
+    if isinstance(current, list | tuple):
+        obj.size = [max(v or default, min_px) for v in current]
+    else:
+        obj.size = max(current or default, min_px)
+
+
+def legible(fig: go.Figure, min_px: int = MIN_FONT_PX) -> go.Figure:
+    """Set every text of ``fig`` (in place) to at least ``min_px`` pixels, explicitly; return it.
+
+    The base font, axis ticks and titles, legend, colour bars, annotations and trace labels.
+    """
+    _font(fig.layout.font, min_px, 14)
+    for name in fig.layout:
+        if name.startswith(("xaxis", "yaxis")):
+            axis = fig.layout[name]
+            _font(axis.tickfont, min_px, 14)
+            _font(axis.title.font, min_px, 14)
+    _font(fig.layout.legend.font, min_px, 14)
+    if fig.layout.coloraxis is not None and fig.layout.coloraxis.colorbar is not None:
+        _font(fig.layout.coloraxis.colorbar.tickfont, min_px, 14)
+    for annotation in fig.layout.annotations:
+        _font(annotation.font, min_px, 14)
+    for trace in fig.data:
+        if hasattr(trace, "textfont") and (trace.text is not None or trace.texttemplate is not None):
+            _font(trace.textfont, min_px, 14)
+        if hasattr(trace, "colorbar") and trace.colorbar is not None:
+            _font(trace.colorbar.tickfont, min_px, 14)
+            _font(trace.colorbar.title.font, min_px, 14)
+        if hasattr(trace, "insidetextfont") and trace.type == "bar":
+            _font(trace.insidetextfont, min_px, 14)
+            _font(trace.outsidetextfont, min_px, 14)
+    return fig
+
+
+def font_sizes(fig: go.Figure) -> list[float]:
+    """Return every explicit font size of ``fig`` (after ``legible``: every text's size)."""
+    sizes = [fig.layout.font.size]
+    for name in fig.layout:
+        if name.startswith(("xaxis", "yaxis")):
+            sizes += [fig.layout[name].tickfont.size, fig.layout[name].title.font.size]
+    sizes.append(fig.layout.legend.font.size)
+    sizes += [a.font.size for a in fig.layout.annotations]
+    for trace in fig.data:
+        if hasattr(trace, "textfont") and (trace.text is not None or trace.texttemplate is not None):
+            size = trace.textfont.size
+            sizes += list(size) if isinstance(size, list | tuple) else [size]
+    return [float(v) for v in sizes if v is not None]
+
+
+def pack_figure(fig: go.Figure) -> go.Figure:
+    """Return a copy of a house-styled figure for the pack: no title, subtitle or footnote inside, legible.
+
+    The page prints the title, subtitle and footnote once as text; the picture is ``PICTURE_WIDTH``
+    wide, at most ``PICTURE_MAX_HEIGHT`` high, every text at least ``MIN_FONT_PX``.
+    """
+    fig = go.Figure(fig)
+    subtitle = fig.layout.title.subtitle.text or "" if fig.layout.title is not None else ""
+    sub_lines = subtitle.count("<br>") + 1 if subtitle else 0
+    foot = next((a for a in fig.layout.annotations if a.name == "footnote"), None)
+    foot_lines = (foot.text or "").count("<br>") + 1 if foot is not None else 0
+    top = (fig.layout.margin.t or 80) - 30 - 20 * sub_lines
+    bottom = (fig.layout.margin.b or 60) - 16 * foot_lines
+    fig.layout.annotations = [a for a in fig.layout.annotations if a.name != "footnote"]
+    fig.update_layout(
+        title={"text": "", "subtitle": {"text": ""}},
+        margin={"t": max(top, 16), "b": max(bottom, 16), "r": max(fig.layout.margin.r or 24, 60)},
+        width=PICTURE_WIDTH,
+        height=min(fig.layout.height or PICTURE_MAX_HEIGHT, PICTURE_MAX_HEIGHT),
+    )
+    return legible(fig)
+
+
+def _picture(spec: ChartSpec) -> bytes:
+    if spec.figure is None:
+        return b""
+    return figure_png(pack_figure(spec.figure), scale=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the pack
+# ---------------------------------------------------------------------------------------------
+
+ALL_HIDDEN = (
+    "every figure it would show is a count of fewer than 8 people (or rests on one), so all of it "
+    "would be hidden, and no chart one level up says more"
+)
+
+
+def _published(cur, chart_id: str, filters: Filters, params: dict) -> ChartSpec | None:
+    try:
+        return registry.build_published(cur, chart_id, filters, params)
+    except ChartUnavailable:
+        return None
+
+
+def publishable(
+    cur: duckdb.DuckDBPyConnection, item: BriefItem
+) -> tuple[ChartSpec | None, str | None, str | None, Filters]:
+    """Return (published spec, note, reason left out, filters drawn with) for one chosen chart.
+
+    A chart whose every mark would be hidden is drawn one level up: its entry's ``fallback`` (by
+    locality instead of by area), else the same chart for the whole council when it was asked for a
+    locality. ``note`` then says so in one line; ``reason`` says why a chart is left out.
+    """
+    entry = registry.entry(item.chart_id)
+    try:
+        spec = registry.build_published(cur, item.chart_id, item.filters, dict(item.params))
+    except ChartUnavailable as exc:
+        return None, None, f"nothing to draw: {exc}", item.filters
+    if says_something(spec):
+        return spec, None, None, item.filters
+    if entry.fallback is not None:
+        up = _published(cur, entry.fallback, item.filters, {})
+        if up is not None and says_something(up):
+            note = f"Drawn by locality: {entry.title.lower()} would be hidden for every area to protect small numbers."
+            return up, note, None, item.filters
+    if item.filters.locality is not None:
+        council = replace(item.filters, locality=None)
+        up = _published(cur, item.chart_id, council, dict(item.params))
+        if up is not None and says_something(up):
+            note = (
+                f"Drawn for the whole council: in {item.filters.locality} every figure would be hidden "
+                "to protect small numbers."
+            )
+            return up, note, None, council
+    return None, None, ALL_HIDDEN, item.filters
 
 
 def make_pack(
@@ -292,40 +673,76 @@ def make_pack(
     items: Sequence[BriefItem],
     *,
     title: str,
+    audience: str = DEFAULT_AUDIENCE,
     texts: dict[str, str] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Pack:
-    """Return the pack of ``items``: each chart rebuilt from the live data, published, drawn as PNG.
+    """Return the pack of ``items`` for ``audience``: summary first, then each chart that says something.
 
-    ``texts`` maps ``BriefItem.key`` to the user's commentary. One kaleido browser serves every
-    picture (``export_server``). ``progress(done, total, chart_id)`` is called after each chart.
+    Each chart is rebuilt from the live data, published and drawn as PNG (one kaleido browser for
+    all: ``export_server``). Left out, each with one line in ``Pack.left_out``: charts naming
+    providers in a ``public`` pack, charts with nothing to draw, charts whose every mark would be
+    hidden even one level up (``publishable``), and charts showing the same table as an earlier one.
+    ``texts`` maps ``BriefItem.key`` to the user's commentary; ``progress(done, total, chart_id)``
+    is called after each chart. The summary is for the first item's filters (whole council, latest
+    month when there is none).
     """
     from analytics.store.queries import drop_summary
 
-    summary = drop_summary(cur)
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+    drop = drop_summary(cur)
     texts = texts or {}
-    charts = []
+    charts: list[PackChart] = []
+    left_out: list[LeftOut] = []
+    seen: dict[str, int] = {}
     with export_server():
         for n, item in enumerate(items, start=1):
-            spec = registry.build_published(cur, item.chart_id, item.filters, dict(item.params))
-            png = _picture(spec)
-            charts.append(
-                pack_chart(
-                    spec,
-                    png,
-                    filters=item.filters,
-                    text=texts.get(item.key, ""),
-                    indicator_ids=registry.entry(item.chart_id).indicator_ids,
-                )
-            )
+            entry = registry.entry(item.chart_id)
+            if audience == PUBLIC and entry.names_providers:
+                left_out.append(LeftOut(item.chart_id, entry.title, "it names providers: in the internal pack only"))
+            else:
+                spec, note, reason, drawn = publishable(cur, item)
+                digest = table_digest(spec) if spec is not None else ""
+                if spec is None:
+                    left_out.append(LeftOut(item.chart_id, entry.title, reason or "nothing to draw"))
+                elif digest in seen:
+                    same = seen[digest]
+                    left_out.append(LeftOut(item.chart_id, entry.title, f"it shows the same figures as chart {same}"))
+                else:
+                    cut = 0
+                    if entry.names_providers:
+                        spec, cut = top_categories(spec)
+                    seen[digest] = len(charts) + 1
+                    charts.append(
+                        pack_chart(
+                            spec,
+                            _picture(spec),
+                            filters=drawn,
+                            text=texts.get(item.key, ""),
+                            indicator_ids=entry.indicator_ids,
+                            note=note,
+                            max_rows=TOP_PROVIDERS if cut else TABLE_ROWS,
+                        )
+                    )
             if progress is not None:
                 progress(n, len(items), item.chart_id)
+    filters = items[0].filters if items else None
+    pack_summary = None
+    scope = ""
+    if filters is not None:
+        pack_summary = summary(cur, filters, published=True, headlines=tuple(c.spec.title for c in charts))
+        scope = pack_summary.scope
     return Pack(
-        title=title.strip() or default_title(summary.as_of),
-        council_name=summary.council_name or "Council",
-        as_of=summary.as_of,
-        synthetic=bool(summary.synthetic),
+        title=title.strip() or default_title(drop.as_of),
+        council_name=drop.council_name or "Council",
+        as_of=drop.as_of,
+        synthetic=bool(drop.synthetic),
         charts=charts,
+        audience=audience,
+        summary=pack_summary,
+        left_out=left_out,
+        scope=scope,
     )
 
 
@@ -338,8 +755,9 @@ def pack_from_specs(
     synthetic: bool,
     texts: Sequence[str] = (),
     indicator_ids: Sequence[Sequence[str]] = (),
+    audience: str = DEFAULT_AUDIENCE,
 ) -> Pack:
-    """Return a pack of already published specs (no database; for tests and one-off packs)."""
+    """Return a pack of already published specs (no database, no summary tiles; for tests and one-off packs)."""
     charts = []
     with export_server():
         for k, spec in enumerate(specs):
@@ -352,13 +770,9 @@ def pack_from_specs(
                     indicator_ids=indicator_ids[k] if k < len(indicator_ids) else (),
                 )
             )
-    return Pack(title=title, council_name=council_name, as_of=as_of, synthetic=synthetic, charts=charts)
-
-
-def _picture(spec: ChartSpec) -> bytes:
-    if spec.figure is None:
-        return b""
-    return figure_png(spec.figure, scale=2)
+    return Pack(
+        title=title, council_name=council_name, as_of=as_of, synthetic=synthetic, charts=charts, audience=audience
+    )
 
 
 def default_title(as_of: date) -> str:

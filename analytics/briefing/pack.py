@@ -1,10 +1,15 @@
 """The briefing pack: chosen charts as a PDF and a PowerPoint for cabinet papers (public documents).
 
-A pack is a title page, one page (slide) per chart and a closing page of sources, definitions and
-the small-numbers rule. Each chart page has the chart's headline, the chart image exactly as the
-dashboard draws it in the house style, its text alternative, optional commentary and a small data
-table. **Suppression is always on**: every chart goes through ``chart_registry.build_published``
-(``analytics.publish.publication``), whatever the dashboard's publication switch says.
+A pack opens on its summary (page 1, slide 1: council, as-of date, scope, 8 headline tiles with
+change and RAG, 3 to 6 key messages, the protective marking), then one page (slide) per chart that
+says something and a closing section (charts left out and why, sources, the small-numbers rule,
+plain-English definitions). Each chart page has the chart's headline once, its picture (the text
+alternative is the picture's alt text / description), the source line, optional commentary and a
+small table, newest rows first. **Suppression is always on**: every chart goes through
+``chart_registry.build_published`` (``analytics.publish.publication``), whatever the dashboard's
+publication switch says. Two audiences: ``public`` (the default: no chart naming a provider,
+marked OFFICIAL) and ``internal`` (provider charts kept, OFFICIAL-SENSITIVE on every page and
+slide).
 
 ::
 
@@ -12,7 +17,7 @@ table. **Suppression is always on**: every chart goes through ``chart_registry.b
     pack = make_pack(cur, items, title="Home care market: October 2026")   # one kaleido browser
     Path("pack.pdf").write_bytes(pack_pdf(pack)); Path("pack.pptx").write_bytes(pack_pptx(pack))
 
-or ``python -m analytics brief --charts waiting-people,rural-waits --out out/`` (``run_brief``).
+or ``python -m analytics brief --charts waiting-people,rural-waits --out out/ [--audience internal]``.
 Text in the pack's tables goes through ``exports.neutralise``: a provider name starting ``=`` reads
 ``'=...`` if someone pastes the table into a spreadsheet.
 
@@ -24,6 +29,7 @@ This module is the way in: it writes the files (``write_pack``), runs the ``brie
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import time
@@ -34,12 +40,16 @@ import duckdb
 
 from analytics.briefing import registry
 from analytics.briefing.assembly import (
+    AUDIENCES,
     COUNCIL_LEVEL_NOTE,
+    DEFAULT_AUDIENCE,
+    MARKINGS,
     SHORTHAND,
     SOURCES_TITLE,
     TABLE_COLUMNS,
     TABLE_ROWS,
     BriefItem,
+    LeftOut,
     Pack,
     PackChart,
     PackFiles,
@@ -110,9 +120,15 @@ def run_brief(
     locality: str | None = None,
     month: str | None = None,
     title: str | None = None,
+    audience: str = DEFAULT_AUDIENCE,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> PackFiles:
-    """Build the pack of ``chart_ids`` from the live data store and write both files (``brief`` command)."""
+    """Build the pack of ``chart_ids`` from the live data store and write both files (``brief`` command).
+
+    ``audience``: ``public`` (default; charts naming providers are left out) or ``internal``.
+    """
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
     from analytics.store.snapshots import market_cursor, open_live
 
     for chart_id in chart_ids:
@@ -123,7 +139,7 @@ def run_brief(
         cur = market_cursor(con)
         filters = resolve_filters(cur, locality=locality, month=month)
         items = [BriefItem(c, filters) for c in chart_ids]
-        pack = make_pack(cur, items, title=title or "", progress=progress)
+        pack = make_pack(cur, items, title=title or "", audience=audience, progress=progress)
     finally:
         con.close()
     files = write_pack(pack, out_dir)
@@ -131,61 +147,143 @@ def run_brief(
 
 
 def render_pack_previews(
-    pdf_path: Path | str, out_dir: Path | str, *, pages: Sequence[int] | None = None, width: int = 620
+    pdf_path: Path | str,
+    out_dir: Path | str,
+    *,
+    pages: Sequence[int] | None = None,
+    width: int = 620,
+    prefix: str = "pack-page",
 ) -> list[Path]:
     """Save PNG previews of the PDF's pages (``pack-page-1.png``...) for the documentation.
 
-    Rasterised by Chromium's own PDF viewer through Playwright (a test dependency; there is no
-    poppler here), then trimmed to the page and scaled to ``width`` pixels (palette PNG, well under
-    200 KB). ``pages`` are 1-based (default: every page). Raises ``RuntimeError`` without them.
+    Rasterised with PDFium (``pypdfium2``, a test dependency) and scaled to ``width`` pixels
+    (palette PNG, well under 200 KB). ``pages`` are 1-based (default: every page).
     """
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:  # pragma: no cover - playwright is in requirements-dev.txt
-        raise RuntimeError("render_pack_previews needs playwright (requirements-dev.txt)") from exc
+    import pypdfium2 as pdfium
     from PIL import Image
-    from pypdf import PdfReader
 
-    from analytics.publish.exports import browser_path
-
-    pdf_path = Path(pdf_path).resolve()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    total = len(PdfReader(pdf_path).pages)
-    wanted = list(pages) if pages is not None else list(range(1, total + 1))
-    browser_exe = browser_path()
-    if browser_exe is None:
-        raise RuntimeError("render_pack_previews needs the Chromium browser")
+    doc = pdfium.PdfDocument(str(pdf_path))
     saved = []
-    args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_exe, args=args)
-        try:
-            for number in wanted:
-                page = browser.new_page(viewport={"width": 1000, "height": 1400}, device_scale_factor=1)
-                page.goto(f"{pdf_path.as_uri()}#page={number}&toolbar=0&navpanes=0&view=Fit")
-                page.wait_for_timeout(2500)  # the viewer draws asynchronously
-                shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
-                page.close()
-                box = _page_box(shot)
-                img = shot.crop(box) if box else shot
-                img = img.resize((width, round(img.height * width / img.width)), Image.LANCZOS)
-                path = out / f"pack-page-{number}.png"
-                img.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
-                saved.append(path)
-        finally:
-            browser.close()
+    try:
+        wanted = list(pages) if pages is not None else list(range(1, len(doc) + 1))
+        for number in wanted:
+            page = doc[number - 1]
+            img = page.render(scale=width * 2 / page.get_width()).to_pil().convert("RGB")
+            img = img.resize((width, round(img.height * width / img.width)), Image.LANCZOS)
+            path = out / f"{prefix}-{number}.png"
+            img.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+            saved.append(path)
+    finally:
+        doc.close()
     return saved
 
 
-def _page_box(img) -> tuple[int, int, int, int] | None:
-    """Return the bounding box of the white page on the viewer's dark background."""
-    grey = img.convert("L").point(lambda v: 255 if v > 200 else 0)
-    return grey.getbbox()
+def render_slide_previews(
+    pptx_path: Path | str, out_dir: Path | str, *, slides: Sequence[int], width: int = 960, prefix: str = "deck-slide"
+) -> list[Path]:
+    """Save PNG previews of slides: through LibreOffice when installed, else a drawing of the slide.
+
+    Without LibreOffice, each slide is drawn with Pillow from its shapes (text boxes, tables as
+    text, pictures as they are embedded), so the preview shows the layout and the real picture but
+    not PowerPoint's exact typesetting. Returns the files written.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office:
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(
+                [office, "--headless", "--convert-to", "pdf", "--outdir", tmp, str(pptx_path)],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+            pdf = next(Path(tmp).glob("*.pdf"))
+            return render_pack_previews(pdf, out, pages=slides, width=width, prefix=prefix)
+    return [_draw_slide(pptx_path, n, out / f"{prefix}-{n}.png", width) for n in slides]
+
+
+def _draw_slide(pptx_path: Path | str, number: int, path: Path, width: int) -> Path:
+    """Draw slide ``number`` (1-based) with Pillow: text boxes, tables and pictures where they sit."""
+    from PIL import Image, ImageDraw, ImageFont
+    from pptx import Presentation
+
+    prs = Presentation(str(pptx_path))
+    scale = width / prs.slide_width
+    img = Image.new("RGB", (width, round(prs.slide_height * scale)), "white")
+    draw = ImageDraw.Draw(img)
+    slide = prs.slides[number - 1]
+
+    def font(pt: float, bold: bool):
+        name = "LiberationSans-Bold.ttf" if bold else "LiberationSans-Regular.ttf"
+        size = max(round(pt * 12700 * scale), 6)  # 1 pt = 12,700 EMU
+        try:
+            return ImageFont.truetype(f"/usr/share/fonts/truetype/liberation/{name}", size)
+        except OSError:
+            return ImageFont.load_default(size)
+
+    def write(paragraphs, left, top, box_w) -> None:
+        y = top
+        for paragraph in paragraphs:
+            runs = paragraph.runs
+            if not runs:
+                continue
+            pt = runs[0].font.size.pt if runs[0].font.size else 12
+            f = font(pt, bool(runs[0].font.bold))
+            colour = "#0B0C0C"
+            with contextlib.suppress(AttributeError):
+                colour = "#" + str(runs[0].font.color.rgb)
+            text = "".join(r.text for r in runs)
+            line = ""
+            for word in text.split():
+                trial = f"{line} {word}".strip()
+                if draw.textlength(trial, font=f) > box_w and line:
+                    draw.text((left, y), line, font=f, fill=colour)
+                    y += f.size * 1.2
+                    line = word
+                else:
+                    line = trial
+            if line:
+                draw.text((left, y), line, font=f, fill=colour)
+                y += f.size * 1.25
+
+    for shape in slide.shapes:
+        left, top = round(shape.left * scale), round(shape.top * scale)
+        w, h = round(shape.width * scale), round(shape.height * scale)
+        if shape.shape_type == 13:
+            with Image.open(io.BytesIO(shape.image.blob)) as pic:
+                img.paste(pic.convert("RGB").resize((w, h), Image.LANCZOS), (left, top))
+        elif shape.has_table:
+            y = top
+            for _r, row in enumerate(shape.table.rows):
+                x = left
+                rh = round(row.height * scale)
+                for c, cell in enumerate(row.cells):
+                    cw = round(shape.table.columns[c].width * scale)
+                    write(cell.text_frame.paragraphs, x + 3, y + 2, cw - 6)
+                    x += cw
+                draw.line((left, y + rh, left + w, y + rh), fill="#BFBFBF")
+                y += rh
+        elif shape.has_text_frame:
+            if shape.shape_type == 1:  # a tile's rectangle
+                draw.rectangle((left, top, left + w, top + h), outline="#BFBFBF")
+            write(shape.text_frame.paragraphs, left + 4, top + 3, w - 8)
+    img.save(path, optimize=True)
+    return path
 
 
 __all__ = [
+    "AUDIENCES",
     "COUNCIL_LEVEL_NOTE",
+    "DEFAULT_AUDIENCE",
+    "MARKINGS",
+    "LeftOut",
     "SHORTHAND",
     "SOURCES_TITLE",
     "TABLE_COLUMNS",
@@ -205,6 +303,7 @@ __all__ = [
     "pack_table",
     "plotted_columns",
     "render_pack_previews",
+    "render_slide_previews",
     "resolve_filters",
     "run_brief",
     "slug",

@@ -22,6 +22,10 @@ Each ``ChartEntry`` wraps a view function of ``analytics.views`` (the wrappers a
   or providers (always suppressed in publication mode).
 * ``counts``: how to add the count of people a derived figure rests on when the chart's table
   leaves it out (hours or days waiting in a locality), so publication can hide it.
+* ``names_providers``: the chart, its table or its wording names providers (commercially
+  sensitive: internal packs only; ``PROVIDER_CHARTS`` lists them).
+* ``fallback``: the chart one level up (by locality instead of by area) that a pack draws instead
+  when every mark of this one would be hidden to protect small numbers.
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ class ChartEntry:
     params: tuple[tuple[str, Any], ...] = ()
     state_params: tuple[tuple[str, str], ...] = ()
     counts: CountsHook | None = None
+    names_providers: bool = False
+    fallback: str | None = None
 
     @property
     def view_id(self) -> str:
@@ -192,6 +198,7 @@ register(
         view_charts.overview("overview-planned-hours-per-week"),
         ("planned_hours_per_week",),
         level="area",
+        counts=view_charts.people_in_service,
     )
 )
 
@@ -559,8 +566,42 @@ for _id, _label, _name, _indicators, _level in (
 ):  # fmt: skip
     register(ChartEntry(_id, _label, "Quality and market dynamics", _quality(_name), _indicators, level=_level))
 
+# --- Charts that name providers (internal packs only) and charts one level up
+PROVIDER_CHARTS = frozenset(
+    {
+        "providers-share",
+        "provider-hours",
+        "provider-people",
+        "provider-handbacks",
+        "exit-map",
+        "exit-outcome",
+        "workforce-vacancy-by-provider",
+        "workforce-turnover-by-provider",
+        "fees-rate-by-provider",
+        "early-warning-points",
+        "quality-largest-ratings",
+        "delivery-providers-red",
+    }
+)
+FALLBACKS = {
+    "coverage-map-hours-waiting": "waiting-localities",
+    "coverage-map-people-waiting": "waiting-localities",
+    "waiting-areas": "waiting-localities",
+}
+for _id in PROVIDER_CHARTS:
+    REGISTRY[_id] = replace(REGISTRY[_id], names_providers=True)
+for _id, _up in FALLBACKS.items():
+    REGISTRY[_id] = replace(REGISTRY[_id], fallback=_up)
+
+
+def public_chart_ids() -> list[str]:
+    """Return the ids of the charts a public pack may hold (none names a provider), in page order."""
+    return [c for c, e in REGISTRY.items() if not e.names_providers]
+
 
 __all__ = [
+    "FALLBACKS",
+    "PROVIDER_CHARTS",
     "REGISTRY",
     "ChartEntry",
     "ChartUnavailable",
@@ -570,6 +611,7 @@ __all__ = [
     "build_published",
     "chart_ids",
     "entry",
+    "public_chart_ids",
     "publish_spec",
     "register",
     "resolve",

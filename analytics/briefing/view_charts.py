@@ -53,6 +53,14 @@ def overview(spec_id: str) -> Builder:
     return build_overview
 
 
+def people_in_service(cur: duckdb.DuckDBPyConnection, filters: Filters, data: pl.DataFrame) -> pl.DataFrame:
+    """People receiving care each month: the count planned hours rest on (hidden with it in a small locality)."""
+    from analytics.views import overview
+
+    frame = overview.monthly_headline(cur, filters).select("month", "people_in_service")
+    return _join_counts(data, frame, "month")
+
+
 def coverage(cur: duckdb.DuckDBPyConnection, filters: Filters, measure_key: str = "providers") -> ChartSpec:
     from analytics.views import coverage
 

@@ -51,7 +51,17 @@ from analytics.publish.figure_patch import (
     patch_figure,
     withheld_figure,
 )
-from analytics.publish.suppression import SUPPRESSED_SUFFIX, Suppressed, rule, suppress, suppression_rule_text
+from analytics.publish.suppression import (
+    SUPPRESSED_SUFFIX,
+    Line,
+    Suppressed,
+    is_primary,
+    round_count,
+    rule,
+    secondary_suppression,
+    suppress,
+    suppression_rule_text,
+)
 
 # House naming convention for person counts.
 _COUNT_NAME = re.compile(r"^(people|requests|packages)|customers")
@@ -60,6 +70,9 @@ _NOT_COUNT = re.compile(r"_per_|^per_|pct|percent|share|rate|ratio|_pp$|index")
 # Figures worked out from a number of people: hidden where that number is.
 _DERIVED_NAME = re.compile(r"hours|median|mean|average|avg|^p\d\d|_p\d\d|percentile|days|_per_|^per_|size")
 _RATIO_NAME = re.compile(r"pct|percent|share|rate|ratio|_pp$")
+# Medians and percentiles: shown when their group is large enough (``min_group_size``), whatever
+# secondary suppression of the group's count did (they cannot be worked back from totals).
+_MEDIAN_NAME = re.compile(r"median|^p\d\d|_p\d\d|percentile")
 # Not about people (or public facts): never hidden as derived figures.
 _PUBLIC_NAME = re.compile(r"provider|microenterprise|area|location|population|resident|fee|price|gbp|cost|^month|year")
 # Label columns that do not split the council into smaller areas or providers.
@@ -208,11 +221,13 @@ def publish_frame(
     if not counts:
         return frame
     derived = derived_columns(frame, counts)
+    medians = {d: base for d, base in derived.items() if base is not None and _MEDIAN_NAME.search(d.lower())}
     # Secondary suppression only where a group has more than one row: a lone row's total is itself.
     result = suppress(
         frame,
         count_cols=counts,
-        derived={d: (base or counts[0]) for d, base in derived.items()},
+        derived={d: (base or counts[0]) for d, base in derived.items() if d not in medians},
+        medians=medians,
         group_by=group_columns(frame),
     )
     ambiguous = [d for d, base in derived.items() if base is None]
@@ -231,6 +246,78 @@ def _hide_with_any_count(result: Suppressed, columns: Sequence[str]) -> Suppress
         pl.when(flags).then(pl.lit(result.symbol)).otherwise(pl.col(d)).alias(d) for d in columns
     )
     return replace(result, values=values, display=display)
+
+
+# The headline frame (one row per month of one area: ``views.overview.monthly_headline``): which
+# columns count people, which figures rest on them, and which are medians of them.
+HEADLINE_COUNTS = ("people_in_service", "people_waiting")
+HEADLINE_DERIVED = {"planned_hours_per_week": "people_in_service", "hours_waiting": "people_waiting"}
+HEADLINE_MEDIANS = {"median_wait_days": "people_waiting", "p90_wait_days": "people_waiting"}
+
+
+def publish_headline(frame: pl.DataFrame) -> Suppressed:
+    """Return an area's monthly headline figures as they may be published (a locality's tiles and sentences).
+
+    Input: one row per month with any of ``HEADLINE_COUNTS`` (people), ``HEADLINE_DERIVED`` (hours
+    those people wait or receive) and ``HEADLINE_MEDIANS`` (their waits), plus other columns left
+    as they are. Output: ``suppress`` of it: counts of 1 to 7 people hidden and others rounded to 5,
+    hours hidden with their count, medians hidden for groups under ``min_group_size``. So a tile
+    never shows ``[c]`` people waiting beside the hours and waits of the same people, and a
+    sentence built from ``values`` quotes only rounded counts.
+    """
+    counts = [c for c in HEADLINE_COUNTS if c in frame.columns]
+    derived = {d: b for d, b in HEADLINE_DERIVED.items() if d in frame.columns and b in counts}
+    medians = {d: b for d, b in HEADLINE_MEDIANS.items() if d in frame.columns and b in counts}
+    return suppress(frame, count_cols=counts, derived=derived, medians=medians)
+
+
+def publish_split(
+    frame: pl.DataFrame, kinds: dict[str, str], *, key: str, columns: Sequence[str], total: str | None = None
+) -> pl.DataFrame:
+    """Return a measures-by-columns table (one row per measure, e.g. the rural split) as it may be published.
+
+    ``kinds`` maps each row's ``key`` value to ``"count"`` (people: rounded, 1 to 7 hidden, and a
+    further cell hidden in a row whose ``total`` would reveal one), ``"derived:<count key>"``
+    (hours or averages of those people: hidden with that count's cell) or ``"median:<count key>"``
+    (hidden where that count's raw value is under ``min_group_size``); any other measure (providers,
+    population, rates of them) is left alone. ``columns`` are the numeric columns to treat
+    (``total`` included when given). Returns the same columns with the treated cells as numbers or
+    null and a ``<col>_suppressed`` flag per treated column.
+    """
+    r = rule()
+    cols = [*columns, *([total] if total else [])]
+    rows = {row[key]: row for row in frame.iter_rows(named=True)}
+    hidden = {k: dict.fromkeys(cols, False) for k in rows}
+    shown = {k: {c: rows[k][c] for c in cols} for k in rows}
+    for k, kind in kinds.items():
+        if k not in rows or kind != "count":
+            continue
+        raw = {c: [rows[k][c]] for c in cols}
+        flags = {c: [is_primary(rows[k][c], r.threshold)] for c in cols}
+        lines = [Line(tuple((c, 0) for c in columns), (total, 0) if total else None)] if total else []
+        flags = secondary_suppression(raw, flags, lines)
+        for c in cols:
+            hidden[k][c] = flags[c][0]
+            value = rows[k][c]
+            shown[k][c] = None if flags[c][0] or value is None else round_count(value, r.base)
+    for k, kind in kinds.items():
+        if k not in rows or ":" not in kind:
+            continue
+        how, base = kind.split(":", 1)
+        for c in cols:
+            if base not in rows:
+                hide = True
+            elif how == "median":
+                hide = is_primary(rows[base][c], r.min_group)
+            else:
+                hide = hidden[base][c]
+            hidden[k][c] = hide
+            shown[k][c] = None if hide else rows[k][c]
+    order = [row[key] for row in frame.iter_rows(named=True)]
+    return frame.with_columns(
+        *(pl.Series(c, [shown[k][c] for k in order], dtype=pl.Float64) for c in cols),
+        *(pl.Series(f"{c}{SUPPRESSED_SUFFIX}", [hidden[k][c] for k in order], dtype=pl.Boolean) for c in cols),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -452,6 +539,8 @@ __all__ = [
     "person_count_columns",
     "publish",
     "publish_frame",
+    "publish_headline",
+    "publish_split",
     "published_alt_text",
     "small_counts",
     "subtitle_measure",

@@ -16,6 +16,10 @@ The rule (NHS Digital, disclosure control for HES and ECDS from September 2018; 
   one). This repeats until no group has exactly one suppressed cell (hiding a cell in a column can
   leave its row with one). A group whose total is itself suppressed publishes no total and needs
   nothing more. This step is local practice (GSS guidance), not part of the NHS Digital rule.
+* **Medians and percentiles** (``medians``: column -> the count of the group they describe) follow
+  one rule of their own: shown when the group has at least ``min_group_size`` people (8), hidden
+  otherwise (NHS Digital: simple statistics over 1 to 7 values are not shown). A median cannot be
+  worked back from a total, so secondary suppression of its group's count does not hide it.
 * **Counts of providers** (and any column not named in ``count_cols`` or ``derived``) are public
   facts and are left untouched.
 
@@ -48,6 +52,7 @@ class Rule:
     threshold: int
     base: int
     symbol: str
+    min_group: int = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,6 +93,7 @@ def rule(threshold: int | None = None, base: int | None = None, symbol: str | No
         threshold=int(cfg["threshold"] if threshold is None else threshold),
         base=int(cfg["rounding_base"] if base is None else base),
         symbol=str(cfg["symbol"] if symbol is None else symbol),
+        min_group=int(cfg.get("min_group_size", cfg["threshold"])),
     )
     if out.threshold < 1 or out.base < 1:
         raise ValueError(f"threshold and rounding base must be at least 1, got {out}")
@@ -109,8 +115,9 @@ def suppression_rule_text(threshold: int | None = None, base: int | None = None,
     text = text[0].upper() + text[1:]
     if r.threshold > 1:
         text += (
-            f", with a further count hidden where a total would reveal one; "
-            f"averages over fewer than {r.threshold} people are not shown"
+            f", with a further count hidden where a total would reveal one; hours, averages and "
+            f"rates are hidden with the count they rest on; medians and percentiles of fewer than "
+            f"{r.min_group} people are not shown"
         )
     return text + " (based on the NHS Digital rule)."
 
@@ -237,6 +244,7 @@ def suppress(
     *,
     count_cols: Sequence[str],
     derived: dict[str, str] | None = None,
+    medians: dict[str, str] | None = None,
     group_by: Sequence[str] | None = None,
     total_row: bool = False,
     row_total: str | None = None,
@@ -251,6 +259,8 @@ def suppress(
     ``count_cols``: columns holding counts of people (rounded and suppressed).
     ``derived``: derived column -> the count column it is based on; hidden wherever that count is.
     The count column may be outside ``count_cols`` (then only its threshold applies).
+    ``medians``: median or percentile column -> the count of its group; hidden where that raw
+    count is from 1 to ``min_group_size - 1`` (config), whatever secondary suppression did.
     ``group_by``: columns naming groups of rows whose counts add up to a published total (``[]``:
     the whole frame is one group); this switches secondary suppression on.
     ``total_row``: append a total row per group (after the group's rows; labelled ``total_label``
@@ -264,8 +274,10 @@ def suppress(
     """
     r = rule(threshold, base, symbol)
     derived = dict(derived or {})
+    medians = dict(medians or {})
     counts = list(count_cols)
-    missing = [c for c in [*counts, *derived, *derived.values(), *(group_by or [])] if c not in frame.columns]
+    named = [*counts, *derived, *derived.values(), *medians, *medians.values(), *(group_by or [])]
+    missing = [c for c in named if c not in frame.columns]
     if missing:
         raise ValueError(f"columns not in the frame: {missing}")
     if row_total is not None and row_total not in counts:
@@ -289,6 +301,9 @@ def suppress(
             hidden[d] = list(hidden[based_on])
         else:
             hidden[d] = [is_primary(v, r.threshold) for v in frame[based_on].to_list()]
+    for m, group in medians.items():
+        hidden[m] = [is_primary(v, r.min_group) for v in frame[group].to_list()]
+    derived = {**derived, **medians}
 
     shown_counts = {
         c: [None if h or v is None else round_count(v, r.base) for v, h in zip(raw[c], hidden[c], strict=True)]
