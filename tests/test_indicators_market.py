@@ -9,6 +9,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from builders_support import dates
 from polars.testing import assert_frame_equal
 
 from analytics.config import settings
@@ -52,26 +53,8 @@ PACKAGES = pl.DataFrame(
         "person_id": ["X1", "X2", "X3", "X4", "X5", "X6", "X5", "X7"],
         "area_code": ["A1", "A1", "A2", "A3", "A2", "A3", "A2", "A1"],
         "provider_id": ["P1", "P2", "P3", "P4", "P2", "P1", "P3", "P1"],
-        "start_date": [
-            date(2024, 1, 1),
-            date(2024, 6, 1),
-            date(2025, 1, 15),
-            date(2024, 2, 1),
-            date(2024, 1, 1),
-            date(2023, 5, 1),
-            date(2025, 2, 12),
-            date(2023, 1, 1),
-        ],
-        "end_date": [
-            None,
-            None,
-            None,
-            None,
-            date(2025, 2, 10),
-            date(2024, 8, 20),
-            date(2025, 3, 1),
-            date(2024, 1, 10),
-        ],
+        "start_date": dates("2024-01-01 2024-06-01 2025-01-15 2024-02-01 2024-01-01 2023-05-01 2025-02-12 2023-01-01"),
+        "end_date": dates("- - - - 2025-02-10 2024-08-20 2025-03-01 2024-01-10"),
         "planned_hours_per_week": [10.0, 20.0, 5.0, 5.0, 7.0, 14.0, 3.0, 7.0],
         "hourly_rate": [27.0, 22.5, None, 24.0, 22.5, 27.0, None, 27.0],
         "end_reason": [
@@ -89,15 +72,7 @@ PACKAGES = pl.DataFrame(
 # Weekly delivery rows (period_start is a Monday, so the rows are weekly).
 DELIVERY = pl.DataFrame(
     {
-        "period_start": [
-            date(2025, 2, 3),
-            date(2025, 3, 3),
-            date(2025, 3, 10),
-            date(2025, 3, 3),
-            date(2025, 3, 10),
-            date(2025, 3, 3),
-            date(2025, 3, 3),
-        ],
+        "period_start": dates("2025-02-03 2025-03-03 2025-03-10 2025-03-03 2025-03-10 2025-03-03 2025-03-03"),
         "provider_id": ["P2", "P1", "P1", "P4", "P4", "P2", "P3"],
         "area_code": ["A1", "A1", "A1", "A3", None, "A1", None],
         "package_id": ["K2", "K1", "K1", None, "K4", "K2", None],
