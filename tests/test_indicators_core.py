@@ -328,27 +328,18 @@ def test_coverage_by_area(staged):
 
 def test_coverage_headline(staged):
     # From the table above: 4 areas with demand, 3 under 2 providers (A2, A3, A4), 2 single (A2, A3)
-    assert coverage.headline(staged, D, None) == {
-        "areas_with_demand": 4,
-        "areas_with_demand_under_2_providers": 3,
-        "areas_single_provider": 2,
-    }
+    got = coverage.headline(staged, D, None)
+    assert got == {"areas_with_demand": 4, "areas_with_demand_under_2_providers": 3, "areas_single_provider": 2}
     # North: A1 (2 providers) and A2 (1 provider, single)
-    assert coverage.headline(staged, D, "North") == {
-        "areas_with_demand": 2,
-        "areas_with_demand_under_2_providers": 1,
-        "areas_single_provider": 1,
-    }
+    got = coverage.headline(staged, D, "North")
+    assert got == {"areas_with_demand": 2, "areas_with_demand_under_2_providers": 1, "areas_single_provider": 1}
 
 
 def test_coverage_area_without_demand_is_not_flagged():
     # A1 has no package and nobody waiting: no demand, so not under the minimum even with 0 providers
     s = Staged.from_frames(D, areas=AREAS.filter(pl.col("area_code") == "A1"), providers=PROVIDERS)
-    assert coverage.headline(s, D, None) == {
-        "areas_with_demand": 0,
-        "areas_with_demand_under_2_providers": 0,
-        "areas_single_provider": 0,
-    }
+    got = coverage.headline(s, D, None)
+    assert got == {"areas_with_demand": 0, "areas_with_demand_under_2_providers": 0, "areas_single_provider": 0}
 
 
 # --- waiting ------------------------------------------------------------------------------------
@@ -482,12 +473,8 @@ def test_concentration_headline(staged):
     # Hours by provider: P2 6 + 8 = 14, P1 10, M1 4 + 2 = 6; total 30
     # shares 46.67, 33.33, 20 -> CR1 46.67, CR3 100
     # HHI = (14^2 + 10^2 + 6^2) / 30^2 x 10,000 = 332 / 900 x 10,000 = 3,688.89; effective 900 / 332 = 2.71
-    assert concentration.headline(staged, D, None) == {
-        "hhi": 3688.89,
-        "cr1_pct": 46.67,
-        "cr3_pct": 100.0,
-        "effective_providers": 2.71,
-    }
+    got = concentration.headline(staged, D, None)
+    assert got == {"hhi": 3688.89, "cr1_pct": 46.67, "cr3_pct": 100.0, "effective_providers": 2.71}
 
 
 def test_provider_shares(staged):
