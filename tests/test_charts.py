@@ -9,6 +9,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 import pytest
+from builders_support import NORTHDALE_AS_OF as AS_OF
+from builders_support import northdale_spec
 
 from analytics.formatting import (
     fmt_date,
@@ -42,14 +44,11 @@ from analytics.publish.charts import (
 )
 from analytics.publish.suppression import suppress, suppression_rule_text
 
-AS_OF = date(2026, 10, 31)
-SPEC = ChartSpec(
-    id="waiting-by-ward",
-    title="Most people waiting live in two wards",
-    subtitle="People waiting for home care, by ward, Northdale, October 2026",
-    source="Northdale Council brokerage records",
-    as_of=AS_OF,
-    synthetic=True,
+SPEC = northdale_spec(
+    "waiting-by-ward",
+    "Most people waiting live in two wards",
+    "People waiting for home care, by ward, Northdale, October 2026",
+    "Northdale Council brokerage records",
 )
 
 

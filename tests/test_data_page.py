@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from builders_support import zip_folder
 from small_drop import loaded_small_store, write_small_drop
 from streamlit.testing.v1 import AppTest
 
@@ -25,14 +26,6 @@ from analytics.store.snapshots import history, live_drop_id, market_cursor, open
 
 ROOT = Path(__file__).resolve().parents[1]
 ME = local_identity(getpass.getuser())  # who the audit log names at a local dashboard without sign-in
-
-
-def _zip(folder: Path) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.iterdir()):
-            archive.write(path, path.name)
-    return buf.getvalue()
 
 
 def _sha(path: Path) -> str:
@@ -101,7 +94,7 @@ def test_a_bad_drop_shows_its_errors_and_changes_nothing(data_dir: Path, tmp_pat
     live = store_paths(data_dir).live
     before_sha, before_events = _sha(live), len(history(data_dir))
     at = _data_page()
-    _upload(at, "bad.zip", _zip(_bad_drop(tmp_path / "bad")))
+    _upload(at, "bad.zip", zip_folder(_bad_drop(tmp_path / "bad")))
 
     assert any("can't be loaded" in e.value and "Nothing has changed" in e.value for e in at.error)
     errors = at.container(key="error_report").dataframe[0].value
@@ -139,7 +132,7 @@ def test_a_good_drop_confirmed_goes_live_and_changes_the_figures(data_dir: Path,
     tiles_before = {m.label: m.value for m in overview.metric}
     assert tiles_before["People receiving care"] == str(people_before)
     at = _data_page()
-    _upload(at, "october.zip", _zip(_good_drop(tmp_path / "good")))
+    _upload(at, "october.zip", zip_folder(_good_drop(tmp_path / "good")))
 
     assert any("passed every check" in s.value for s in at.success)
     assert _sha(live) == before_sha  # checked, not loaded: nothing changes until the analyst confirms
@@ -225,7 +218,7 @@ def test_the_page_without_data_offers_the_upload(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("MARKET_DATA_DIR", str(tmp_path / "empty"))
     at = _data_page()
     assert any("No data has been loaded yet" in w.value for w in at.warning)
-    _upload(at, "first.zip", _zip(_good_drop(tmp_path / "good")))
+    _upload(at, "first.zip", zip_folder(_good_drop(tmp_path / "good")))
     at.button(key="confirm_drop").click().run()
     assert not at.exception, at.exception
     assert live_drop_id(store_paths(tmp_path / "empty")) is not None

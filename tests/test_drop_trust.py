@@ -12,15 +12,14 @@ from __future__ import annotations
 import csv
 import getpass
 import hashlib
-import io
 import json
 import re
 import shutil
-import zipfile
 from pathlib import Path
 
 import polars as pl
 import pytest
+from builders_support import zip_folder
 from small_drop import FILES, write_small_drop
 from streamlit.testing.v1 import AppTest
 
@@ -223,14 +222,6 @@ def test_every_command_refuses_an_unknown_locality_or_month_alike(small_store: P
 # -- the Data page -------------------------------------------------------------------------------
 
 
-def _zip(folder: Path) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.iterdir()):
-            archive.write(path, path.name)
-    return buf.getvalue()
-
-
 @pytest.fixture
 def page_store(small_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data_dir = tmp_path / "store"
@@ -242,7 +233,7 @@ def page_store(small_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def _data_page_with(name: str, drop: Path) -> AppTest:
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
     at.switch_page("pages/data.py").run()
-    at.file_uploader(key="drop_upload").set_value((name, _zip(drop), "application/zip")).run()
+    at.file_uploader(key="drop_upload").set_value((name, zip_folder(drop), "application/zip")).run()
     assert not at.exception, at.exception
     return at
 

@@ -25,6 +25,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from builders_support import rows
 from polars.testing import assert_frame_equal
 
 from analytics.indicators import exit_stress
@@ -62,6 +63,20 @@ PACKAGES = pl.DataFrame(
 )
 
 
+# Columns of ExitImpact.by_area, in order.
+BY_AREA_COLUMNS = [
+    "area_code",
+    "area_name",
+    "locality",
+    "people",
+    "packages",
+    "hours_displaced",
+    "absorbed_same_area",
+    "absorbed_same_locality",
+    "hours_uncovered",
+]
+
+
 def market(**changes: pl.DataFrame) -> Staged:
     frames = {"areas": AREAS, "providers": PROVIDERS, "packages": PACKAGES}
     frames.update(changes)
@@ -75,19 +90,10 @@ def test_exit_of_largest_provider_by_area() -> None:
     # Step 2 (same locality): A1 (North) <- P3 (serves A2, spare 20): 20, A1 covered;
     #                         A3 (South) <- P5 (based in A3, spare 6): 6, 4 h left uncovered.
     # P6 has 500 h of capacity but left in December: not used.
-    expected_by_area = pl.DataFrame(
-        {
-            "area_code": ["A1", "A3"],
-            "area_name": ["Ash", "Cedar"],
-            "locality": ["North", "South"],
-            "people": [2, 1],
-            "packages": [2, 1],
-            "hours_displaced": [30.0, 10.0],
-            "absorbed_same_area": [10.0, 0.0],
-            "absorbed_same_locality": [20.0, 6.0],
-            "hours_uncovered": [0.0, 4.0],
-        },
-        schema_overrides={"people": pl.Int64, "packages": pl.Int64},
+    expected_by_area = rows(
+        BY_AREA_COLUMNS,
+        ("A1", "Ash", "North", 2, 2, 30.0, 10.0, 20.0, 0.0),
+        ("A3", "Cedar", "South", 1, 1, 10.0, 0.0, 6.0, 4.0),
     )
     assert_frame_equal(impact.by_area, expected_by_area)
     expected_allocations = pl.DataFrame(
@@ -100,16 +106,10 @@ def test_exit_of_largest_provider_by_area() -> None:
         }
     )
     assert_frame_equal(impact.allocations, expected_allocations)
-    expected_by_locality = pl.DataFrame(
-        {
-            "locality": ["North", "South"],
-            "people": [2, 1],
-            "packages": [2, 1],
-            "hours_displaced": [30.0, 10.0],
-            "hours_absorbed": [30.0, 6.0],
-            "hours_uncovered": [0.0, 4.0],
-        },
-        schema_overrides={"people": pl.Int64, "packages": pl.Int64},
+    expected_by_locality = rows(
+        ["locality", "people", "packages", "hours_displaced", "hours_absorbed", "hours_uncovered"],
+        ("North", 2, 2, 30.0, 30.0, 0.0),
+        ("South", 1, 1, 10.0, 6.0, 4.0),
     )
     assert_frame_equal(impact.by_locality, expected_by_locality)
     # Totals: 3 people, 3 packages, 40 h displaced, 36 absorbed, 4 uncovered.
@@ -255,24 +255,27 @@ def test_largest_provider_ties_broken_by_id() -> None:
     assert exit_stress.largest_provider(market(packages=no_p1.reverse()), D) == "P2"
 
 
-def test_headline() -> None:
-    # Largest = P1: 40 h displaced, 4 uncovered, cover 0.9; difficult: P2 and P1; none in oversight.
-    assert exit_stress.headline(market(), D, None) == {
-        "largest_provider_exit_uncovered_hours": 4.0,
-        "largest_provider_exit_displaced_hours": 40.0,
-        "largest_provider_exit_cover_ratio": 0.9,
-        "providers_difficult_to_replace": 2,
-        "providers_market_oversight": 0,
-    }
-    # South: largest there is P1 (10 h vs P4 5 h); 4 h uncovered; cover 36 / 10 = 3.6. In South only
-    # P1 leaves hours uncovered (P4's 5 h go to P1).
-    assert exit_stress.headline(market(), D, "South") == {
-        "largest_provider_exit_uncovered_hours": 4.0,
-        "largest_provider_exit_displaced_hours": 10.0,
-        "largest_provider_exit_cover_ratio": 3.6,
-        "providers_difficult_to_replace": 1,
-        "providers_market_oversight": 0,
-    }
+HEADLINE_KEYS = (
+    "largest_provider_exit_uncovered_hours",
+    "largest_provider_exit_displaced_hours",
+    "largest_provider_exit_cover_ratio",
+    "providers_difficult_to_replace",
+    "providers_market_oversight",
+)
+
+
+@pytest.mark.parametrize(
+    ("locality", "expected"),
+    [
+        # Largest = P1: 40 h displaced, 4 uncovered, cover 0.9; difficult: P2 and P1; none in oversight.
+        pytest.param(None, (4.0, 40.0, 0.9, 2, 0), id="council"),
+        # South: largest there is P1 (10 h vs P4 5 h); 4 h uncovered; cover 36 / 10 = 3.6. In South only
+        # P1 leaves hours uncovered (P4's 5 h go to P1).
+        pytest.param("South", (4.0, 10.0, 3.6, 1, 0), id="south"),
+    ],
+)
+def test_headline(locality, expected) -> None:
+    assert exit_stress.headline(market(), D, locality) == dict(zip(HEADLINE_KEYS, expected, strict=True))
 
 
 def test_headline_without_packages_is_none() -> None:

@@ -14,9 +14,11 @@ from datetime import date
 import openpyxl
 import polars as pl
 import pytest
+from builders_support import NORTHDALE_AS_OF as AS_OF
+from builders_support import northdale_spec
 from PIL import Image
 
-from analytics.publish.charts import ChartSpec, bar_chart
+from analytics.publish.charts import bar_chart
 from analytics.publish.exports import (
     ExportUnavailable,
     _server_running,
@@ -32,14 +34,11 @@ from analytics.publish.exports import (
 )
 from analytics.publish.suppression import suppress, suppression_rule_text
 
-AS_OF = date(2026, 10, 31)
-SPEC = ChartSpec(
-    id="hours-by-provider",
-    title="Two providers deliver most of the hours",
-    subtitle="Home care hours delivered, by provider, Northdale, October 2026",
-    source="Northdale Council provider returns",
-    as_of=AS_OF,
-    synthetic=True,
+SPEC = northdale_spec(
+    "hours-by-provider",
+    "Two providers deliver most of the hours",
+    "Home care hours delivered, by provider, Northdale, October 2026",
+    "Northdale Council provider returns",
 )
 HOSTILE = '=HYPERLINK("http://example.invalid","click")'
 

@@ -13,6 +13,7 @@ from datetime import date
 import duckdb
 import polars as pl
 import pytest
+from builders_support import dates
 from polars.testing import assert_frame_equal
 
 from analytics.contract import FILES
@@ -52,15 +53,7 @@ PACKAGES = pl.DataFrame(
         "person_id": ["X1", "X2", "X2", "X3", "X4", "X5", "X6"],
         "area_code": ["A1", "A1", "A2", "A2", "A2", "A2", "A3"],
         "provider_id": ["P1", "M1", "P2", "P1", "M2", "P2", "M1"],
-        "start_date": [
-            date(2024, 1, 1),
-            date(2025, 3, 10),
-            date(2024, 6, 1),
-            date(2024, 1, 1),
-            date(2025, 4, 1),
-            date(2025, 2, 1),
-            date(2024, 12, 1),
-        ],
+        "start_date": dates("2024-01-01 2025-03-10 2024-06-01 2024-01-01 2025-04-01 2025-02-01 2024-12-01"),
         "end_date": [None, None, date(2025, 3, 31), date(2025, 3, 30), None, None, None],
         "planned_hours_per_week": [10.0, 4.0, 6.0, 20.0, 5.0, 8.0, 2.0],
         "service_type": ["home_care", "home_care", None, "home_care", "home_care", "reablement", "home_care"],
@@ -74,27 +67,11 @@ REQUESTS = pl.DataFrame(
         "request_id": ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8"],
         "person_id": ["Y1", "Y2", "Y3", "Y4", "Y1", "Y5", "Y6", "Y7"],
         "area_code": ["A3", "A1", "A2", "A2", "A3", "A1", "A4", "A1"],
-        "requested_date": [
-            date(2025, 3, 1),
-            date(2025, 2, 23),
-            date(2025, 1, 31),
-            date(2025, 3, 21),
-            date(2025, 1, 1),
-            date(2025, 3, 25),
-            date(2024, 12, 31),
-            date(2025, 3, 2),
-        ],
+        "requested_date": dates(
+            "2025-03-01 2025-02-23 2025-01-31 2025-03-21 2025-01-01 2025-03-25 2024-12-31 2025-03-02"
+        ),
         "hours_per_week": [5.0, 3.0, 7.0, 2.0, 4.0, 6.0, 10.0, 1.0],
-        "sourced_date": [
-            None,
-            date(2025, 3, 15),
-            None,
-            date(2025, 4, 2),
-            date(2025, 3, 31),
-            date(2025, 3, 30),
-            None,
-            date(2025, 3, 14),
-        ],
+        "sourced_date": dates("- 2025-03-15 - 2025-04-02 2025-03-31 2025-03-30 - 2025-03-14"),
         "outcome": [None, "sourced", "withdrawn", "sourced", "sourced", "sourced", "waiting", "sourced"],
     }
 )
@@ -351,27 +328,18 @@ def test_coverage_by_area(staged):
 
 def test_coverage_headline(staged):
     # From the table above: 4 areas with demand, 3 under 2 providers (A2, A3, A4), 2 single (A2, A3)
-    assert coverage.headline(staged, D, None) == {
-        "areas_with_demand": 4,
-        "areas_with_demand_under_2_providers": 3,
-        "areas_single_provider": 2,
-    }
+    got = coverage.headline(staged, D, None)
+    assert got == {"areas_with_demand": 4, "areas_with_demand_under_2_providers": 3, "areas_single_provider": 2}
     # North: A1 (2 providers) and A2 (1 provider, single)
-    assert coverage.headline(staged, D, "North") == {
-        "areas_with_demand": 2,
-        "areas_with_demand_under_2_providers": 1,
-        "areas_single_provider": 1,
-    }
+    got = coverage.headline(staged, D, "North")
+    assert got == {"areas_with_demand": 2, "areas_with_demand_under_2_providers": 1, "areas_single_provider": 1}
 
 
 def test_coverage_area_without_demand_is_not_flagged():
     # A1 has no package and nobody waiting: no demand, so not under the minimum even with 0 providers
     s = Staged.from_frames(D, areas=AREAS.filter(pl.col("area_code") == "A1"), providers=PROVIDERS)
-    assert coverage.headline(s, D, None) == {
-        "areas_with_demand": 0,
-        "areas_with_demand_under_2_providers": 0,
-        "areas_single_provider": 0,
-    }
+    got = coverage.headline(s, D, None)
+    assert got == {"areas_with_demand": 0, "areas_with_demand_under_2_providers": 0, "areas_single_provider": 0}
 
 
 # --- waiting ------------------------------------------------------------------------------------
@@ -505,12 +473,8 @@ def test_concentration_headline(staged):
     # Hours by provider: P2 6 + 8 = 14, P1 10, M1 4 + 2 = 6; total 30
     # shares 46.67, 33.33, 20 -> CR1 46.67, CR3 100
     # HHI = (14^2 + 10^2 + 6^2) / 30^2 x 10,000 = 332 / 900 x 10,000 = 3,688.89; effective 900 / 332 = 2.71
-    assert concentration.headline(staged, D, None) == {
-        "hhi": 3688.89,
-        "cr1_pct": 46.67,
-        "cr3_pct": 100.0,
-        "effective_providers": 2.71,
-    }
+    got = concentration.headline(staged, D, None)
+    assert got == {"hhi": 3688.89, "cr1_pct": 46.67, "cr3_pct": 100.0, "effective_providers": 2.71}
 
 
 def test_provider_shares(staged):

@@ -9,6 +9,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from builders_support import dates
 from polars.testing import assert_frame_equal
 
 from analytics.config import settings
@@ -52,26 +53,8 @@ PACKAGES = pl.DataFrame(
         "person_id": ["X1", "X2", "X3", "X4", "X5", "X6", "X5", "X7"],
         "area_code": ["A1", "A1", "A2", "A3", "A2", "A3", "A2", "A1"],
         "provider_id": ["P1", "P2", "P3", "P4", "P2", "P1", "P3", "P1"],
-        "start_date": [
-            date(2024, 1, 1),
-            date(2024, 6, 1),
-            date(2025, 1, 15),
-            date(2024, 2, 1),
-            date(2024, 1, 1),
-            date(2023, 5, 1),
-            date(2025, 2, 12),
-            date(2023, 1, 1),
-        ],
-        "end_date": [
-            None,
-            None,
-            None,
-            None,
-            date(2025, 2, 10),
-            date(2024, 8, 20),
-            date(2025, 3, 1),
-            date(2024, 1, 10),
-        ],
+        "start_date": dates("2024-01-01 2024-06-01 2025-01-15 2024-02-01 2024-01-01 2023-05-01 2025-02-12 2023-01-01"),
+        "end_date": dates("- - - - 2025-02-10 2024-08-20 2025-03-01 2024-01-10"),
         "planned_hours_per_week": [10.0, 20.0, 5.0, 5.0, 7.0, 14.0, 3.0, 7.0],
         "hourly_rate": [27.0, 22.5, None, 24.0, 22.5, 27.0, None, 27.0],
         "end_reason": [
@@ -89,15 +72,7 @@ PACKAGES = pl.DataFrame(
 # Weekly delivery rows (period_start is a Monday, so the rows are weekly).
 DELIVERY = pl.DataFrame(
     {
-        "period_start": [
-            date(2025, 2, 3),
-            date(2025, 3, 3),
-            date(2025, 3, 10),
-            date(2025, 3, 3),
-            date(2025, 3, 10),
-            date(2025, 3, 3),
-            date(2025, 3, 3),
-        ],
+        "period_start": dates("2025-02-03 2025-03-03 2025-03-10 2025-03-03 2025-03-10 2025-03-03 2025-03-03"),
         "provider_id": ["P2", "P1", "P1", "P4", "P4", "P2", "P3"],
         "area_code": ["A1", "A1", "A1", "A3", None, "A1", None],
         "package_id": ["K2", "K1", "K1", None, "K4", "K2", None],
@@ -148,17 +123,11 @@ def test_months_before_clamps_to_month_end() -> None:
 def test_handback_totals_3_and_12_months() -> None:
     s = staged()
     # 3 months to 31 March = 1 Jan to 31 Mar 2025: K5 only (7 h, 1 package, 1 person).
-    assert churn.handback_totals(s.packages, D, 3) == {
-        "packages_handed_back": 1,
-        "people_handed_back": 1,
-        "hours_handed_back": 7.0,
-    }
+    got = churn.handback_totals(s.packages, D, 3)
+    assert got == {"packages_handed_back": 1, "people_handed_back": 1, "hours_handed_back": 7.0}
     # 12 months = 1 Apr 2024 to 31 Mar 2025: K5 (7 h) + K6 (14 h) = 21 h; K8 (Jan 2024) is outside.
-    assert churn.handback_totals(s.packages, D, 12) == {
-        "packages_handed_back": 2,
-        "people_handed_back": 2,
-        "hours_handed_back": 21.0,
-    }
+    got = churn.handback_totals(s.packages, D, 12)
+    assert got == {"packages_handed_back": 2, "people_handed_back": 2, "hours_handed_back": 21.0}
 
 
 def test_handback_summary_by_provider_and_locality() -> None:
@@ -243,25 +212,28 @@ def test_provider_activity_and_churn_by_month() -> None:
     assert_frame_equal(churn.provider_churn_by_month(s.providers, s.packages, months_frame(D, 4)), expected)
 
 
-def test_churn_headline_council_and_locality() -> None:
-    # Council: 3 months 7 h; 12 months 21 h, 2 packages; entries P3 (Jan 2025); exits P5 (Dec 2024).
-    assert churn.headline(staged(), D, None) == {
-        "handback_hours_3m": 7.0,
-        "handback_hours_12m": 21.0,
-        "handback_packages_12m": 2,
-        "provider_entries_12m": 1,
-        "provider_exits_12m": 1,
-    }
-    # South = A3, packages K4 and K6. Hand-backs: K6 (14 h, 20 Aug 2024) only. Providers there: P1,
-    # whose only package in South (K6) ended 20 Aug 2024, so it stopped working in South then (1 exit),
-    # and P4 (K4, open since Feb 2024, before the window: no entry).
-    assert churn.headline(staged(), D, "South") == {
-        "handback_hours_3m": 0.0,
-        "handback_hours_12m": 14.0,
-        "handback_packages_12m": 1,
-        "provider_entries_12m": 0,
-        "provider_exits_12m": 1,
-    }
+CHURN_HEADLINE_KEYS = (
+    "handback_hours_3m",
+    "handback_hours_12m",
+    "handback_packages_12m",
+    "provider_entries_12m",
+    "provider_exits_12m",
+)
+
+
+@pytest.mark.parametrize(
+    ("locality", "expected"),
+    [
+        # Council: 3 months 7 h; 12 months 21 h, 2 packages; entries P3 (Jan 2025); exits P5 (Dec 2024).
+        (None, (7.0, 21.0, 2, 1, 1)),
+        # South = A3, packages K4 and K6. Hand-backs: K6 (14 h, 20 Aug 2024) only. Providers there: P1,
+        # whose only package in South (K6) ended 20 Aug 2024, so it stopped working in South then (1 exit),
+        # and P4 (K4, open since Feb 2024, before the window: no entry).
+        ("South", (0.0, 14.0, 1, 0, 1)),
+    ],
+)
+def test_churn_headline_council_and_locality(locality, expected) -> None:
+    assert churn.headline(staged(), D, locality) == dict(zip(CHURN_HEADLINE_KEYS, expected, strict=True))
 
 
 # --- quality -----------------------------------------------------------------------------------
@@ -334,21 +306,15 @@ def test_provider_ratings_currency_classes() -> None:
 
 def test_quality_headline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(quality, "stale_years", lambda: 4)
-    assert quality.headline(staged(), D, None) == {
-        "good_outstanding_hours_pct": 37.5,
-        "unrated_or_stale_hours_pct": 75.0,
-    }
+    got = quality.headline(staged(), D, None)
+    assert got == {"good_outstanding_hours_pct": 37.5, "unrated_or_stale_hours_pct": 75.0}
     # North = A1, A2: P1 10 h (Good, current), P2 20 h (out of date), P3 5 h (unrated): 35 h.
     # Good = 10/35 = 28.571... -> 28.57; unrated or stale = 25/35 = 71.428... -> 71.43.
-    assert quality.headline(staged(), D, "North") == {
-        "good_outstanding_hours_pct": 28.57,
-        "unrated_or_stale_hours_pct": 71.43,
-    }
+    got = quality.headline(staged(), D, "North")
+    assert got == {"good_outstanding_hours_pct": 28.57, "unrated_or_stale_hours_pct": 71.43}
     # A date before any package: no data, so None (not 0).
-    assert quality.headline(staged(), date(2022, 6, 30), None) == {
-        "good_outstanding_hours_pct": None,
-        "unrated_or_stale_hours_pct": None,
-    }
+    got = quality.headline(staged(), date(2022, 6, 30), None)
+    assert got == {"good_outstanding_hours_pct": None, "unrated_or_stale_hours_pct": None}
 
 
 def test_stale_years_comes_from_config() -> None:
@@ -361,12 +327,8 @@ def test_stale_years_comes_from_config() -> None:
 def test_weighted_rate() -> None:
     # Rated on D: K1 10 h x £27 = 270, K2 20 h x £22.50 = 450, K4 5 h x £24 = 120: 840 / 35 h = £24.00.
     # K3 (5 h) has no rate: coverage 35 / 40 = 87.5%.
-    assert price.weighted_rate(PACKAGES, D) == {
-        "hours": 40.0,
-        "rated_hours": 35.0,
-        "rate_coverage_pct": 87.5,
-        "weighted_hourly_rate": 24.0,
-    }
+    got = price.weighted_rate(PACKAGES, D)
+    assert got == {"hours": 40.0, "rated_hours": 35.0, "rate_coverage_pct": 87.5, "weighted_hourly_rate": 24.0}
 
 
 def test_price_vs_benchmarks_with_overrides() -> None:
@@ -506,20 +468,14 @@ def test_provider_workforce() -> None:
 def test_workforce_headline() -> None:
     # Council (ratios of sums): vacancy 2 / (8 + 2) = 20% (only P1 reports vacancies);
     # turnover (4 + 5) / (8 + 10) = 50%; posts per 100 h = 18 / (10 + 20) x 100 = 60.
-    assert workforce.headline(staged(delivery=WF_DELIVERY), D, None) == {
-        "vacancy_rate_pct": 20.0,
-        "turnover_rate_pct": 50.0,
-        "filled_posts_per_100_hours": 60.0,
-    }
+    got = workforce.headline(staged(delivery=WF_DELIVERY), D, None)
+    assert got == {"vacancy_rate_pct": 20.0, "turnover_rate_pct": 50.0, "filled_posts_per_100_hours": 60.0}
 
 
 def test_no_workforce_data_gives_none() -> None:
     s = staged(workforce=WORKFORCE.clear())
-    assert workforce.headline(s, D, None) == {
-        "vacancy_rate_pct": None,
-        "turnover_rate_pct": None,
-        "filled_posts_per_100_hours": None,
-    }
+    got = workforce.headline(s, D, None)
+    assert got == {"vacancy_rate_pct": None, "turnover_rate_pct": None, "filled_posts_per_100_hours": None}
     # Data only after the date is no data either.
     assert workforce.headline(staged(), date(2024, 12, 31), None)["vacancy_rate_pct"] is None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+from builders_support import dates
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -33,14 +34,7 @@ from analytics.ingest.staged import Staged
 
 AS_OF = date(2025, 3, 17)
 MONTHS = months_frame(AS_OF, 6)
-DAYS = [
-    date(2024, 8, 20),
-    date(2024, 10, 1),
-    date(2024, 12, 31),
-    date(2025, 2, 14),
-    date(2025, 3, 17),
-    date(2025, 3, 30),
-]
+DAYS = dates("2024-08-20 2024-10-01 2024-12-31 2025-02-14 2025-03-17 2025-03-30")
 
 
 @st.composite

@@ -16,6 +16,17 @@ from analytics.config import settings as config
 from analytics.publish.suppression import round_count, suppress, suppression_rule_text
 
 
+def by_locality(people: dict[str, dict[str, object]]) -> pl.DataFrame:
+    """{locality: {ward: people}} -> frame with columns locality, ward, people, in the order given."""
+    return pl.DataFrame(
+        {
+            "locality": [loc for loc, wards in people.items() for _ in wards],
+            "ward": [ward for wards in people.values() for ward in wards],
+            "people": [n for wards in people.values() for n in wards.values()],
+        }
+    )
+
+
 def test_config_defaults_are_what_these_tests_assume():
     cfg = config()["suppression"]
     assert (cfg["threshold"], cfg["rounding_base"], cfg["symbol"]) == (8, 5, "[c]")
@@ -69,24 +80,14 @@ def test_a_non_zero_count_never_rounds_to_zero():
 
 
 def test_secondary_suppression_hides_the_next_smallest_cell_in_a_group_with_a_published_total():
-    frame = pl.DataFrame(
-        {
-            "locality": ["North", "North", "North", "North", "South", "South", "South"],
-            "ward": ["N1", "N2", "N3", "N4", "S1", "S2", "S3"],
-            "people": [3, 0, 12, 40, 2, 5, 30],
-        }
-    )
+    frame = by_locality({"North": {"N1": 3, "N2": 0, "N3": 12, "N4": 40}, "South": {"S1": 2, "S2": 5, "S3": 30}})
 
     result = suppress(frame, count_cols=["people"], group_by=["locality"])
 
     # North: 3 is hidden alone, so the smallest shown non-zero cell (12, not the 0) goes too.
     # South: 2 and 5 are both hidden already, so nothing more is needed.
-    expected = pl.DataFrame(
-        {
-            "locality": ["North", "North", "North", "North", "South", "South", "South"],
-            "ward": ["N1", "N2", "N3", "N4", "S1", "S2", "S3"],
-            "people": ["[c]", "0", "[c]", "40", "[c]", "[c]", "30"],
-        }
+    expected = by_locality(
+        {"North": {"N1": "[c]", "N2": "0", "N3": "[c]", "N4": "40"}, "South": {"S1": "[c]", "S2": "[c]", "S3": "30"}}
     )
     assert_frame_equal(result.display, expected)
     assert result.values["people_suppressed"].to_list() == [True, False, True, False, True, True, False]
@@ -99,22 +100,15 @@ def test_without_a_published_total_there_is_no_secondary_suppression():
 
 
 def test_total_row_is_added_per_group_and_protected():
-    frame = pl.DataFrame(
-        {
-            "locality": ["North", "North", "North", "South", "South"],
-            "ward": ["N1", "N2", "N3", "S1", "S2"],
-            "people": [3, 20, 41, 12, 13],
-        }
-    )
+    frame = by_locality({"North": {"N1": 3, "N2": 20, "N3": 41}, "South": {"S1": 12, "S2": 13}})
 
     result = suppress(frame, count_cols=["people"], group_by=["locality"], total_row=True)
 
-    expected_display = pl.DataFrame(
+    # North total 64 -> 65; 3 hidden, so 20 (next smallest) hidden too. South total 25.
+    expected_display = by_locality(
         {
-            "locality": ["North", "North", "North", "North", "South", "South", "South"],
-            "ward": ["N1", "N2", "N3", "Total", "S1", "S2", "Total"],
-            # North total 64 -> 65; 3 hidden, so 20 (next smallest) hidden too. South total 25.
-            "people": ["[c]", "[c]", "40", "65", "10", "15", "25"],
+            "North": {"N1": "[c]", "N2": "[c]", "N3": "40", "Total": "65"},
+            "South": {"S1": "10", "S2": "15", "Total": "25"},
         }
     )
     assert_frame_equal(result.display, expected_display)
