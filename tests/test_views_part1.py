@@ -37,12 +37,12 @@ def cur(demo_store: Path):
 
 def test_change_sentence_states_the_move() -> None:
     assert common.change_sentence("People waiting", 81, 64, SEP) == (
-        "People waiting rose from 64 to 81 (+26.6%) since September 2026."
+        "People waiting: 81, up from 64 in September 2026 (+26.6%)."
     )
     assert common.change_sentence("People waiting", 48, 64, SEP) == (
-        "People waiting fell from 64 to 48 (-25.0%) since September 2026."
+        "People waiting: 48, down from 64 in September 2026 (-25.0%)."
     )
-    assert "stayed about the same" in common.change_sentence("People waiting", 65, 64, SEP)
+    assert "about the same as in September 2026 (64)" in common.change_sentence("People waiting", 65, 64, SEP)
     assert common.change_sentence("People waiting", None, 64, SEP) is None
 
 
@@ -50,6 +50,8 @@ def test_change_text_signs_and_missing() -> None:
     assert common.change_text(81, 64) == "+17 (+26.6%)"
     assert common.change_text(60, 64) == "-4 (-6.2%)"
     assert common.change_text(64, 64) == "no change"
+    assert common.change_text(10.02, 10.0, common.fmt_points, percent=False) == "no change"  # prints 0.0
+    assert common.change_text(8.341, 8.339, lambda v: f"£{v:.2f}") == "no change"
     assert common.change_text(12.5, 10.0, common.fmt_points, percent=False) == "+2.5 percentage points"
     assert common.change_text(None, 3) is None
     assert common.change_text(5, 0) == "+5"  # no relative change from zero
@@ -94,14 +96,14 @@ def headline_frame(**changes: tuple[float, float]) -> pl.DataFrame:
 def test_overview_sentences_reflect_a_constructed_change() -> None:
     frame = headline_frame(people_waiting=(64, 81), planned_hours_per_week=(1000, 1010))
     sentences = overview.change_sentences(frame, OCT)
-    assert sentences == ["People waiting rose from 64 to 81 (+26.6%) since September 2026."]
+    assert sentences == ["People waiting: 81, up from 64 in September 2026 (+26.6%)."]
 
 
 def test_overview_sentences_biggest_move_first_and_flat_month() -> None:
     frame = headline_frame(people_waiting=(64, 81), providers_active=(50, 40))
     assert overview.change_sentences(frame, OCT) == [
-        "People waiting rose from 64 to 81 (+26.6%) since September 2026.",
-        "Active providers fell from 50 to 40 (-20.0%) since September 2026.",
+        "People waiting: 81, up from 64 in September 2026 (+26.6%).",
+        "Active providers: 40, down from 50 in September 2026 (-20.0%).",
     ]
     flat = overview.change_sentences(headline_frame(), OCT)
     assert flat == ["No headline measure moved by 5% or more since September 2026."]
@@ -128,8 +130,8 @@ def test_overview_trend_titles_state_the_finding() -> None:
     )
     panels = overview.trend_charts(frame, COUNCIL, INFO)
     titles = [p.spec.title for p in panels]
-    assert titles[0] == "People waiting rose 120% in a year, to 110"
-    assert titles[1] == "Planned hours steady over a year, at 1,000"
+    assert titles[0] == "People waiting: 110, up from 50 in Oct 2025"
+    assert titles[1] == "Planned hours: 1,000, about the same as in Oct 2025 (1,000)"
     assert "whole council" in panels[0].spec.subtitle and "to October 2026" in panels[0].spec.subtitle
 
 

@@ -30,7 +30,7 @@ import importlib
 import pkgutil
 from types import ModuleType
 
-NOT_INDICATORS = frozenset({"common", "catalogue", "geography", "headline", "marts"})
+NOT_INDICATORS = frozenset({"common", "catalogue", "geography", "headline", "marts", "periods"})
 
 
 def indicator_modules() -> list[ModuleType]:

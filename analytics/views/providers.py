@@ -22,6 +22,7 @@ from analytics.config import settings
 from analytics.formatting import fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import FOCUS, ChartSpec, bar_chart, line_chart
+from analytics.publish.headlines import trend_headline
 from analytics.publish.suppression import suppress
 from analytics.views.common import (
     DropInfo,
@@ -29,7 +30,6 @@ from analytics.views.common import (
     drop_info,
     geography,
     ignored_note,
-    movement,
     service_key,
     service_label,
     spec,
@@ -382,17 +382,9 @@ def provider_trend(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id
 
 
 def _trend_title(data: pl.DataFrame, column: str) -> str:
-    """Return a short title on how planned hours moved over the period (the provider is in the subtitle)."""
-    if data.is_empty():
-        return "No planned hours in this period"
-    start, end = data.row(0, named=True), data.row(-1, named=True)
-    a, b = start[column], end[column]
-    if not a:
-        return f"{fmt_number(b, 0)} planned hours a week in {fmt_month(end['month'])}"
-    verb, _ = movement(a, b, steady_pct=2)
-    if verb == "steady":
-        return f"Planned hours held steady at about {fmt_number(b, 0)} a week"
-    return f"Planned hours {verb} from {fmt_number(a, 0)} to {fmt_number(b, 0)} a week"
+    """Return the headline of the provider's planned hours over the period, by the one headline writer
+    (the provider is in the subtitle): "Planned hours a week: 6,083, down from 7,749 in Dec 2023"."""
+    return trend_headline(data, column, "Planned hours a week", lambda v: fmt_number(v, 0))
 
 
 @dataclass(frozen=True)
