@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from analytics.formatting import fmt_pct
 from analytics.indicators.marts import read_mart
 from analytics.store import snapshots as store
 from analytics.views import common, coverage, microenterprises, overview, providers
@@ -393,3 +394,28 @@ def test_movement_names_the_direction_and_the_change_in_per_cent() -> None:
     assert common.movement(100, 150, steady_pct=2) == ("rose", 50.0)
     assert common.movement(80, 60, steady_pct=5) == ("fell", -25.0)
     assert common.movement(-100, -150, steady_pct=2) == ("fell", -50.0)
+
+
+def test_no_change_tile_has_no_arrow_and_no_colour() -> None:
+    """A change that prints as zero is "no change", grey and without an arrow (sign 0), even in points."""
+    pct = common.make_tile("Largest provider's share", 23.84, fmt_pct, indicator_id="cr1_pct", last_month=23.81)
+    assert pct.delta_month == "no change" and pct.delta_month_sign == 0
+    assert pct.change_colour(pct.delta_month_sign) == "gray"
+    waiting_up = common.make_tile("People waiting", 81, indicator_id="people_waiting", last_month=64, last_year=90)
+    assert (waiting_up.delta_month_sign, waiting_up.change_colour(1)) == (1, "red")  # good direction: down
+    assert (waiting_up.delta_year_sign, waiting_up.change_colour(-1)) == (-1, "green")
+    sourced = common.make_tile(
+        "Sourced within 28 days", 83.0, lambda v: fmt_pct(v, 0), indicator_id="sourced_within_28_days_pct", last_year=80
+    )
+    assert sourced.delta_year == "+3.0 percentage points" and sourced.change_colour(1) == "green"
+    neutral = common.make_tile("People receiving care", 1870, indicator_id="people_in_service", last_month=1800)
+    assert neutral.change_colour(1) == "gray"  # good_direction "none": growth is not good or bad in itself
+
+
+def test_every_tile_shows_its_unit(cur) -> None:
+    """Every tile on the Overview says what it counts, in its label or its value."""
+    for tile in overview.overview(cur, COUNCIL).tiles:
+        assert tile.unit, tile.label
+        assert common.unit_shown(tile.shown_label, tile.text, tile.unit), (tile.shown_label, tile.text, tile.unit)
+    hhi = next(t for t in overview.overview(cur, COUNCIL).tiles if t.indicator_id == "hhi")
+    assert hhi.shown_label == "Market concentration (HHI) (index 0 to 10,000)"

@@ -50,6 +50,7 @@ class Measure:
     percent_change: bool = True
     delta_fmt: Formatter | None = None
     sentence: str | None = None  # how a change sentence names it; None: no sentence
+    all_service_types: bool = False  # its data has no service type: the label says so when one is chosen
 
 
 def _hours(value: float | None) -> str:
@@ -118,8 +119,15 @@ MEASURES: tuple[Measure, ...] = (
         "microenterprises_active",
         higher_is_worse=False,
         sentence="Active microenterprises",
+        all_service_types=True,
     ),
-    Measure("customers_per_microenterprise", "Customers per microenterprise", "customers_per_microenterprise", _one_dp),
+    Measure(
+        "customers_per_microenterprise",
+        "Customers per microenterprise",
+        "customers_per_microenterprise",
+        _one_dp,
+        all_service_types=True,
+    ),
     Measure(
         "vacancy_rate_pct",
         "Care worker vacancy rate (whole council)",
@@ -204,15 +212,19 @@ def _scope_words(filters: Filters) -> str:
     return ", ".join(parts)
 
 
-def tiles(frame: pl.DataFrame, month: date) -> list[Tile]:
+ALL_TYPES_LABEL = " (all service types)"
+
+
+def tiles(frame: pl.DataFrame, month: date, filters: Filters | None = None) -> list[Tile]:
     """Return a tile per measure for ``month``: value, change on last month and last year, RAG.
 
     A change is shown only when both months have a figure; one whose comparison month is before the
     measure's data starts reads "no comparison: data starts <month>" (``make_tile``)."""
     last_month, last_year = months_before(month, 1), months_before(month, 12)
+    typed = filters is not None and filters.service_type is not None
     return [
         make_tile(
-            m.label,
+            m.label + (ALL_TYPES_LABEL if typed and m.all_service_types else ""),
             value_at(frame, m.column, month),
             m.fmt,
             indicator_id=m.indicator_id,
@@ -328,7 +340,7 @@ def overview(cur: duckdb.DuckDBPyConnection, filters: Filters) -> OverviewView:
             "ignore them: their data is not split that way."
         )
     return OverviewView(
-        tiles=tiles(frame, filters.month),
+        tiles=tiles(frame, filters.month, filters),
         month_label=month_label,
         year_label=year_label,
         sentences=change_sentences(frame, filters.month),

@@ -367,8 +367,8 @@ def tiles(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.DataFrame 
     return [
         tile("People waiting", "people_waiting", fmt_int, True),
         tile("Hours a week waiting", "hours_waiting", lambda v: fmt_hours(v, 0, unit=False), True),
-        tile("Median wait so far (days)", "median_wait_days", fmt_dp(0), True),
-        tile("90th percentile wait (days)", "p90_wait_days", fmt_dp(0), True),
+        tile("Median days waited", "median_wait_days", fmt_dp(1), True),  # as on the Overview: one figure
+        tile("90th percentile days waited", "p90_wait_days", fmt_dp(1), True),
         tile("Requests sourced this month", "requests_sourced", fmt_int, None),
         tile("Sourced within 28 days", "sourced_within_28_days_pct", lambda v: fmt_pct(v, 0), False, percent=False),
     ]
