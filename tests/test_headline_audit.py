@@ -84,6 +84,9 @@ def test_demo_waiting_headline_describes_the_rise_and_the_recent_fall(demo_cur) 
     assert title.startswith("People waiting: 81, down from a peak of 133 in Aug 2026, up from ")
     assert overview.overview(demo_cur, Filters(month=AS_OF)).charts[0].spec.title == title
     assert audit_spec(page.people_chart) >= 5
+    lines = page.hours_chart.figure.layout.title.text.split("<br>")  # a long headline wraps, never cut off
+    assert len(lines) == 2 and all(len(line) <= 64 for line in lines)
+    assert " ".join(lines) == page.hours_chart.title
 
 
 def test_coverage_is_stored_and_charts_start_with_the_data(late_cur) -> None:
@@ -177,3 +180,16 @@ def test_closed_date_places_a_withdrawn_request_in_time() -> None:
     months = pl.DataFrame({"month": [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31)]})
     counts = waiting_at_months(requests, months).group_by("month").len().sort("month")
     assert dict(counts.iter_rows()) == {date(2026, 1, 31): 2, date(2026, 2, 28): 1}
+
+
+def test_every_headline_agrees_with_its_chart_on_the_small_hand_made_drop(tmp_path: Path) -> None:
+    """The hand-made drop (3 areas, 5 packages, 4 requests): tiny numbers, few months."""
+    from small_drop import write_small_drop
+
+    outcome = store.refresh(write_small_drop(tmp_path / "drop"), tmp_path / "store", loaded_by="tests")
+    assert outcome.accepted, outcome.result.errors[:5]
+    cur = store.market_cursor(store.open_live(tmp_path / "store"))
+    as_of = cur.sql("select as_of from meta_drop").fetchall()[0][0]
+    charts, checks = _audit_registry(cur, Filters(month=as_of, service_type=None))
+    print(f"small hand-made drop: {charts} charts, {checks} headline checks")
+    assert charts >= 30 and checks >= 30

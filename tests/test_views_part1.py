@@ -418,4 +418,4 @@ def test_every_tile_shows_its_unit(cur) -> None:
         assert tile.unit, tile.label
         assert common.unit_shown(tile.shown_label, tile.text, tile.unit), (tile.shown_label, tile.text, tile.unit)
     hhi = next(t for t in overview.overview(cur, COUNCIL).tiles if t.indicator_id == "hhi")
-    assert hhi.shown_label == "Market concentration (HHI) (index 0 to 10,000)"
+    assert hhi.shown_label == "Market concentration (HHI, index 0 to 10,000)"

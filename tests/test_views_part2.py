@@ -180,7 +180,9 @@ def test_rural_page_under_a_locality(cur) -> None:
     assert "Fellside locality" in page.share_chart.subtitle
     assert page.split_display.columns == ["Measure", "Rural", "Urban", "Unclassified", "Total"]
     assert any("service type" in n for n in page.notes)
-    assert [t.label for t in page.tiles][0] == "Rural waiting gap (percentage points)"
+    tile = page.tiles[0]
+    assert tile.label == "Rural waiting gap (all service types)"  # home care chosen: the label says so
+    assert tile.shown_label == "Rural waiting gap (all service types, percentage points)"
 
 
 # --- waiting ---------------------------------------------------------------------------------------

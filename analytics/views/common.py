@@ -66,6 +66,8 @@ class Tile:
         unit = self.unit.strip()
         if not unit or unit_shown(self.label, self.text, unit):
             return self.label
+        if self.label.endswith(")"):  # "Rural waiting gap (all service types, percentage points)"
+            return f"{self.label[:-1]}, {unit})"
         return f"{self.label} ({unit})"
 
     def change_colour(self, sign: int) -> str:
