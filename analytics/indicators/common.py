@@ -91,9 +91,18 @@ def waiting_expr(d: date) -> pl.Expr:
     )
 
 
+def with_closed_date(requests: pl.DataFrame) -> pl.DataFrame:
+    """Return ``requests`` with a Date ``closed_date`` (blank when the frame has none, e.g. an older drop)."""
+    if "closed_date" not in requests.columns:
+        return requests.with_columns(pl.lit(None, dtype=pl.Date).alias("closed_date"))
+    if requests.schema["closed_date"] != pl.Date:
+        return requests.with_columns(pl.col("closed_date").cast(pl.String).str.to_date(strict=False))
+    return requests
+
+
 def waiting_on(requests: pl.DataFrame, d: date) -> pl.DataFrame:
     """Return the requests waiting on day ``d`` (requested by ``d``, not withdrawn, not sourced by ``d``)."""
-    return requests.filter(waiting_expr(d))
+    return with_closed_date(requests).filter(waiting_expr(d))
 
 
 def month_end(d: date) -> date:
@@ -151,8 +160,7 @@ def waiting_at_months(requests: pl.DataFrame, months: pl.DataFrame) -> pl.DataFr
 
     Adds ``month`` and ``days_waited`` (snapshot date minus ``requested_date``, in days, Int64).
     """
-    if "closed_date" not in requests.columns:  # frames built before the column existed
-        requests = requests.with_columns(pl.lit(None, dtype=pl.Date).alias("closed_date"))
+    requests = with_closed_date(requests)
     live = requests.filter(_may_wait_expr())
     if live.is_empty():
         return live.with_columns(
