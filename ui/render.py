@@ -146,10 +146,11 @@ def rag_badge(status: str | None) -> str:
     return RAG_BADGES.get(status or "", "")
 
 
-# Tile labels wrap instead of being cut off with an ellipsis (Streamlit's default for a long label).
+# Tile labels and changes wrap instead of being cut off with an ellipsis (Streamlit's default).
 TILE_CSS = """
 <style>
-[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   height: auto !important;
 }
