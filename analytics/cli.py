@@ -176,6 +176,28 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def headline_service_types(cur, wanted: str | None) -> list[str] | None:  # noqa: ANN001 - a DuckDB cursor
+    """Return the service types the headline covers: the dashboard's default filter when ``wanted`` is
+    ``None`` (home care when the drop has it, else every type), every type for ``"all"``, else ``wanted``.
+
+    One scope rule: ``indicators --json`` gives the figures the dashboard's tiles and the briefing
+    pack show for the same filters. An unknown service type raises ``ValueError``.
+    """
+    from analytics.store.queries import filter_options
+    from analytics.views.filters import default_filters
+
+    options = filter_options(cur)
+    if wanted is None:
+        service = default_filters(options).service_type
+        return None if service is None else [service]
+    if wanted == "all":
+        return None
+    if wanted not in options.service_types:
+        known = ", ".join(["all", *options.service_types])
+        raise ValueError(f"service type {wanted!r} is not in the live data; choose one of: {known}")
+    return [wanted]
+
+
 def cmd_indicators(args: argparse.Namespace) -> int:
     from analytics.indicators.headline import headline_from_store
     from analytics.store.queries import check_scope, filter_options
@@ -185,7 +207,11 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     try:
         cur = market_cursor(con)
         check_scope(filter_options(cur), args.locality, args.as_of)  # the same refusal as `brief`
-        figures = headline_from_store(cur, as_of=args.as_of, locality=args.locality)
+        service_types = headline_service_types(cur, args.service_type)
+        figures = headline_from_store(cur, as_of=args.as_of, locality=args.locality, service_types=service_types)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
     finally:
         con.close()
     if args.json:
@@ -294,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--as-of", type=_iso_date, default=None, help="as-of date (default: the drop's)")
     p.add_argument("--locality", default=None, help="restrict to one locality")
+    p.add_argument(
+        "--service-type",
+        default=None,
+        help="service type, or 'all' (default: the dashboard's default, home care when the drop has it)",
+    )
     p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("docs", parents=[common], help="regenerate docs/data-drops.md and docs/indicators.md")

@@ -249,6 +249,15 @@ REQUESTS = FileSpec(
         ),
         _reference("provider_id", False, "Provider that took it", "providers"),
         Column("outcome", False, "str", "Outcome of the request", allowed=REQUEST_OUTCOMES),
+        Column(
+            "closed_date",
+            False,
+            "date",
+            "Date a withdrawn or otherwise closed request was closed: it counts as waiting up to the day "
+            "before. Blank: a `withdrawn` request never counts as waiting (not even before it was withdrawn), "
+            "and any other request without a `sourced_date` counts as waiting until the as-of date",
+            not_before="requested_date",
+        ),
     ),
 )
 

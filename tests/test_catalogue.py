@@ -37,6 +37,7 @@ grain = "area x month"
 source = "ADASS, snapshot surveys 2021 to 2023"
 caveats = "None."
 counts_people = true
+good_direction = "none"
 {extra}
 """
 
@@ -153,6 +154,11 @@ def test_render_markdown_lists_every_indicator_under_its_domain():
         ((_entry(extra='colour = "red"'),), "unknown keys"),
         ((_entry().replace('domain = "Supply"', 'domain = "Weather"'),), "domain"),
         ((_entry().replace("counts_people = true", 'counts_people = "yes"'),), "counts_people"),
+        ((_entry().replace('good_direction = "none"', 'good_direction = "higher"'),), "good_direction must be"),
+        (
+            (_entry(extra='rag = { amber = "cr1_amber_pct", direction = "higher_is_worse" }'),),
+            "contradicts rag.direction",
+        ),
     ],
 )
 def test_invalid_catalogues_are_rejected(tmp_path, entries, message):
@@ -174,3 +180,15 @@ def test_ids_unique_across_files(tmp_path):
     _write(tmp_path, "b.toml", _entry("same"))
     with pytest.raises(CatalogueError, match="already defined in a.toml"):
         load_catalogue(tmp_path)
+
+
+def test_every_indicator_says_which_way_is_good_and_the_docs_show_it():
+    """Tiles colour a change by ``good_direction``: it agrees with any RAG direction and is in the docs."""
+    cat = load_catalogue()
+    assert {i.good_direction for i in cat.values()} == {"up", "down", "none"}
+    assert cat["people_waiting"].good_direction == "down" and cat["sourced_within_28_days_pct"].good_direction == "up"
+    for item in cat.values():
+        if item.rag is not None:
+            assert item.good_direction == {"higher_is_worse": "down", "lower_is_worse": "up"}[item.rag.direction]
+    text = render_indicators_markdown()
+    assert text.count("| Good direction |") == len(cat)

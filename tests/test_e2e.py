@@ -60,6 +60,25 @@ def test_every_page_renders_in_chromium(server: str, page, url_path: str, title:
     assert page.get_by_text(title).count() >= 1
 
 
+CUT_TILE_TEXT = """() => [...document.querySelectorAll(
+    '[data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""  # clipped: text wider than its box
+
+
+def test_overview_tiles_are_never_cut_and_no_change_has_no_arrow(server: str, page):
+    """Every tile label and change is shown whole (wrapped, never an ellipsis); "no change" has no arrow."""
+    _open(page, f"{server}/")
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
+    assert page.locator('[data-testid="stMetricLabel"]').count() >= 12
+    assert page.evaluate(CUT_TILE_TEXT) == []
+    deltas = page.locator('[data-testid="stMetricDelta"]')
+    unchanged = [deltas.nth(i) for i in range(deltas.count()) if deltas.nth(i).inner_text().startswith("no ")]
+    assert unchanged, "the demo's Overview has tiles with no change"
+    changed = [deltas.nth(i) for i in range(deltas.count()) if deltas.nth(i).inner_text()[:1] in "+-"]
+    assert changed and all(d.locator("svg").count() >= 1 for d in changed)  # Streamlit's arrow is an svg icon
+    assert all(d.locator("svg").count() == 0 for d in unchanged)
+
+
 def test_locality_filter_changes_overview_in_browser(server: str, page):
     _open(page, f"{server}/")
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from apptest_support import chart_titles
+from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,12 +96,20 @@ def test_page_runs_without_exception(app: AppTest, page: str) -> None:
 def test_overview_shows_tiles_sentences_and_trends(app: AppTest) -> None:
     at = open_page(app, "pages/overview.py")
     labels = [m.label for m in at.metric]
-    assert "People waiting" in labels and "Market concentration (HHI)" in labels
+    assert "People waiting" in labels and "Market concentration (HHI, index 0 to 10,000)" in labels
     assert all(m.delta for m in at.metric[:4]), "tiles show change on last month"
+    for m in at.metric:  # no change: no arrow and grey; a change: an arrow its way, coloured by good direction
+        if m.delta.startswith("no "):
+            assert (m.proto.direction, m.proto.color) == (Metric.NONE, Metric.GRAY), m.label
+        elif m.delta:
+            assert m.proto.direction == (Metric.DOWN if m.delta.startswith("-") else Metric.UP), m.label
+    waiting = next(m for m in at.metric if m.label == "People waiting")
+    assert waiting.delta.startswith("-") and waiting.proto.color == Metric.GREEN  # fewer waiting is good
     captions = " ".join(c.value for c in at.caption)
     assert "on October 2025" in captions, "tiles show change on last year"
     assert any(word in captions for word in ("Red", "Amber", "Green")), "RAG mark is text, not colour alone"
-    assert any("since September 2026" in m.value for m in at.markdown), "change sentences"
+    assert any("in September 2026" in m.value for m in at.markdown), "change sentences"
+    assert any('data-testid="stMetricLabel"' in h.proto.body for h in at.get("html")), "tile labels wrap, never cut"
     assert len(chart_titles(at)) == 2
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from analytics.formatting import fmt_pct
 from analytics.indicators.marts import read_mart
 from analytics.store import snapshots as store
 from analytics.views import common, coverage, microenterprises, overview, providers
@@ -37,12 +38,12 @@ def cur(demo_store: Path):
 
 def test_change_sentence_states_the_move() -> None:
     assert common.change_sentence("People waiting", 81, 64, SEP) == (
-        "People waiting rose from 64 to 81 (+26.6%) since September 2026."
+        "People waiting: 81, up from 64 in September 2026 (+26.6%)."
     )
     assert common.change_sentence("People waiting", 48, 64, SEP) == (
-        "People waiting fell from 64 to 48 (-25.0%) since September 2026."
+        "People waiting: 48, down from 64 in September 2026 (-25.0%)."
     )
-    assert "stayed about the same" in common.change_sentence("People waiting", 65, 64, SEP)
+    assert "about the same as in September 2026 (64)" in common.change_sentence("People waiting", 65, 64, SEP)
     assert common.change_sentence("People waiting", None, 64, SEP) is None
 
 
@@ -50,6 +51,8 @@ def test_change_text_signs_and_missing() -> None:
     assert common.change_text(81, 64) == "+17 (+26.6%)"
     assert common.change_text(60, 64) == "-4 (-6.2%)"
     assert common.change_text(64, 64) == "no change"
+    assert common.change_text(10.02, 10.0, common.fmt_points, percent=False) == "no change"  # prints 0.0
+    assert common.change_text(8.341, 8.339, lambda v: f"£{v:.2f}") == "no change"
     assert common.change_text(12.5, 10.0, common.fmt_points, percent=False) == "+2.5 percentage points"
     assert common.change_text(None, 3) is None
     assert common.change_text(5, 0) == "+5"  # no relative change from zero
@@ -94,14 +97,14 @@ def headline_frame(**changes: tuple[float, float]) -> pl.DataFrame:
 def test_overview_sentences_reflect_a_constructed_change() -> None:
     frame = headline_frame(people_waiting=(64, 81), planned_hours_per_week=(1000, 1010))
     sentences = overview.change_sentences(frame, OCT)
-    assert sentences == ["People waiting rose from 64 to 81 (+26.6%) since September 2026."]
+    assert sentences == ["People waiting: 81, up from 64 in September 2026 (+26.6%)."]
 
 
 def test_overview_sentences_biggest_move_first_and_flat_month() -> None:
     frame = headline_frame(people_waiting=(64, 81), providers_active=(50, 40))
     assert overview.change_sentences(frame, OCT) == [
-        "People waiting rose from 64 to 81 (+26.6%) since September 2026.",
-        "Active providers fell from 50 to 40 (-20.0%) since September 2026.",
+        "People waiting: 81, up from 64 in September 2026 (+26.6%).",
+        "Active providers: 40, down from 50 in September 2026 (-20.0%).",
     ]
     flat = overview.change_sentences(headline_frame(), OCT)
     assert flat == ["No headline measure moved by 5% or more since September 2026."]
@@ -128,8 +131,8 @@ def test_overview_trend_titles_state_the_finding() -> None:
     )
     panels = overview.trend_charts(frame, COUNCIL, INFO)
     titles = [p.spec.title for p in panels]
-    assert titles[0] == "People waiting rose 120% in a year, to 110"
-    assert titles[1] == "Planned hours steady over a year, at 1,000"
+    assert titles[0] == "People waiting: 110, up from 50 in Oct 2025"
+    assert titles[1] == "Planned hours: 1,000, about the same as in Oct 2025 (1,000)"
     assert "whole council" in panels[0].spec.subtitle and "to October 2026" in panels[0].spec.subtitle
 
 
@@ -391,3 +394,28 @@ def test_movement_names_the_direction_and_the_change_in_per_cent() -> None:
     assert common.movement(100, 150, steady_pct=2) == ("rose", 50.0)
     assert common.movement(80, 60, steady_pct=5) == ("fell", -25.0)
     assert common.movement(-100, -150, steady_pct=2) == ("fell", -50.0)
+
+
+def test_no_change_tile_has_no_arrow_and_no_colour() -> None:
+    """A change that prints as zero is "no change", grey and without an arrow (sign 0), even in points."""
+    pct = common.make_tile("Largest provider's share", 23.84, fmt_pct, indicator_id="cr1_pct", last_month=23.81)
+    assert pct.delta_month == "no change" and pct.delta_month_sign == 0
+    assert pct.change_colour(pct.delta_month_sign) == "gray"
+    waiting_up = common.make_tile("People waiting", 81, indicator_id="people_waiting", last_month=64, last_year=90)
+    assert (waiting_up.delta_month_sign, waiting_up.change_colour(1)) == (1, "red")  # good direction: down
+    assert (waiting_up.delta_year_sign, waiting_up.change_colour(-1)) == (-1, "green")
+    sourced = common.make_tile(
+        "Sourced within 28 days", 83.0, lambda v: fmt_pct(v, 0), indicator_id="sourced_within_28_days_pct", last_year=80
+    )
+    assert sourced.delta_year == "+3.0 percentage points" and sourced.change_colour(1) == "green"
+    neutral = common.make_tile("People receiving care", 1870, indicator_id="people_in_service", last_month=1800)
+    assert neutral.change_colour(1) == "gray"  # good_direction "none": growth is not good or bad in itself
+
+
+def test_every_tile_shows_its_unit(cur) -> None:
+    """Every tile on the Overview says what it counts, in its label or its value."""
+    for tile in overview.overview(cur, COUNCIL).tiles:
+        assert tile.unit, tile.label
+        assert common.unit_shown(tile.shown_label, tile.text, tile.unit), (tile.shown_label, tile.text, tile.unit)
+    hhi = next(t for t in overview.overview(cur, COUNCIL).tiles if t.indicator_id == "hhi")
+    assert hhi.shown_label == "Market concentration (HHI, index 0 to 10,000)"

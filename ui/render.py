@@ -146,20 +146,42 @@ def rag_badge(status: str | None) -> str:
     return RAG_BADGES.get(status or "", "")
 
 
+# Tile labels and changes wrap instead of being cut off with an ellipsis (Streamlit's default).
+TILE_CSS = """
+<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  height: auto !important;
+}
+</style>
+"""
+
+
 def show_tile(tile: Tile, *, month_label: str = "last month", year_label: str = "last year") -> None:
-    """Show one ``Tile``: ``st.metric`` with the change on last month, then last year and the RAG mark."""
+    """Show one ``Tile``: ``st.metric`` with the change on last month, then last year and the RAG mark.
+
+    No change or no comparison: no arrow and grey. Otherwise the arrow follows the change and its
+    colour the indicator's good direction (green good, red bad, grey for neither).
+    """
     tile = modes.shown_tile(tile)
+    delta = None
+    if tile.delta_month:
+        delta = tile.delta_month if tile.delta_month.startswith("no ") else f"{tile.delta_month} on {month_label}"
     st.metric(
-        markdown_text(tile.label),
+        markdown_text(tile.shown_label),
         tile.text,
-        delta=f"{tile.delta_month} on {month_label}" if tile.delta_month else None,
-        delta_color=tile.delta_colour,
+        delta=delta,
+        delta_color=tile.change_colour(tile.delta_month_sign),
+        delta_arrow="auto" if tile.delta_month_sign else "off",
         help=tile.help,
         border=True,
     )
     parts = []
     if tile.delta_year:
-        parts.append(f"{tile.delta_year} on {year_label}")
+        text = tile.delta_year if tile.delta_year.startswith("no ") else f"{tile.delta_year} on {year_label}"
+        colour = tile.change_colour(tile.delta_year_sign)
+        parts.append(text if colour == "gray" else f":{colour}[{markdown_text(text)}]")
     if tile.rag:
         parts.append(rag_badge(tile.rag))
     if parts:
@@ -170,6 +192,7 @@ def show_tiles(
     tiles: Sequence[Tile], *, columns: int = 4, month_label: str = "last month", year_label: str = "last year"
 ) -> None:
     """Show headline tiles in rows of ``columns`` (change on last month/year and a RAG mark each)."""
+    st.html(TILE_CSS)
     tiles = modes.shown_tiles(tiles)  # in publication mode, judged together (no tile reveals a hidden one)
     for start in range(0, len(tiles), columns):
         row = st.columns(columns)

@@ -98,6 +98,8 @@ def generate_drop(
     rows: dict[str, int] = {}
     for name in OUTPUT_FILES:
         frame = pl.concat(parts[name], how="vertical") if len(parts[name]) > 1 else parts[name][0]
+        missing = [c for c in FILES[name].column_names if c not in frame.columns]  # optional, never drawn: blank
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
         frame = frame.select(FILES[name].column_names)
         frame.write_csv(out / f"{name}.csv", date_format="%Y-%m-%d")
         rows[name] = frame.height

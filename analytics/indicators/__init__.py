@@ -15,6 +15,9 @@ Plug-in contract (how ``analytics.indicators.marts`` and ``analytics.indicators.
       context, e.g. spare capacity elsewhere, can have it). A measure with no data is ``None``,
       never ``0`` and never an exception. Percentages are 0 to 100.
 
+* A module whose figures have no service type split (its data or its page covers every type) sets
+  ``IGNORES_SERVICE_TYPE = True`` (or a frozenset of its keys): ``headline`` then gives those keys for
+  every service type whatever ``service_types`` asks, as the pages show and label them.
 * Modules are discovered with ``pkgutil`` in alphabetical order; a headline key returned by two
   modules is an error (``analytics.indicators.headline`` raises), so keys stay owned by one module.
 * Every headline key must have a catalogue entry (``analytics/indicators/catalogue/*.toml``) whose
@@ -30,7 +33,7 @@ import importlib
 import pkgutil
 from types import ModuleType
 
-NOT_INDICATORS = frozenset({"common", "catalogue", "geography", "headline", "marts"})
+NOT_INDICATORS = frozenset({"common", "catalogue", "geography", "headline", "marts", "periods"})
 
 
 def indicator_modules() -> list[ModuleType]:

@@ -12,6 +12,10 @@ RAG rule (strict comparisons, so a threshold of 0 means "anything above 0"):
 ``higher_is_worse``: red if value > red, amber if value > amber, else green;
 ``lower_is_worse``: red if value < red, amber if value < amber, else green.
 Either level may be omitted; a value of ``None`` has no status.
+
+``good_direction`` (``up``, ``down`` or ``none``) says which way a change is good: a tile colours
+its change green when it moves that way, red when it moves the other, grey for ``none`` or no
+change. With a ``rag`` it must agree (``higher_is_worse`` is ``down``).
 """
 
 from __future__ import annotations
@@ -60,10 +64,14 @@ REQUIRED_KEYS = (
     "source",
     "caveats",
     "counts_people",
+    "good_direction",
 )
 OPTIONAL_KEYS = ("headline_key", "rag")
 RAG_KEYS = ("amber", "red", "direction")
 DIRECTIONS = ("higher_is_worse", "lower_is_worse")
+# Which way a change is good: colours the change on a tile (green good, red bad, grey for "none").
+GOOD_DIRECTIONS = ("up", "down", "none")
+GOOD_FOR_RAG = {"higher_is_worse": "down", "lower_is_worse": "up"}
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 Status = Literal["red", "amber", "green"]
@@ -162,6 +170,7 @@ class Indicator:
     source: str
     caveats: str
     counts_people: bool
+    good_direction: Literal["up", "down", "none"] = "none"
     headline_key: str | None = None
     rag: Rag | None = None
     file: str = ""
@@ -205,16 +214,23 @@ def _parse_entry(raw: dict, file: str, thresholds: dict) -> Indicator:
     if not isinstance(raw["id"], str) or not ID_PATTERN.match(raw["id"]):
         raise CatalogueError(f"{where}: id must be snake_case")
     for key in REQUIRED_KEYS:
-        if key != "counts_people" and (not isinstance(raw[key], str) or not raw[key].strip()):
+        if key not in ("counts_people", "good_direction") and (not isinstance(raw[key], str) or not raw[key].strip()):
             raise CatalogueError(f"{where}: {key} must be non-empty text")
     if not isinstance(raw["counts_people"], bool):
         raise CatalogueError(f"{where}: counts_people must be true or false")
+    if raw["good_direction"] not in GOOD_DIRECTIONS:
+        raise CatalogueError(f"{where}: good_direction must be one of {GOOD_DIRECTIONS}, not {raw['good_direction']!r}")
     if raw["domain"] not in DOMAINS:
         raise CatalogueError(f"{where}: domain {raw['domain']!r} is not one of {DOMAINS}")
     headline_key = raw.get("headline_key")
     if headline_key is not None and (not isinstance(headline_key, str) or not ID_PATTERN.match(headline_key)):
         raise CatalogueError(f"{where}: headline_key must be snake_case")
     rag = _parse_rag(raw["rag"], where, thresholds) if "rag" in raw else None
+    if rag is not None and raw["good_direction"] != GOOD_FOR_RAG[rag.direction]:
+        raise CatalogueError(
+            f"{where}: good_direction {raw['good_direction']!r} contradicts rag.direction {rag.direction!r} "
+            f"(needs {GOOD_FOR_RAG[rag.direction]!r})"
+        )
     return Indicator(
         **{k: raw[k].strip() if isinstance(raw[k], str) else raw[k] for k in REQUIRED_KEYS},
         headline_key=headline_key,
@@ -301,6 +317,7 @@ def render_indicators_markdown(catalogue: dict[str, Indicator] | None = None) ->
                 ("Definition", item.definition),
                 ("Formula", item.formula),
                 ("Unit", item.unit),
+                ("Good direction", GOOD_WORDS[item.good_direction]),
                 ("Grain", item.grain),
                 ("Source", item.source),
                 ("Caveats", item.caveats),
@@ -312,6 +329,13 @@ def render_indicators_markdown(catalogue: dict[str, Indicator] | None = None) ->
             lines.append("")
     lines += _sources_lines()
     return "\n".join(lines).rstrip() + "\n"
+
+
+GOOD_WORDS = {
+    "up": "up (a rise is shown green on a tile, a fall red)",
+    "down": "down (a fall is shown green on a tile, a rise red)",
+    "none": "neither (a change is shown grey: it is not good or bad in itself)",
+}
 
 
 def _sources_lines() -> list[str]:

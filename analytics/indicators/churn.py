@@ -419,6 +419,10 @@ def handbacks_by_provider(staged: Staged, as_of: date) -> pl.DataFrame:
     )
 
 
+# One scope rule (analytics.indicators.headline): providers starting and leaving are counted across every service type.
+IGNORES_SERVICE_TYPE = frozenset({"provider_entries_12m", "provider_exits_12m"})
+
+
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict[str, float | int | None]:
     """Return churn headline figures for ``locality`` (``None`` = council) at ``as_of``.
 

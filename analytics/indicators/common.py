@@ -3,9 +3,10 @@
 Definitions (applied everywhere):
 
 * **Active on day d**: ``start_date <= d`` and (``end_date`` blank or ``end_date >= d``).
-* **Waiting on day d**: ``requested_date <= d``, ``outcome`` is not ``withdrawn`` (blank counts as
-  not withdrawn) and ``sourced_date`` blank or ``> d``. A withdrawn request has no withdrawal date in
-  the contract, so it is excluded at every date.
+* **Waiting on day d**: ``requested_date <= d``, ``sourced_date`` blank or ``> d``, ``closed_date``
+  blank or ``> d``, and the request is not ``withdrawn`` without a ``closed_date`` (blank outcome
+  counts as not withdrawn). A withdrawn request with no ``closed_date`` cannot be placed in time, so
+  it is excluded at every date; with one it waited from ``requested_date`` to the day before.
 * **Month grid** (``month_ends``): the last day of each of the last ``months`` calendar months up to
   ``as_of``; the latest month is capped at ``as_of`` itself, so the latest mart row equals the headline.
   Snapshot measures are taken on that day; flows (new, closed, sourced) count events from the first
@@ -70,15 +71,41 @@ def not_withdrawn_expr() -> pl.Expr:
     return pl.col("outcome").is_null() | (pl.col("outcome") != "withdrawn")
 
 
+def _may_wait_expr() -> pl.Expr:
+    """Not withdrawn, or withdrawn with a ``closed_date`` (so its waiting time is known)."""
+    return not_withdrawn_expr() | pl.col("closed_date").is_not_null()
+
+
+def _waiting_ends(frame: pl.DataFrame) -> pl.Expr:
+    """The first day a request no longer waits: the earlier of ``sourced_date`` and ``closed_date``."""
+    if "closed_date" not in frame.columns:
+        return pl.col("sourced_date")
+    return pl.min_horizontal("sourced_date", "closed_date")
+
+
 def waiting_expr(d: date) -> pl.Expr:
-    """Return a boolean expression: the request is waiting on day ``d``."""
-    sourced = pl.col("sourced_date")
-    return (pl.col("requested_date") <= pl.lit(d)) & not_withdrawn_expr() & (sourced.is_null() | (sourced > pl.lit(d)))
+    """Return a boolean expression: the request is waiting on day ``d`` (needs ``closed_date``)."""
+    sourced, closed = pl.col("sourced_date"), pl.col("closed_date")
+    return (
+        (pl.col("requested_date") <= pl.lit(d))
+        & _may_wait_expr()
+        & (sourced.is_null() | (sourced > pl.lit(d)))
+        & (closed.is_null() | (closed > pl.lit(d)))
+    )
+
+
+def with_closed_date(requests: pl.DataFrame) -> pl.DataFrame:
+    """Return ``requests`` with a Date ``closed_date`` (blank when the frame has none, e.g. an older drop)."""
+    if "closed_date" not in requests.columns:
+        return requests.with_columns(pl.lit(None, dtype=pl.Date).alias("closed_date"))
+    if requests.schema["closed_date"] != pl.Date:
+        return requests.with_columns(pl.col("closed_date").cast(pl.String).str.to_date(strict=False))
+    return requests
 
 
 def waiting_on(requests: pl.DataFrame, d: date) -> pl.DataFrame:
     """Return the requests waiting on day ``d`` (requested by ``d``, not withdrawn, not sourced by ``d``)."""
-    return requests.filter(waiting_expr(d))
+    return with_closed_date(requests).filter(waiting_expr(d))
 
 
 def month_end(d: date) -> date:
@@ -151,7 +178,8 @@ def waiting_at_months(requests: pl.DataFrame, months: pl.DataFrame) -> pl.DataFr
 
     Adds ``month`` and ``days_waited`` (snapshot date minus ``requested_date``, in days, Int64).
     """
-    live = requests.filter(not_withdrawn_expr())
+    requests = with_closed_date(requests)
+    live = requests.filter(_may_wait_expr())
     if live.is_empty():
         return live.with_columns(
             pl.lit(None, dtype=pl.Date).alias("month"), pl.lit(None, dtype=pl.Int64).alias("days_waited")
@@ -163,7 +191,8 @@ def waiting_at_months(requests: pl.DataFrame, months: pl.DataFrame) -> pl.DataFr
     grid = months.get_column("month").sort()
     live = live.filter(pl.col("requested_date").is_not_null())
     first = grid.search_sorted(live.get_column("requested_date"), side="left")  # first month on/after the request
-    after = grid.search_sorted(live.get_column("sourced_date").fill_null(FAR_FUTURE), side="left")  # before sourced
+    ends = live.select(_waiting_ends(live).fill_null(FAR_FUTURE)).to_series()  # sourced or closed
+    after = grid.search_sorted(ends, side="left")  # months before the request stopped waiting
     joined = _explode_months(live, grid, first, after)
     return joined.with_columns(days_between("requested_date", "month").alias("days_waited"))
 

@@ -381,6 +381,11 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     }
 
 
+# One scope rule (analytics.indicators.headline): contract shares are of every service type's hours
+# (the Contracts page has no service split).
+IGNORES_SERVICE_TYPE = True
+
+
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict[str, float | int | None]:
     """Return ``contracts_ending_18m_hours_share`` and ``decisions_overdue`` for ``locality`` on ``as_of``.
 

@@ -244,6 +244,10 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     return {"mart_early_warning_month": early_warning(staged, mart_months(staged))}
 
 
+# One scope rule (analytics.indicators.headline): the early-warning list weighs each provider's whole business.
+IGNORES_SERVICE_TYPE = True
+
+
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict[str, list[str] | None]:
     """Return ``early_warning_top``: ids of the first three listed providers on ``as_of`` (fewer when
     fewer are listed, an empty list when none is; ``None`` when the drop or locality has no package)."""

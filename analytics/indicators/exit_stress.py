@@ -578,6 +578,10 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     return {"mart_exit_ranking": ranking, "mart_exit_largest_by_area": by_area}
 
 
+# One scope rule (analytics.indicators.headline): a provider's exit displaces all its care, whatever the service type.
+IGNORES_SERVICE_TYPE = True
+
+
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict[str, float | int | None]:
     """Return exit stress headline figures for ``locality`` (``None`` = council).
 

@@ -32,14 +32,22 @@ def headline(
 
     ``locality`` restricts areas to that locality and packages/requests to those areas (``None`` =
     whole council). ``service_types`` restricts packages (``None`` = every service type in the drop,
-    the default rule in ``analytics.indicators.common``).
+    the default rule in ``analytics.indicators.common``), except for the figures of a module that
+    declares ``IGNORES_SERVICE_TYPE`` (``True``: all its keys; or a set of keys): their data or their
+    page has no service type split, so they are always for every service type, as the dashboard
+    shows them and labels them (one scope rule: the same figure everywhere).
     """
     day = staged.as_of if as_of is None else as_of
     scoped = filter_service_types(staged, service_types)
     out: dict = {"as_of": day.isoformat()}
     owner: dict[str, str] = {}
     for module in modules_with("headline"):
-        for key, value in module.headline(scoped, day, locality).items():
+        figures = module.headline(scoped, day, locality)
+        ignores = getattr(module, "IGNORES_SERVICE_TYPE", False)
+        if ignores and service_types is not None:  # its data has no service type: every type, as its page
+            whole = module.headline(staged, day, locality)
+            figures = {k: (whole[k] if ignores is True or k in ignores else v) for k, v in figures.items()}
+        for key, value in figures.items():
             if key in out:
                 raise HeadlineError(
                     f"{module.__name__}: headline key {key!r} already set by {owner.get(key, 'headline')}"

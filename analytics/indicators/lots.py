@@ -248,6 +248,10 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     }
 
 
+# One scope rule (analytics.indicators.headline): a lot carries every service type contracted under it.
+IGNORES_SERVICE_TYPE = True
+
+
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict[str, int | None]:
     """Return ``lots_failing_primary_cover``: lots whose N largest providers cannot carry their hours.
 

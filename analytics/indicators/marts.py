@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from analytics.indicators import modules_with
+from analytics.indicators.periods import coverage_frame, mask_marts, source_coverage
 from analytics.ingest.staged import Staged, load_staged
 
 MART_NAME = re.compile(r"^mart_[a-z0-9_]+$")
@@ -59,14 +60,26 @@ def write_mart(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -
     return frame.height
 
 
+COVERAGE_TABLE = "meta_coverage"
+
+
 def build_marts(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> dict[str, int]:
     """Build every mart from the ``stg_*`` tables of ``con`` and return ``{mart name: row count}``.
 
-    ``as_of`` is the drop's date (``None`` reads it from ``meta_drop``). Tables are written in name
-    order through ``con`` (the caller owns the transaction and the connection).
+    ``as_of`` is the drop's date (``None`` reads it from ``meta_drop``). Each source file's covered
+    months are written as ``meta_coverage`` and every mart is masked to them
+    (``analytics.indicators.periods``: no month before a file starts reads as zero). Tables are
+    written in name order through ``con`` (the caller owns the transaction and the connection).
     """
     staged = load_staged(con, as_of)
-    marts = collect_marts(staged)
+    coverage = source_coverage(staged)
+    marts = mask_marts(collect_marts(staged), coverage)
+    frame = coverage_frame(coverage)
+    con.register("__coverage", frame)
+    try:
+        con.execute(f'create or replace table "{COVERAGE_TABLE}" as select * from "__coverage"')
+    finally:
+        con.unregister("__coverage")
     return {name: write_mart(con, name, marts[name]) for name in sorted(marts)}
 
 

@@ -175,6 +175,10 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     }
 
 
+# One scope rule (analytics.indicators.headline): the microenterprise programme counts every microenterprise.
+IGNORES_SERVICE_TYPE = True
+
+
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict[str, int | None]:
     """Return ``me_net_new_since_start`` (entries minus exits since the programme start; ``None``
     without a start date on or before ``as_of`` or without microenterprises in the drop)."""

@@ -129,6 +129,10 @@ def microenterprise_on(packages: pl.DataFrame, d: date) -> dict:
     return microenterprise_by_month(packages, months_frame(d, 1)).row(0, named=True)
 
 
+# One scope rule (analytics.indicators.headline): microenterprise marts have no service type split.
+IGNORES_SERVICE_TYPE = True
+
+
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict:
     """Return microenterprises_active, microenterprise_customers, microenterprise_hours_per_week,
     customers_per_microenterprise, hours_per_microenterprise, hours_per_microenterprise_customer and

@@ -211,6 +211,10 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     return {"mart_projection": pl.concat(frames, how="vertical_relaxed")}
 
 
+# One scope rule (analytics.indicators.headline): the projection grows all hours of care (its page says so).
+IGNORES_SERVICE_TYPE = True
+
+
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict[str, float | None]:
     """Return projection headline figures for ``locality`` (``None`` = council).
 

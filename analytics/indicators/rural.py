@@ -176,6 +176,11 @@ def rural_gap(classes: pl.DataFrame, area_attrs: pl.DataFrame, keys: Sequence[st
     ).sort(by)
 
 
+# One scope rule (analytics.indicators.headline): the rural marts have no service type split
+# (the Rural page labels say so).
+IGNORES_SERVICE_TYPE = True
+
+
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict:
     """Return rural_gap_waiting_share_pp, rural_share_planned_hours_pct, rural_share_hours_waiting_pct and
     rural_urban_median_wait_ratio on ``as_of`` (2 dp; None when not computable)."""

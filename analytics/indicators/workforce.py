@@ -278,6 +278,10 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     }
 
 
+# One scope rule (analytics.indicators.headline): workforce returns are per provider, not per service type.
+IGNORES_SERVICE_TYPE = True
+
+
 def headline(staged: Staged, as_of: date, locality: str | None) -> dict[str, float | None]:
     """Return workforce headline figures for ``locality`` (``None`` = council).
 

@@ -56,6 +56,7 @@ _LEFT = 72  # left margin (px); the title and footnote are pulled back to the fi
 _PAD = 8
 _TITLE_PX, _LINE_PX, _FOOT_LINE_PX, _LEGEND_PX = 30, 20, 16, 40
 _SUBTITLE_WRAP, _FOOTNOTE_WRAP = 80, 105  # characters: fits Streamlit's 704 px centred column
+_TITLE_WRAP, _TITLE_LINE_PX = 64, 26  # a headline longer than this goes on two lines, never cut off
 
 
 def house_template() -> go.layout.Template:
@@ -213,7 +214,8 @@ def house_figure(
 ) -> go.Figure:
     """Apply the house style to ``fig`` (in place) and return it.
 
-    ``title``: the headline stating the finding. ``subtitle``: measure, area and period.
+    ``title``: the headline stating the finding (over ``_TITLE_WRAP`` characters it wraps onto two
+    lines, so a long headline is never cut off). ``subtitle``: measure, area and period.
     ``source``, ``as_of``, ``suppression_note`` (e.g. ``suppression_rule_text()``) and ``synthetic``
     make the footnote. ``bar_from_zero``: bar value axes start at zero. ``value_label`` names the
     value axis in level text: above the plot for vertical charts (never rotated), as the x-axis
@@ -223,7 +225,10 @@ def house_figure(
     height = height or fig.layout.height or DEFAULT_HEIGHT
     if value_label is None:  # restyling keeps a value label placed earlier
         value_label = next((a.text for a in fig.layout.annotations if a.name == "value_label"), None)
+    title_lines = [plain_label(line) for line in _wrap(title, _TITLE_WRAP)] if len(title) > _TITLE_WRAP else None
     title, value_label = plain_label(title), plain_label(value_label)
+    if title_lines:
+        title = "<br>".join(title_lines)
     for trace in fig.data:
         _plain_trace(trace)
     subtitle_lines = [plain_label(line) for line in _wrap(subtitle, _SUBTITLE_WRAP)]
@@ -250,7 +255,9 @@ def house_figure(
     has_x_title = bool(fig.layout.xaxis.title.text)
     axis_px = 0 if is_map else (64 if has_x_title else 40)
     label_px = _LINE_PX + _PAD if label_above else 0
-    top = _PAD * 2 + _TITLE_PX + _LINE_PX * len(subtitle_lines) + (_LEGEND_PX if has_legend else _PAD) + label_px
+    extra_title_px = _TITLE_LINE_PX * (len(title_lines) - 1) if title_lines else 0
+    legend_px = _LEGEND_PX if has_legend else _PAD
+    top = _PAD * 2 + _TITLE_PX + extra_title_px + _LINE_PX * len(subtitle_lines) + legend_px + label_px
     bottom = axis_px + _FOOT_LINE_PX * len(foot_lines) + _PAD * 2
     plot_px = max(height - top - bottom, 50)
 

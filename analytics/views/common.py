@@ -7,6 +7,7 @@ views build tiles with ``make_tile``; ``ui/render.py`` shows them with ``show_ti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,7 @@ from analytics.indicators import catalogue
 from analytics.indicators.common import ALL, ALL_SERVICE_TYPES, COUNCIL, month_end
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import ChartSpec
+from analytics.publish.headlines import change_words, first_month, no_comparison
 from analytics.store.queries import drop_summary
 from analytics.views.filters import Filters
 
@@ -32,9 +34,13 @@ DeltaColour = Literal["normal", "inverse", "off"]
 class Tile:
     """One headline figure for a metric tile.
 
-    ``text`` is the formatted value; ``delta_month``/``delta_year`` the formatted change on the
-    month before and the same month a year before (``None``: no comparison). ``delta_colour`` follows
-    ``st.metric``: ``"inverse"`` when a rise is bad. ``rag`` is ``red``/``amber``/``green`` or ``None``.
+    ``text`` is the formatted value and ``unit`` what it counts ("people", "hours a week", "% of
+    posts"); ``delta_month``/``delta_year`` the formatted change on the month before and the same
+    month a year before: ``"+17 (+26.6%)"``, ``"no change"``, ``"no comparison: data starts December
+    2023"`` or ``None`` (nothing to say). ``delta_month_sign``/``delta_year_sign`` are 1, -1 or 0
+    (0 for no change and no comparison: no arrow). ``delta_colour`` follows ``st.metric``:
+    ``"normal"`` when a rise is good, ``"inverse"`` when a rise is bad, ``"off"`` for neither (from
+    the catalogue's ``good_direction``). ``rag`` is ``red``/``amber``/``green`` or ``None``.
     """
 
     label: str
@@ -46,6 +52,30 @@ class Tile:
     delta_colour: DeltaColour = "off"
     rag: str | None = None
     help: str | None = None
+    unit: str = ""
+    delta_month_sign: int = 0
+    delta_year_sign: int = 0
+
+    @property
+    def shown_label(self) -> str:
+        """The label with the unit added in brackets unless the label or value already shows it.
+
+        "Hours handed back, last 3 months (hours a week)"; "People waiting" (people) and "23.4%" (%)
+        already do. A tile with no unit keeps its label.
+        """
+        unit = self.unit.strip()
+        if not unit or unit_shown(self.label, self.text, unit):
+            return self.label
+        if self.label.endswith(")"):  # "Rural waiting gap (all service types, percentage points)"
+            return f"{self.label[:-1]}, {unit})"
+        return f"{self.label} ({unit})"
+
+    def change_colour(self, sign: int) -> str:
+        """Return the named colour of a change of ``sign``: green good, red bad, grey for neither or none."""
+        if sign == 0 or self.delta_colour == "off":
+            return "gray"
+        good = sign > 0 if self.delta_colour == "normal" else sign < 0
+        return "green" if good else "red"
 
 
 @dataclass(frozen=True)
@@ -103,24 +133,49 @@ def _as_float(value: object) -> float | None:
     return None if number != number else number  # NaN reads as no value
 
 
+def unit_shown(label: str, text: str, unit: str) -> bool:
+    """Whether ``label`` or the formatted value ``text`` already says the ``unit`` (see ``Tile.shown_label``)."""
+    lower, words = label.lower(), unit.lower()
+    if words.startswith("%"):
+        return text.endswith("%") or "%" in lower or "percent" in lower
+    if words.startswith("£"):
+        return "£" in text or "£" in lower
+    first = words.split()[0].rstrip(",")
+    return words in lower or first in lower or (first.endswith("s") and first[:-1] in lower)
+
+
+def _sign(now: float | None, before: float | None, fmt: Formatter) -> int:
+    """Return 1, -1 or 0: the direction of a change as it prints (0 when both print alike)."""
+    now, before = _as_float(now), _as_float(before)
+    if now is None or before is None or fmt(now) == fmt(before):
+        return 0
+    return 1 if now > before else (-1 if now < before else 0)
+
+
 def change_text(
     now: float | None, before: float | None, fmt: Formatter = fmt_int, *, percent: bool = True
 ) -> str | None:
     """Return the change from ``before`` to ``now``: ``"+17 (+26.6%)"``; ``None`` if either is missing.
 
+    A change that prints as zero ("0", "0.0 percentage points", "£0.00") is ``"no change"``.
     ``percent=False`` leaves the relative change off (for rates, where it confuses).
     """
     now, before = _as_float(now), _as_float(before)
     if now is None or before is None:
         return None
     diff = now - before
-    sign = "+" if diff > 0 else ("-" if diff < 0 else "")
-    text = f"{sign}{fmt(abs(diff))}"
-    if text.lstrip("+-").strip("0.,£%") == "":
+    digits = fmt(abs(diff))
+    if diff == 0 or not re.search(r"[1-9]", digits):
         return "no change"
+    text = f"{'+' if diff > 0 else '-'}{digits}"
     if percent and before != 0:
         text += f" ({'+' if diff > 0 else '-'}{fmt_pct(abs(diff) / abs(before) * 100)})"
     return text
+
+
+def _is_percent(fmt: Formatter, unit: str) -> bool:
+    """Whether values are percentages (their changes are then in percentage points)."""
+    return fmt is fmt_pct or unit.startswith("%") or fmt(50.0).endswith("%")
 
 
 def make_tile(
@@ -135,32 +190,59 @@ def make_tile(
     percent_change: bool = True,
     delta_fmt: Formatter | None = None,
     help: str | None = None,
+    unit: str | None = None,
+    data_starts: date | None = None,
+    month: date | None = None,
 ) -> Tile:
     """Return a ``Tile`` for ``value`` with its change on last month and last year and its RAG status.
 
-    ``higher_is_worse`` colours the change (``None``: neutral); the RAG status comes from the
-    catalogue entry ``indicator_id`` when it has thresholds. ``delta_fmt`` formats the change when
-    it differs from the value (``fmt_points`` for percentages).
+    The change's colour comes from the catalogue entry ``indicator_id`` (``good_direction``), else
+    ``higher_is_worse`` (``None``: neutral); so do the RAG status, the unit (unless ``unit`` is given)
+    and the help text. A change in a percentage is in percentage points (``fmt_points``) and has no
+    relative change; ``delta_fmt`` overrides how a change is formatted. When a comparison value is
+    missing and ``data_starts`` (the series' first month) is after the month compared with, the
+    change reads "no comparison: data starts December 2023" (``month`` is the tile's month).
     """
     value = _as_float(value)
-    if delta_fmt is None and fmt is fmt_pct:
+    item = catalogue.load_catalogue().get(indicator_id or "")
+    unit = unit if unit is not None else (item.unit if item else "")
+    if delta_fmt is None and _is_percent(fmt, unit):
         delta_fmt = fmt_points  # a change in a percentage is in percentage points, not per cent
+        percent_change = False
     rag = None
-    if indicator_id is not None and indicator_id in catalogue.load_catalogue():
-        rag = catalogue.rag_status(indicator_id, value)
+    if item is not None:
+        rag = catalogue.rag_status(item.id, value)
         if help is None:
-            help = catalogue.indicator(indicator_id).definition
-    colour: DeltaColour = "off" if higher_is_worse is None else ("inverse" if higher_is_worse else "normal")
+            help = item.definition
+        colour: DeltaColour = {"up": "normal", "down": "inverse", "none": "off"}[item.good_direction]
+    else:
+        colour = "off" if higher_is_worse is None else ("inverse" if higher_is_worse else "normal")
+    change_fmt = delta_fmt or fmt
+
+    def delta(before: float | None, back: int) -> tuple[str | None, int]:
+        text = change_text(value, before, change_fmt, percent=percent_change)
+        if text is None:
+            compared = months_before(month, back) if month is not None else None
+            if value is not None and data_starts is not None and (compared is None or compared < data_starts):
+                return no_comparison(data_starts), 0
+            return None, 0
+        return text, _sign(value, before, change_fmt)
+
+    delta_month, month_sign = delta(last_month, 1)
+    delta_year, year_sign = delta(last_year, 12)
     return Tile(
         label=label,
         value=value,
         text=fmt(value),
         indicator_id=indicator_id,
-        delta_month=change_text(value, last_month, delta_fmt or fmt, percent=percent_change),
-        delta_year=change_text(value, last_year, delta_fmt or fmt, percent=percent_change),
+        delta_month=delta_month,
+        delta_year=delta_year,
         delta_colour=colour,
         rag=rag,
         help=help,
+        unit=unit,
+        delta_month_sign=month_sign,
+        delta_year_sign=year_sign,
     )
 
 
@@ -175,22 +257,22 @@ def change_sentence(
 ) -> str | None:
     """Return a plain-English sentence on how ``measure`` moved since ``since``, or ``None``.
 
-    "People waiting rose from 64 to 81 (+26.6%) since September 2026." A move smaller than
-    ``threshold_pct`` percent reads "stayed about the same"; missing values give ``None``.
+    Worded by the one headline writer (``analytics.publish.headlines.change_words``): "People
+    waiting: 81, up from 64 in September 2026 (+26.6%)." A move smaller than ``threshold_pct``
+    percent reads "about the same as in September 2026 (80)"; missing values give ``None``.
     """
     now, before = _as_float(now), _as_float(before)
     if now is None or before is None:
         return None
     when = fmt_month(since)
-    if before == 0:
-        if now == 0:
-            return f"{measure} stayed at {fmt(now)} since {when}."
-        return f"{measure} rose from {fmt(before)} to {fmt(now)} since {when}."
-    verb, pct = movement(before, now, steady_pct=threshold_pct)
-    if verb == "steady":
-        return f"{measure} stayed about the same ({fmt(before)} to {fmt(now)}) since {when}."
-    relative = f"{'+' if pct > 0 else '-'}{fmt_pct(abs(pct))}"
-    return f"{measure} {verb} from {fmt(before)} to {fmt(now)} ({relative}) since {when}."
+    if before != 0 and movement(before, now, steady_pct=threshold_pct)[0] == "steady":
+        return f"{measure}: {fmt(now)}, about the same as in {when} ({fmt(before)})."
+    words = change_words(now, before, fmt, when=when)
+    relative = ""
+    if before != 0 and now != before and not words.startswith("the same"):
+        pct = (now - before) / abs(before) * 100
+        relative = f" ({'+' if pct > 0 else '-'}{fmt_pct(abs(pct))})"
+    return f"{measure}: {fmt(now)}, {words}{relative}."
 
 
 def movement(first: float, last: float, *, steady_pct: float) -> tuple[Literal["rose", "fell", "steady"], float]:
@@ -273,6 +355,8 @@ def trend_tile(
         last_year=value_at(frame, column, months_before(month, 12)),
         higher_is_worse=higher_is_worse,
         percent_change=percent_change,
+        data_starts=first_month(frame, column),
+        month=month,
     )
 
 
@@ -374,6 +458,7 @@ __all__ = [
     "subtitle",
     "tall",
     "trend_tile",
+    "unit_shown",
 ]
 
 

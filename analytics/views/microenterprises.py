@@ -20,6 +20,7 @@ from analytics.formatting import fmt_int, fmt_month, fmt_month_range, fmt_number
 from analytics.indicators.common import UNASSIGNED
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import ChartSpec, bar_chart, line_chart
+from analytics.publish.headlines import trend_headline
 from analytics.publish.suppression import suppress
 from analytics.views.common import (
     DropInfo,
@@ -110,16 +111,8 @@ def monthly(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
 
 
 def _change_title(frame: pl.DataFrame, column: str, noun: str, fmt: Formatter) -> str:
-    data = frame.drop_nulls(column).tail(13)
-    if data.is_empty():
-        return f"No {noun} in this period"
-    first, last = data[column][0], data[column][-1]
-    span = "a year" if data.height == 13 else f"{data.height - 1} months"
-    name = noun[0].upper() + noun[1:]
-    if first == last:
-        return f"{name} unchanged over {span}, at {fmt(last)}"
-    verb = "rose" if last > first else "fell"
-    return f"{name} {verb} from {fmt(first)} to {fmt(last)} over {span}"
+    """Return the headline of the series drawn, by the one headline writer (``analytics.publish.headlines``)."""
+    return trend_headline(frame, column, noun, fmt)
 
 
 def count_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo) -> ChartSpec:

@@ -17,6 +17,7 @@ import polars as pl
 from analytics.formatting import fmt_gbp, fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import line_chart
+from analytics.publish.headlines import first_month, no_comparison, trend_headline
 from analytics.views.common import (
     DropInfo,
     Formatter,
@@ -27,8 +28,7 @@ from analytics.views.common import (
     fmt_points,
     geography,
     make_tile,
-    month_offsets,
-    movement,
+    months_before,
     service_key,
     service_label,
     spec,
@@ -50,6 +50,7 @@ class Measure:
     percent_change: bool = True
     delta_fmt: Formatter | None = None
     sentence: str | None = None  # how a change sentence names it; None: no sentence
+    all_service_types: bool = False  # its data has no service type: the label says so when one is chosen
 
 
 def _hours(value: float | None) -> str:
@@ -118,8 +119,15 @@ MEASURES: tuple[Measure, ...] = (
         "microenterprises_active",
         higher_is_worse=False,
         sentence="Active microenterprises",
+        all_service_types=True,
     ),
-    Measure("customers_per_microenterprise", "Customers per microenterprise", "customers_per_microenterprise", _one_dp),
+    Measure(
+        "customers_per_microenterprise",
+        "Customers per microenterprise",
+        "customers_per_microenterprise",
+        _one_dp,
+        all_service_types=True,
+    ),
     Measure(
         "vacancy_rate_pct",
         "Care worker vacancy rate (whole council)",
@@ -204,12 +212,19 @@ def _scope_words(filters: Filters) -> str:
     return ", ".join(parts)
 
 
-def tiles(frame: pl.DataFrame, month: date) -> list[Tile]:
-    """Return a tile per measure for ``month``: value, change on last month and last year, RAG."""
-    last_month, last_year = month_offsets(frame["month"].to_list(), month)
+ALL_TYPES_LABEL = " (all service types)"
+
+
+def tiles(frame: pl.DataFrame, month: date, filters: Filters | None = None) -> list[Tile]:
+    """Return a tile per measure for ``month``: value, change on last month and last year, RAG.
+
+    A change is shown only when both months have a figure; one whose comparison month is before the
+    measure's data starts reads "no comparison: data starts <month>" (``make_tile``)."""
+    last_month, last_year = months_before(month, 1), months_before(month, 12)
+    typed = filters is not None and filters.service_type is not None
     return [
         make_tile(
-            m.label,
+            m.label + (ALL_TYPES_LABEL if typed and m.all_service_types else ""),
             value_at(frame, m.column, month),
             m.fmt,
             indicator_id=m.indicator_id,
@@ -218,6 +233,8 @@ def tiles(frame: pl.DataFrame, month: date) -> list[Tile]:
             higher_is_worse=m.higher_is_worse,
             percent_change=m.percent_change,
             delta_fmt=m.delta_fmt,
+            data_starts=first_month(frame, m.column),
+            month=month,
         )
         for m in MEASURES
     ]
@@ -225,26 +242,34 @@ def tiles(frame: pl.DataFrame, month: date) -> list[Tile]:
 
 def comparison_labels(frame: pl.DataFrame, month: date) -> tuple[str, str]:
     """Return how the tiles name their comparisons: ``("September 2026", "October 2025")``."""
-    last_month, last_year = month_offsets(frame["month"].to_list(), month)
-    return (fmt_month(last_month) if last_month else "last month", fmt_month(last_year) if last_year else "last year")
+    return fmt_month(months_before(month, 1)), fmt_month(months_before(month, 12))
 
 
 def change_sentences(frame: pl.DataFrame, month: date, *, limit: int = 5, threshold_pct: float = 5.0) -> list[str]:
     """Return up to ``limit`` sentences on what changed since the month before, biggest moves first.
 
     A measure moving less than ``threshold_pct`` percent is left out; when nothing moved that much,
-    one sentence says so. Sentences are built by rule from the numbers, e.g. "People waiting rose
-    from 64 to 81 (+26.6%) since September 2026."
+    one sentence says so. Sentences are worded by the one headline writer, e.g. "People waiting: 81,
+    down from 105 in September 2026 (-22.9%)." A measure whose data starts this month says so
+    instead of comparing with an empty month ("People waiting: 16; no comparison: data starts June 2025.").
     """
-    last_month, _ = month_offsets(frame["month"].to_list(), month)
-    if last_month is None:
+    last_month = months_before(month, 1)
+    if frame.filter(pl.col("month") <= last_month).is_empty():
         return [f"There is no month before {fmt_month(month)} in the data to compare with."]
     moves: list[tuple[float, str]] = []
+    starts: list[str] = []
     for m in MEASURES:
         if m.sentence is None:
             continue
         now, before = value_at(frame, m.column, month), value_at(frame, m.column, last_month)
-        if now is None or before is None or now == before:
+        if now is None:
+            continue
+        if before is None:
+            first = first_month(frame, m.column)
+            if first is not None and first > last_month:
+                starts.append(f"{m.sentence}: {m.fmt(now)}; {no_comparison(first)}.")
+            continue
+        if now == before:
             continue
         size = abs(now - before) / abs(before) * 100 if before else 100.0
         if size < threshold_pct:
@@ -252,9 +277,9 @@ def change_sentences(frame: pl.DataFrame, month: date, *, limit: int = 5, thresh
         text = change_sentence(m.sentence, now, before, last_month, m.fmt, threshold_pct=threshold_pct)
         if text:
             moves.append((size, text))
-    if not moves:
+    if not moves and not starts:
         return [f"No headline measure moved by {fmt_number(threshold_pct)}% or more since {fmt_month(last_month)}."]
-    return [text for _, text in sorted(moves, key=lambda item: -item[0])[:limit]]
+    return [text for _, text in sorted(moves, key=lambda item: -item[0])[:limit]] + starts
 
 
 def trend_charts(frame: pl.DataFrame, filters: Filters, info: DropInfo) -> list[Panel]:
@@ -279,20 +304,9 @@ def trend_charts(frame: pl.DataFrame, filters: Filters, info: DropInfo) -> list[
 
 
 def _trend_title(data: pl.DataFrame, column: str, noun: str, fmt: Formatter) -> str:
-    """Return a short title stating the trend over the last 12 points: "People waiting rose 27% in a year, to 81".
-
-    Short because the Overview shows two trends side by side.
-    """
-    recent = data.sort("month").tail(13)
-    first, last = recent[column][0], recent[column][-1]
-    span = "a year" if recent.height == 13 else f"{recent.height - 1} months"
-    name = noun[0].upper() + noun[1:]
-    if not first:
-        return f"{name}: {fmt(last)} in {fmt_month(recent['month'][-1])}"
-    verb, pct = movement(first, last, steady_pct=2)
-    if verb == "steady":
-        return f"{name} steady over {span}, at {fmt(last)}"
-    return f"{name} {verb} {fmt_pct(abs(pct), 0)} in {span}, to {fmt(last)}"
+    """Return the headline of the series drawn, by the one headline writer (``analytics.publish.headlines``):
+    "People waiting: 81, down from a peak of 133 in Aug 2026, up from 58 in Dec 2023"."""
+    return trend_headline(data, column, noun, fmt)
 
 
 @dataclass(frozen=True)
@@ -326,7 +340,7 @@ def overview(cur: duckdb.DuckDBPyConnection, filters: Filters) -> OverviewView:
             "ignore them: their data is not split that way."
         )
     return OverviewView(
-        tiles=tiles(frame, filters.month),
+        tiles=tiles(frame, filters.month, filters),
         month_label=month_label,
         year_label=year_label,
         sentences=change_sentences(frame, filters.month),

@@ -1,7 +1,10 @@
 """Providers and concentration page: shares of hours, CR1/CR3/HHI by locality, the provider table, a drill-down.
 
-Shares come from ``mart_provider_share_month`` (all service types, council or locality), concentration
-from ``mart_concentration_month`` (by service type). The provider table adds the CQC rating and
+Shares are worked out from the staged packages for the filters' locality and service type
+(``provider_shares_now``, the same rule as ``mart_concentration_month`` and the headline, so the
+largest provider's share is one figure everywhere); concentration comes from
+``mart_concentration_month`` (by service type). The drill-down trend reads ``mart_provider_share_month``
+(all service types, said in its note). The provider table adds the CQC rating and
 stated capacity (``stg_providers``, one row a provider), hand-backs in the 12 months to the drop
 date (``mart_handbacks_provider``), the month's vacancy rate (``mart_workforce_provider_month``) and
 the next contract end date (``stg_contracts``). HHI bands are descriptive only (config thresholds
@@ -20,8 +23,10 @@ import polars as pl
 
 from analytics.config import settings
 from analytics.formatting import fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
+from analytics.indicators.concentration import provider_shares
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import FOCUS, ChartSpec, bar_chart, line_chart
+from analytics.publish.headlines import trend_headline
 from analytics.publish.suppression import suppress
 from analytics.views.common import (
     DropInfo,
@@ -29,7 +34,6 @@ from analytics.views.common import (
     drop_info,
     geography,
     ignored_note,
-    movement,
     service_key,
     service_label,
     spec,
@@ -83,7 +87,7 @@ def provider_frame(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataF
     planned_hours_per_week, people_in_service, handback_packages_12m, handback_hours_12m,
     vacancy_rate_pct, weekly_capacity_hours, contract_end. The sidebar provider type filter applies.
     """
-    shares = read_mart(cur, "mart_provider_share_month", **geography(filters), month=filters.month)
+    shares = provider_shares_now(cur, filters)
     if filters.provider_type:
         shares = shares.filter(pl.col("provider_type") == filters.provider_type)
     providers = cur.sql(
@@ -120,6 +124,29 @@ def provider_frame(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataF
         .sort("rank")
     )
     return frame.select(list(TABLE_COLUMNS) + ["provider_id"]) if frame.height else frame
+
+
+def provider_shares_now(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Return each provider's share of planned hours on ``filters.month`` in the filters' locality and
+    service type (one scope rule: the same packages as CR1, CR3 and HHI on the tiles and in
+    ``indicators --json``). Columns: ``concentration.provider_shares`` plus provider_name, provider_type.
+    """
+    where = ["p.start_date <= ?", "(p.end_date is null or p.end_date >= ?)"]
+    params: list[object] = [filters.month, filters.month]
+    if filters.service_type:
+        where.append("coalesce(p.service_type, 'home_care') = ?")
+        params.append(filters.service_type)
+    if filters.locality:
+        where.append("a.locality_name = ?")
+        params.append(filters.locality)
+    packages = cur.sql(
+        "select p.person_id, p.provider_id, p.planned_hours_per_week, p.start_date, p.end_date from stg_packages p "
+        "join (select area_code, coalesce(locality, 'Unassigned') as locality_name from stg_areas) a "
+        f"using (area_code) where {' and '.join(where)}",
+        params=params,
+    ).pl()
+    names = cur.sql("select provider_id, provider_name, provider_type from stg_providers").pl()
+    return provider_shares(packages, filters.month).join(names, on="provider_id", how="left").sort("rank")
 
 
 def filter_table(frame: pl.DataFrame, *, types: Sequence[str] = (), ratings: Sequence[str] = ()) -> pl.DataFrame:
@@ -159,7 +186,7 @@ def share_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo, top: int 
         info,
         "providers-share",
         title,
-        subtitle(f"Share of planned hours a week, largest {top} providers, all service types", filters),
+        subtitle(f"Share of planned hours a week, largest {top} providers, {service_label(filters)}", filters),
     )
     built = bar_chart(
         data,
@@ -382,17 +409,9 @@ def provider_trend(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id
 
 
 def _trend_title(data: pl.DataFrame, column: str) -> str:
-    """Return a short title on how planned hours moved over the period (the provider is in the subtitle)."""
-    if data.is_empty():
-        return "No planned hours in this period"
-    start, end = data.row(0, named=True), data.row(-1, named=True)
-    a, b = start[column], end[column]
-    if not a:
-        return f"{fmt_number(b, 0)} planned hours a week in {fmt_month(end['month'])}"
-    verb, _ = movement(a, b, steady_pct=2)
-    if verb == "steady":
-        return f"Planned hours held steady at about {fmt_number(b, 0)} a week"
-    return f"Planned hours {verb} from {fmt_number(a, 0)} to {fmt_number(b, 0)} a week"
+    """Return the headline of the provider's planned hours over the period, by the one headline writer
+    (the provider is in the subtitle): "Planned hours a week: 6,083, down from 7,749 in Dec 2023"."""
+    return trend_headline(data, column, "Planned hours a week", lambda v: fmt_number(v, 0))
 
 
 @dataclass(frozen=True)
@@ -413,8 +432,9 @@ def providers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ProvidersView
     frame = provider_frame(cur, filters)
     conc = concentration_frame(cur, filters)
     notes = [
-        "Shares of planned hours and the provider table cover all service types; CR1, CR3 and HHI follow "
-        "the service type filter. Hand-backs are for the 12 months to the data date, whole council.",
+        "Shares of planned hours, the provider table, CR1, CR3 and HHI follow the locality and service type "
+        "filters. Hand-backs in the table are for the 12 months to the data date, whole council, all "
+        "service types.",
     ]
     ignored = ignored_note(
         filters, supported=("locality", "service_type", "provider_type"), what="The charts and the table"

@@ -427,6 +427,8 @@ def ruc21_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.Data
 def tiles(cur: duckdb.DuckDBPyConnection, filters: Filters, series: pl.DataFrame | None = None) -> list[Tile]:
     """Return the rural gap headline tiles at ``filters.month`` with changes on last month and last year."""
     series = gap_series(cur, filters) if series is None else series
+    # The rural marts have no service type: figures built on planned hours say so in their label.
+    planned_scope = " (all service types)" if filters.service_type else ""
 
     def tile(label, measure, fmt, indicator_id, higher_is_worse):
         return trend_tile(
@@ -442,7 +444,7 @@ def tiles(cur: duckdb.DuckDBPyConnection, filters: Filters, series: pl.DataFrame
 
     return [
         tile(
-            "Rural waiting gap (percentage points)",
+            "Rural waiting gap" + planned_scope,
             "rural_gap_waiting_share_pp",
             fmt_dp(1),
             "rural_gap_waiting_share_pp",
@@ -456,7 +458,7 @@ def tiles(cur: duckdb.DuckDBPyConnection, filters: Filters, series: pl.DataFrame
             True,
         ),
         tile(
-            "Rural share of planned hours",
+            "Rural share of planned hours" + planned_scope,
             "rural_share_planned_hours_pct",
             fmt_pct,
             "rural_share_planned_hours_pct",

@@ -17,6 +17,7 @@ from analytics.formatting import fmt_hours, fmt_int, fmt_month, fmt_month_range,
 from analytics.indicators.common import months_frame, waiting_at_months
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import ChartSpec, bar_chart, line_chart
+from analytics.publish.headlines import trend_headline
 from analytics.views.common import (
     Tile,
     drop_info,
@@ -52,25 +53,20 @@ def series(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     return geography_trend(cur, "mart_waiting_month", filters)
 
 
+def _hours(value: float | None) -> str:
+    return fmt_hours(value, 0, unit=False)
+
+
 def _period(frame: pl.DataFrame) -> str:
     return fmt_month_range(frame.item(0, "month"), frame.item(-1, "month")) if frame.height else "no months"
 
 
 def trend_title(frame: pl.DataFrame, column: str, what: str, fmt, month) -> str:
-    """Return "People waiting rose by 26% in a year, to 81" (or fell, or stayed about the same)."""
-    now = value_at(frame, column, month)
-    before = value_at(frame, column, months_before(month, 12))
-    if now is None:
+    """Return the headline of ``column`` over the months drawn (up to ``month``), by the one headline writer:
+    "People waiting: 81, down from a peak of 133 in Aug 2026, up from 58 in Dec 2023"."""
+    if value_at(frame, column, month) is None:
         return f"There is no figure for {what.lower()} in {fmt_month(month)}"
-    if before is None:
-        return f"{what} stood at {fmt(now)} in {fmt_month(month)}"
-    if before == 0:
-        return f"{what} rose from none a year before to {fmt(now)}" if now else f"{what}: none, as a year before"
-    change = (now - before) / before * 100
-    if abs(change) < 5:
-        return f"{what} stayed about the same as a year before, at {fmt(now)}"
-    verb = "rose" if change > 0 else "fell"
-    return f"{what} {verb} by {fmt_pct(abs(change), 0)} in a year, to {fmt(now)}"
+    return trend_headline(frame.filter(pl.col("month") <= month), column, what, fmt)
 
 
 def people_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.DataFrame | None = None) -> ChartSpec:
@@ -99,7 +95,9 @@ def hours_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.Data
     base = spec(
         drop_info(cur),
         "waiting-hours",
-        trend_title(frame, "hours_waiting", "Hours waiting", lambda v: f"{fmt_hours(v, 0)} a week", filters.month),
+        trend_title(
+            frame, "hours_waiting", "Hours a week waiting", lambda v: fmt_hours(v, 0, unit=False), filters.month
+        ),
         f"Hours a week of care requested and not yet started, at each month end, {filters.area_label()}, "
         f"{_period(frame)}",
     )
@@ -369,8 +367,8 @@ def tiles(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.DataFrame 
     return [
         tile("People waiting", "people_waiting", fmt_int, True),
         tile("Hours a week waiting", "hours_waiting", lambda v: fmt_hours(v, 0, unit=False), True),
-        tile("Median wait so far (days)", "median_wait_days", fmt_dp(0), True),
-        tile("90th percentile wait (days)", "p90_wait_days", fmt_dp(0), True),
+        tile("Median days waited", "median_wait_days", fmt_dp(1), True),  # as on the Overview: one figure
+        tile("90th percentile days waited", "p90_wait_days", fmt_dp(1), True),
         tile("Requests sourced this month", "requests_sourced", fmt_int, None),
         tile("Sourced within 28 days", "sourced_within_28_days_pct", lambda v: fmt_pct(v, 0), False, percent=False),
     ]

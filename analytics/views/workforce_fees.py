@@ -40,7 +40,12 @@ from analytics.views.workforce import (
 def tiles(
     cur: duckdb.DuckDBPyConnection, filters: Filters, workforce: pl.DataFrame, prices: pl.DataFrame
 ) -> list[Tile]:
-    """Return the workforce and fee tiles on ``filters.month`` with changes on last month and last year."""
+    """Return the workforce and fee tiles on ``filters.month`` with changes on last month and last year.
+
+    Workforce returns are per provider, not per service type: with a service type chosen, the vacancy
+    and turnover tiles say they cover all service types (the providers' whole workforce).
+    """
+    staff_scope = " (all service types)" if filters.service_type else ""
 
     def tile(frame, label, column, fmt, indicator_id, higher_is_worse, percent=False):
         return trend_tile(
@@ -55,8 +60,8 @@ def tiles(
         )
 
     return [
-        tile(workforce, "Vacancy rate", "vacancy_rate_pct", fmt_pct, "vacancy_rate_pct", True),
-        tile(workforce, "Turnover rate", "turnover_rate_pct", fmt_pct, "turnover_rate_pct", True),
+        tile(workforce, "Vacancy rate" + staff_scope, "vacancy_rate_pct", fmt_pct, "vacancy_rate_pct", True),
+        tile(workforce, "Turnover rate" + staff_scope, "turnover_rate_pct", fmt_pct, "turnover_rate_pct", True),
         tile(prices, "Weighted hourly rate", "weighted_hourly_rate", fmt_gbp, "weighted_hourly_rate", False),
         tile(prices, "Gap to HCA minimum price", "gap_to_minimum_price", fmt_gbp, "fee_gap_to_minimum_price", True),
         tile(
