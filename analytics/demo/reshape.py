@@ -41,6 +41,8 @@ def reshape(copy: Copy, frames: dict[str, pl.DataFrame], features: list[dict]):
     rng = np.random.default_rng([copy.seed, copy.index, 10])
     frames = dict(frames)
     features = [dict(f, properties=dict(f["properties"])) for f in features]
+    if shape.people_share < 1:
+        frames = _sample_people(rng, frames, shape.people_share)
     if shape.single_provider:
         keep = frames["providers"].get_column("provider_id").head(1).to_list()  # AG01, the dominant agency
         frames = _keep_providers(frames, set(keep))
@@ -72,6 +74,19 @@ def _month_start(copy: Copy, months: int) -> date:
     """Return the first day of the first of the last ``months`` months ending with as_of's month."""
     as_of = copy.as_of_date
     return add_months(date(as_of.year, as_of.month, 1), 1 - months)
+
+
+def _sample_people(rng: np.random.Generator, frames: dict[str, pl.DataFrame], share: float) -> dict[str, pl.DataFrame]:
+    """Keep a random ``share`` of people (all their packages and requests); delivery rows of packages left out go."""
+    people = frames["packages"].get_column("person_id").unique().sort()
+    people = pl.concat([people, frames["requests"].get_column("person_id").unique().sort()]).unique(maintain_order=True)
+    kept = people.filter(pl.Series(rng.random(people.len()) < share)).to_list()
+    out = dict(frames)
+    out["packages"] = frames["packages"].filter(pl.col("person_id").is_in(kept))
+    out["requests"] = frames["requests"].filter(pl.col("person_id").is_in(kept))
+    packages = out["packages"].get_column("package_id").to_list()
+    out["delivery"] = frames["delivery"].filter(pl.col("package_id").is_null() | pl.col("package_id").is_in(packages))
+    return out
 
 
 def _keep_providers(frames: dict[str, pl.DataFrame], keep: set[str]) -> dict[str, pl.DataFrame]:
