@@ -119,4 +119,7 @@ def write_summary(terminalreporter) -> None:
             cells.append(f"{'-' if value is None else value:>{len(label)}}")
         write(f"{name:<{width}}  " + "  ".join(cells))
     exceptions = sum(row.get("exceptions") or 0 for row in RESULTS.values())
-    write(f"{len(RESULTS)} councils, {exceptions} exceptions in all")
+    write(
+        f"{len(RESULTS)} councils, {exceptions} exceptions in all (northdale, the demo, runs in Chromium in "
+        "tests/test_e2e.py; headlines are checked when tests/headline_audit.py is there)"
+    )

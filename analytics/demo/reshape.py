@@ -30,7 +30,12 @@ BRANCH_NAMES = (
     "{stem} Home Care and Reablement Partnership Limited, {k} Station Approach Office, formerly {name}",
     "The {stem} Care at Home and Supported Living Co-operative Society Limited, Branch {k}",
 )
-DATED_COLUMNS = {"packages": "start_date", "requests": "requested_date", "delivery": "period_start", "workforce": "month"}
+DATED_COLUMNS = {
+    "packages": "start_date",
+    "requests": "requested_date",
+    "delivery": "period_start",
+    "workforce": "month",
+}
 
 
 def reshape(copy: Copy, frames: dict[str, pl.DataFrame], features: list[dict]):
@@ -59,7 +64,9 @@ def reshape(copy: Copy, frames: dict[str, pl.DataFrame], features: list[dict]):
         frames = _branches(frames, shape.providers)
     if shape.service_types != "demo":
         frames = _service_types(rng, frames, shape.service_types)
-    starts = {name: _month_start(copy, shape.history_months) for name in DATED_COLUMNS} if shape.history_months < 36 else {}
+    starts = (
+        {name: _month_start(copy, shape.history_months) for name in DATED_COLUMNS} if shape.history_months < 36 else {}
+    )
     starts.update(dict(shape.file_starts))
     for name, first in starts.items():
         frames[name] = _start_at(frames[name], name, first)
@@ -112,7 +119,9 @@ def _empty_areas(frames: dict[str, pl.DataFrame], n: int) -> dict[str, pl.DataFr
     for name in ("packages", "requests", "delivery"):
         out[name] = frames[name].filter(~pl.col("area_code").is_in(empty) | pl.col("area_code").is_null())
     gone = frames["packages"].filter(pl.col("area_code").is_in(empty)).get_column("package_id")
-    out["delivery"] = out["delivery"].filter(~pl.col("package_id").is_in(gone.to_list()) | pl.col("package_id").is_null())
+    out["delivery"] = out["delivery"].filter(
+        ~pl.col("package_id").is_in(gone.to_list()) | pl.col("package_id").is_null()
+    )
     return out
 
 
@@ -137,15 +146,12 @@ def _end_providers(copy: Copy, frames: dict[str, pl.DataFrame], n: int) -> dict[
     mine = pl.col("provider_id").is_in(ended)
     still_open = pl.col("end_date").is_null() | (pl.col("end_date") > end)
     out = dict(frames)
-    out["packages"] = (
-        packages.filter(~(mine & (pl.col("start_date") > end)))
-        .with_columns(
-            pl.when(mine & still_open).then(pl.lit(end)).otherwise(pl.col("end_date")).alias("end_date"),
-            pl.when(mine & still_open)
-            .then(pl.lit("provider_handback"))
-            .otherwise(pl.col("end_reason"))
-            .alias("end_reason"),
-        )
+    out["packages"] = packages.filter(~(mine & (pl.col("start_date") > end))).with_columns(
+        pl.when(mine & still_open).then(pl.lit(end)).otherwise(pl.col("end_date")).alias("end_date"),
+        pl.when(mine & still_open)
+        .then(pl.lit("provider_handback"))
+        .otherwise(pl.col("end_reason"))
+        .alias("end_reason"),
     )
     kept = set(out["packages"].get_column("package_id"))
     out["delivery"] = frames["delivery"].filter(
@@ -209,16 +215,20 @@ def _branches(frames: dict[str, pl.DataFrame], total: int) -> dict[str, pl.DataF
 
     out["packages"] = spread(packages, pl.int_range(pl.len()).over("provider_id"))
     out["delivery"] = spread(frames["delivery"], pl.col("area_code").rank("dense").cast(pl.Int64))
-    workforce = frames["workforce"].join(ways, on="provider_id", how="left").with_columns(pl.col("branches").fill_null(1))
+    workforce = (
+        frames["workforce"].join(ways, on="provider_id", how="left").with_columns(pl.col("branches").fill_null(1))
+    )
     workforce = workforce.with_columns(pl.int_ranges(0, pl.col("branches")).alias("_k")).explode("_k")
     posts = ["filled_posts", "vacancies", "leavers_12m"]
-    out["workforce"] = workforce.with_columns(
-        branch_id(pl.col("_k")).alias("provider_id"),
-        *[(pl.col(c) // pl.col("branches")).alias(c) for c in posts],
-    ).with_columns(pl.col("filled_posts").clip(lower_bound=1)).select(frames["workforce"].columns)
-    requests = frames["requests"]
-    out["requests"] = requests  # requests name the original branch: still a real provider id
-    return out
+    out["workforce"] = (
+        workforce.with_columns(
+            branch_id(pl.col("_k")).alias("provider_id"),
+            *[(pl.col(c) // pl.col("branches")).alias(c) for c in posts],
+        )
+        .with_columns(pl.col("filled_posts").clip(lower_bound=1))
+        .select(frames["workforce"].columns)
+    )
+    return out  # requests keep the first branch's id: still a provider of the drop
 
 
 def _service_types(rng: np.random.Generator, frames: dict[str, pl.DataFrame], kind: str) -> dict[str, pl.DataFrame]:
@@ -227,7 +237,9 @@ def _service_types(rng: np.random.Generator, frames: dict[str, pl.DataFrame], ki
     if kind == "home_care":
         column = pl.lit(None, pl.String)
     else:
-        picks = rng.choice(["home_care", "supported_living", "extra_care", "other"], packages.height, p=[0.55, 0.15, 0.1, 0.2])
+        picks = rng.choice(
+            ["home_care", "supported_living", "extra_care", "other"], packages.height, p=[0.55, 0.15, 0.1, 0.2]
+        )
         column = pl.when(pl.col("service_type") == "home_care").then(pl.Series(picks)).otherwise(pl.col("service_type"))
     return {**frames, "packages": packages.with_columns(column.alias("service_type"))}
 

@@ -242,7 +242,9 @@ def map_chart(
     )
     missing = points.height - located.height
     if missing:
-        chart = replace(chart, alt_text=f"{chart.alt_text} {fmt_int(missing)} areas have no centroid and are not drawn.")
+        chart = replace(
+            chart, alt_text=f"{chart.alt_text} {fmt_int(missing)} areas have no centroid and are not drawn."
+        )
     return chart
 
 

@@ -32,9 +32,7 @@ NOTES: dict[str, str] = {
         "No delivery file in this drop: hours delivered, and how they compare with hours commissioned, can't be shown."
     ),
     "workforce": "No workforce file in this drop: filled posts, vacancies and staff turnover can't be shown.",
-    "milestones": (
-        "No milestones file in this drop: the steps planned before each contract decision can't be shown."
-    ),
+    "milestones": "No milestones file in this drop: the steps planned before each contract decision can't be shown.",
     "microenterprises": (
         "No microenterprise in this drop (no provider of type `microenterprise` in providers.csv): "
         "microenterprise figures can't be shown."
