@@ -57,9 +57,15 @@ def _print_issues(report: dict, limit: int = 50) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from analytics.demo import generate_drop
+    from analytics.demo import SHAPES, generate_drop
 
-    summary = generate_drop(Path(args.out), seed=args.seed, scale=args.scale, as_of=args.as_of or date(2026, 10, 31))
+    summary = generate_drop(
+        Path(args.out),
+        seed=args.seed,
+        scale=args.scale,
+        as_of=args.as_of or date(2026, 10, 31),
+        shape=SHAPES[args.shape],
+    )
     print(f"Demo drop written to {args.out}: " + json.dumps(summary, default=str))
     return EXIT_OK
 
@@ -270,6 +276,8 @@ def _iso_date(text: str) -> date:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every command."""
+    from analytics.demo.shape import SHAPES
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--data-dir", type=Path, default=None, help="data store folder (default: data/ or $MARKET_DATA_DIR)"
@@ -282,6 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="random seed (default: config [demo] seed)")
     p.add_argument("--scale", type=int, default=1, help="number of council copies (10, 100 for performance work)")
     p.add_argument("--as-of", type=_iso_date, default=None, help="as-of date, YYYY-MM-DD (default 2026-10-31)")
+    p.add_argument(
+        "--shape",
+        choices=list(SHAPES),
+        default="northdale",
+        help="kind of council (default northdale; others leave files out, blank coordinates, shorten the history...)",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("validate", parents=[common], help="check a drop without loading it")

@@ -3,13 +3,10 @@
 import streamlit as st
 
 from analytics.views import contracts
-from ui import render, shared
+from ui import render
 
-shared.run_through_dashboard()
-
-st.title("Contracts and decisions")
-if shared.require_data():
-    filters = shared.current_filters()
+filters = render.start_page("Contracts and decisions")
+if filters is not None:
     primary = st.slider(
         "Primary providers per lot (lot cover check)", min_value=1, max_value=8, value=2, key="lots_primary"
     )

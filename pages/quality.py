@@ -3,13 +3,10 @@
 import streamlit as st
 
 from analytics.views import quality
-from ui import render, shared
+from ui import render
 
-shared.run_through_dashboard()
-
-st.title("Quality and market dynamics")
-if shared.require_data():
-    filters = shared.current_filters()
+filters = render.start_page("Quality and market dynamics")
+if filters is not None:
     view = render.cached(quality.quality_view, filters)
     st.header("Provider early-warning list")
     st.markdown(view.warning_sentence)

@@ -52,6 +52,18 @@ def demo_store(demo_drop: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return data_dir
 
 
+@pytest.fixture(scope="session")
+def council_stores(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``{shape name: data store}`` of every council of ``analytics.demo.SHAPES``, built once per session.
+
+    Northdale is the demo store itself; every other shape keeps ``council_support.PEOPLE_SHARE`` of
+    its people, so the stores load and the pages draw quickly. Tests must not change them.
+    """
+    from council_support import build_councils
+
+    return build_councils(tmp_path_factory.mktemp("councils"), demo_store)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """One headless Debian Chromium per test module (driven by Playwright, never downloaded)."""
@@ -105,6 +117,14 @@ def app(demo_store: Path):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001 - pytest's hook signature
+    """Print the councils table (``tests/test_councils.py``) and the bad-input corpus table when they ran."""
+    from council_support import write_summary
+
+    write_summary(terminalreporter)
+    _bad_input_summary(terminalreporter, config)
+
+
+def _bad_input_summary(terminalreporter, config) -> None:
     """Print the bad-input corpus table (case, expected, observed, problems) when the corpus ran."""
     from bad_inputs import ROWS
 

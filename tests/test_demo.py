@@ -405,3 +405,44 @@ def test_other_as_of_dates_work(tmp_path):
     assert packages.filter(pl.col("end_date").is_null()).height > 1_500
     delivery = _read(tmp_path / "early", "delivery")
     assert delivery["period_start"].max() + timedelta(days=6) <= as_of
+
+
+# --------------------------------------------------------------------------------------------
+# Council shapes (analytics.demo.SHAPES; tests/test_councils.py runs every page on each)
+
+
+def test_named_northdale_shape_is_the_default_drop_byte_for_byte(drop, tmp_path):
+    from analytics.demo import NORTHDALE, SHAPES, CouncilShape
+
+    folder, _ = drop
+    assert SHAPES["northdale"] == NORTHDALE == CouncilShape()
+    generate_drop(tmp_path / "named", shape=SHAPES["northdale"])
+    assert _hashes(tmp_path / "named") == _hashes(folder)
+
+
+def test_demo_command_writes_a_named_shape(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "no-delivery"
+    done = subprocess.run(
+        [sys.executable, "-m", "analytics", "demo", "--shape", "no-delivery", "--out", str(out)],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (out / "packages.csv").is_file() and not (out / "delivery.csv").exists()
+    assert _read_strings(out, "areas")["ruc11"].null_count() < 30  # RUC 2011 codes only in that shape
+    bad = subprocess.run(
+        [sys.executable, "-m", "analytics", "demo", "--shape", "atlantis", "--out", str(tmp_path / "x")],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "northdale" in bad.stderr  # argparse lists the shapes there are
+
+
+def test_shapes_refuse_impossible_options():
+    from analytics.demo import CouncilShape
+
+    with pytest.raises(ValueError, match="not optional"):
+        CouncilShape(omit=frozenset({"packages"}))
+    with pytest.raises(ValueError, match="history_months"):
+        CouncilShape(history_months=0)

@@ -24,6 +24,7 @@ import streamlit as st
 from analytics.formatting import fmt_month, markdown_text
 from analytics.indicators import catalogue
 from analytics.publish.charts import ChartSpec
+from analytics.views import gaps
 from analytics.views.common import Panel, Tile
 from analytics.views.filters import Filters
 from ui import modes, shared
@@ -47,11 +48,16 @@ def start_page(title: str) -> Filters | None:
     """Begin a page of the live data; return its sidebar filters, or ``None`` when none is loaded.
 
     Checks the run came through ``dashboard.py`` (``shared.run_through_dashboard``), shows
-    ``title``, and with no live data shows how to load some (``shared.require_data``).
+    ``title``, and with no live data shows how to load some (``shared.require_data``); then what
+    the page cannot show from this drop and why (``analytics.views.gaps``).
     """
     shared.run_through_dashboard()
     st.title(title)
-    return shared.current_filters() if shared.require_data() else None
+    if not shared.require_data():
+        return None
+    for note in cached(gaps.page_notes, title):
+        st.info(markdown_text(note), icon=":material/info:")
+    return shared.current_filters()
 
 
 def area_caption(filters: Filters, more: str | None = None) -> None:
@@ -117,7 +123,7 @@ def show_chart(spec: ChartSpec, *, indicator_ids: Sequence[str] = (), note: str 
 
     ``note`` is an extra caption (e.g. "This chart ignores the client group filter").
     """
-    spec = modes.shown(spec, indicator_ids)
+    spec = modes.shown(gaps.explain(spec, cached(gaps.missing)), indicator_ids)
     if spec.figure is None:
         st.info(markdown_text(spec.alt_text or spec.title))
         return

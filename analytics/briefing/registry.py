@@ -42,6 +42,7 @@ from analytics.briefing.view_charts import Builder, ChartUnavailable
 from analytics.publish.charts import ChartSpec
 from analytics.publish.publication import publish
 from analytics.publish.suppression import Suppressed
+from analytics.views import gaps
 from analytics.views.filters import Filters
 
 CountsHook = Callable[[duckdb.DuckDBPyConnection, Filters, pl.DataFrame], pl.DataFrame]
@@ -140,7 +141,7 @@ def build(
     spec = e.build(cur, filters, **kwargs)
     if spec is None:
         raise ChartUnavailable(f"chart {chart_id!r} has nothing to draw for these filters")
-    return spec
+    return gaps.explain(spec, gaps.missing(cur))  # a chart of a source the drop lacks says so
 
 
 def publish_spec(cur: duckdb.DuckDBPyConnection, chart_id: str, spec: ChartSpec, filters: Filters) -> ChartSpec:

@@ -35,8 +35,10 @@ The package is split by what it generates: ``areas`` (wards, localities, RUC, po
 boundaries), ``providers`` (who, where, when, size, price; ``providers.csv``), ``episodes`` (care
 episodes), ``packages`` (episodes split into packages, people), ``hours`` (planned hours a day),
 ``requests``, ``delivery``, ``workforce``, ``contracts``; ``council`` draws one copy in a fixed
-order; ``shape`` holds ``CouncilShape``, the frozen options every part is given (the home of
-options for other council shapes); ``common`` the shared helpers. This module writes the drop.
+order; ``shape`` holds ``CouncilShape``, the frozen options every part is given, and ``SHAPES``,
+the named councils of other shapes (no delivery file, no coordinates, one month of history...),
+which ``reshape`` makes from Northdale after every draw; ``common`` the shared helpers. This
+module writes the drop.
 """
 
 from __future__ import annotations
@@ -50,9 +52,9 @@ import polars as pl
 from analytics.config import settings
 from analytics.contract import FILES
 from analytics.demo.council import build_copy
-from analytics.demo.shape import NORTHDALE, CouncilShape
+from analytics.demo.shape import NORTHDALE, SHAPES, CouncilShape
 
-__all__ = ["DEFAULT_AS_OF", "NORTHDALE", "OUTPUT_FILES", "CouncilShape", "generate_drop"]
+__all__ = ["DEFAULT_AS_OF", "NORTHDALE", "OUTPUT_FILES", "SHAPES", "CouncilShape", "generate_drop"]
 
 DEFAULT_AS_OF = date(2026, 10, 31)
 OUTPUT_FILES = ("areas", "providers", "packages", "requests", "delivery", "workforce", "contracts", "milestones")
@@ -73,10 +75,11 @@ def generate_drop(
     (number of council copies in one drop, each with its own area, provider, package, request,
     contract and person identifiers prefixed ``C02-``, ``C03-``...; for performance work) and
     ``as_of`` (the date the drop describes; 36 months of history end on it) and ``shape`` (the
-    kind of council: ``CouncilShape``; the default is Northdale as documented).
+    kind of council: ``CouncilShape``, e.g. ``SHAPES["no-delivery"]``; the default is Northdale
+    as documented; files the shape leaves out are not written).
 
     Output: the summary ``{"out_dir", "as_of" (ISO date), "seed", "scale", "council_code",
-    "council_name", "synthetic": True, "rows": {file: data rows}, "boundary_features"}``.
+    "council_name", "synthetic": True, "rows": {file: data rows of each file written}, "boundary_features"}``.
     Units in the files: hours are hours a week (``delivery``: hours in the week), rates and
     values are £, populations are people, dates are ISO ``YYYY-MM-DD``.
     """
@@ -96,8 +99,11 @@ def generate_drop(
         features.extend(copy_features)
 
     rows: dict[str, int] = {}
+    left_out = shape.files()
     for name in OUTPUT_FILES:
         frame = pl.concat(parts[name], how="vertical") if len(parts[name]) > 1 else parts[name][0]
+        if name in left_out or (frame.is_empty() and not FILES[name].required):
+            continue  # left out, or nothing to say (no workforce of a council of microenterprises)
         missing = [c for c in FILES[name].column_names if c not in frame.columns]  # optional, never drawn: blank
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
         frame = frame.select(FILES[name].column_names)
@@ -109,7 +115,8 @@ def generate_drop(
         "name": "Northdale wards (synthetic)",
         "features": features,
     }
-    (out / "boundaries.geojson").write_text(json.dumps(geojson, separators=(",", ":")) + "\n", encoding="utf-8")
+    if "boundaries" not in left_out:
+        (out / "boundaries.geojson").write_text(json.dumps(geojson, separators=(",", ":")) + "\n", encoding="utf-8")
 
     manifest = (
         "# Synthetic demo drop made by analytics.demo: Northdale is a made-up council, not real data.\n"
@@ -130,5 +137,5 @@ def generate_drop(
         "council_name": str(demo["council_name"]),
         "synthetic": True,
         "rows": rows,
-        "boundary_features": len(features),
+        "boundary_features": 0 if "boundaries" in left_out else len(features),
     }

@@ -2,7 +2,8 @@
 
 The order of the draws is part of the output: the same seed gives byte-identical files only while
 each part draws the same numbers in the same order, so a new part draws after the existing ones
-(or from a stream of its own).
+(or from a stream of its own). A council of another shape is Northdale reshaped after every draw
+(``reshape``), so the default shape's files never change.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from analytics.demo.hours import planned_hours
 from analytics.demo.packages import number_people, packages_frame, split_packages, use_every_provider
 from analytics.demo.providers import draw_providers, providers_frame
 from analytics.demo.requests import requests_frame
+from analytics.demo.reshape import reshape
 from analytics.demo.shape import CouncilShape
 from analytics.demo.workforce import workforce_frame
 
@@ -43,4 +45,4 @@ def build_copy(seed: int, index: int, as_of: date, shape: CouncilShape) -> tuple
         "providers": providers_frame(copy, areas, providers, hours),
     }
     frames.update(commissioning(copy, areas, providers, frames["packages"], frames["providers"]))
-    return frames, areas.features
+    return reshape(copy, frames, areas.features)

@@ -46,7 +46,15 @@ def _coordinates(obj: object) -> Iterable[tuple[float, float]]:
 
 
 def fit_view(lons: Sequence[float], lats: Sequence[float], width: int = 800, height: int = 380) -> dict:
-    """Return ``{"center": {...}, "zoom": z}`` fitting the points in a ``width`` x ``height`` map."""
+    """Return ``{"center": {...}, "zoom": z}`` fitting the points in a ``width`` x ``height`` map.
+
+    Points with a blank longitude or latitude (``None``) are left out; with none left the view is
+    England's (zoom 5), so a drop without coordinates never breaks a map.
+    """
+    pairs = [(x, y) for x, y in zip(lons, lats, strict=True) if x is not None and y is not None]
+    if not pairs:
+        return {"center": {"lon": -1.5, "lat": 52.8}, "zoom": 5}
+    lons, lats = [p[0] for p in pairs], [p[1] for p in pairs]
     west, east, south, north = min(lons), max(lons), min(lats), max(lats)
 
     def merc(lat: float) -> float:
@@ -145,10 +153,10 @@ def bubble_map(
     ``name`` labels each point in hover and the text alternative; ``color`` splits points into
     palette-coloured groups; ``outline`` is optional GeoJSON drawn as grey boundaries underneath.
     Points with no value shown (suppressed or missing) are left off the map and counted in the
-    text alternative.
+    text alternative; points with no coordinates are left off too (callers say so when it matters).
     """
     frame, flags = plot_data(data, size)
-    shown = frame.filter(pl.col(size).is_not_null())
+    shown = frame.filter(pl.col(size).is_not_null() & pl.col(lat).is_not_null() & pl.col(lon).is_not_null())
     n_suppressed = int(flags.sum()) if flags is not None else 0
     biggest = shown[size].max() or 1
     groups = [(None, shown)] if color is None else list(shown.group_by(color, maintain_order=True))

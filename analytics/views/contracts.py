@@ -164,15 +164,24 @@ def share_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
     info = drop_info(cur)
     contracts = contracts_frame(cur).select("contract_id", "name", "end_date")
     hours = locality_hours(cur, filters)
+    limit = _months_after(info.as_of, HORIZON_MONTHS)
     data = (
         contracts.join(hours, on="contract_id", how="left")
         .with_columns(pl.col("hours_share_pct").fill_null(0.0))
         .sort("hours_share_pct", descending=True)
-        .select(pl.col("name").alias("contract"), "hours_share_pct", "end_date")
+        .select(
+            pl.col("name").alias("contract"),
+            "hours_share_pct",
+            # the title's "contracts carrying N% of hours end within 18 months" is this group's total
+            pl.when(pl.col("end_date").is_between(info.as_of, limit))
+            .then(pl.lit(f"ends within {HORIZON_MONTHS} months"))
+            .otherwise(pl.lit("later or ended"))
+            .alias("ends"),
+        )
     )
     title = ending_sentence(cur, filters) or "No hours are linked to a contract"
     return bar_chart(
-        data.select("contract", "hours_share_pct"),
+        data,
         "contract",
         "hours_share_pct",
         spec=spec(

@@ -16,7 +16,7 @@ rate ``g`` can change without touching staged data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import polars as pl
@@ -31,6 +31,10 @@ from analytics.store import queries
 from analytics.views.common import EVERY_BREAKDOWN, Tile, drop_info, geography, ignored_note, make_tile, spec
 from analytics.views.filters import Filters
 
+NO_MAP = (
+    "This drop has no area boundaries and no area centroids (latitude and longitude in areas.csv), "
+    "so the map cannot be drawn; the table below lists the hours by area."
+)
 PARTS = (
     ("absorbed_same_area", "Absorbed in the same area"),
     ("absorbed_same_locality", "Absorbed elsewhere in the locality"),
@@ -222,8 +226,11 @@ def map_chart(
     points = frame.join(areas.select("area_code", "latitude", "longitude"), on="area_code").filter(
         pl.col("hours_displaced") > 0
     )
-    return bubble_map(
-        points.select("area_name", "latitude", "longitude", "people", "hours_displaced"),
+    located = points.filter(pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null())
+    if located.is_empty() and not points.is_empty():
+        return replace(base, alt_text=NO_MAP)
+    chart = bubble_map(
+        located.select("area_name", "latitude", "longitude", "people", "hours_displaced"),
         "latitude",
         "longitude",
         "hours_displaced",
@@ -233,6 +240,12 @@ def map_chart(
         value_format=_hours,
         noun="areas",
     )
+    missing = points.height - located.height
+    if missing:
+        chart = replace(
+            chart, alt_text=f"{chart.alt_text} {fmt_int(missing)} areas have no centroid and are not drawn."
+        )
+    return chart
 
 
 def outcome_by_locality(impact: exit_stress.ExitImpact) -> pl.DataFrame:

@@ -393,7 +393,8 @@ def trend_sentences(frame: pl.DataFrame, month) -> list[str]:
             move = f"stayed at {fmt(now)}"
         out.append(f"{what} {move} since {fmt_month(months_before(month, 1))}.")
     recent = frame.filter(pl.col("month") <= month).tail(4).get_column("people_waiting").to_list()
-    if len(recent) == 4 and all(b > a for a, b in zip(recent, recent[1:], strict=False)):
+    known = len(recent) == 4 and None not in recent  # a month with no requests data has no count
+    if known and all(b > a for a, b in zip(recent, recent[1:], strict=False)):
         out.append("The number of people waiting has risen for three months in a row.")
     return out
 
