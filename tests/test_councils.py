@@ -172,7 +172,8 @@ def test_every_chart_builds_and_its_headline_matches_its_data(council: str, coun
         if spec.figure is None:
             assert spec.alt_text, f"{chart_id} draws nothing and says nothing"
             continue
-        assert not any(key in lacking for key in gaps.needs(spec.id)), f"{chart_id} drawn from a missing source"
+        needed = (*gaps.needs(spec.id), *gaps.needs(chart_id))
+        assert not any(key in lacking for key in needed), f"{chart_id} drawn from a missing source"
         if audit is not None:
             checked += audit(spec)
     record(council, charts=built, headlines=checked if audit is not None else 0)
@@ -180,40 +181,47 @@ def test_every_chart_builds_and_its_headline_matches_its_data(council: str, coun
 
 
 # ---------------------------------------------------------------------------------------------
-# Headless Chromium: one server, one browser, every page of every council
+# Headless Chromium: two servers, one browser, every page of every council
+
+SERVERS, TABS = 2, 2
+"""Councils shown at once (one server each: two processes use both cores) and tabs per server."""
+BROWSER_COUNCILS = [c for c in COUNCILS if c != "northdale"]  # the demo runs in Chromium in tests/test_e2e.py
+GROUPS = [tuple(BROWSER_COUNCILS[k : k + SERVERS]) for k in range(0, len(BROWSER_COUNCILS), SERVERS)]
 
 
 @pytest.fixture(scope="module")
-def council_server(council_stores: dict[str, Path], tmp_path_factory: pytest.TempPathFactory):
-    """One dashboard server whose data folder is a link; ``switch(name)`` points it at a council."""
-    from browser_support import require_chromium, streamlit_server
+def council_servers(council_stores: dict[str, Path], tmp_path_factory: pytest.TempPathFactory):
+    """``SERVERS`` dashboard servers, each on a data folder that is a link; ``switch(k, name)`` points one at a council.
+
+    Switching the link is what a refresh does to the live file: the server sees a new snapshot.
+    """
+    from browser_support import require_chromium, streamlit_servers
 
     require_chromium()
-    link = tmp_path_factory.mktemp("council-server") / "data"
+    root = tmp_path_factory.mktemp("council-servers")
+    links = [root / f"data{k}" for k in range(SERVERS)]
 
-    def switch(name: str) -> None:
-        tmp = link.with_name("data.new")
+    def switch(k: int, name: str) -> None:
+        tmp = links[k].with_name(f"{links[k].name}.new")
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         tmp.symlink_to(council_stores[name], target_is_directory=True)
-        os.replace(tmp, link)  # atomic, as a refresh swaps the live file
+        os.replace(tmp, links[k])  # atomic, as a refresh swaps the live file
 
-    switch(COUNCILS[-1])
-    with streamlit_server(link) as url:
-        yield url, switch
-
-
-TABS = 3
-"""Pages loaded at once (one browser, one server): the server runs their scripts side by side."""
+    for k in range(SERVERS):
+        switch(k, BROWSER_COUNCILS[k])
+    with contextlib.ExitStack() as stack:
+        urls = [stack.enter_context(streamlit_servers(link, 1))[0] for link in links]
+        yield urls, switch
 
 
 @pytest.fixture(scope="module")
 def tabs(browser):
-    """``TABS`` tabs of one 1400x900 context, and the JavaScript errors they raise."""
+    """``SERVERS`` x ``TABS`` tabs of one 1400x900 context, and the JavaScript errors they raise."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
     opened = []
-    for _ in range(TABS):
+    for _ in range(SERVERS * TABS):
         tab = context.new_page()
         tab.on("pageerror", lambda exc: errors.append(str(exc)))
         opened.append(tab)
@@ -222,34 +230,39 @@ def tabs(browser):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("council", [c for c in COUNCILS if c != "northdale"])  # the demo: tests/test_e2e.py
-def test_every_page_renders_in_chromium(council: str, council_server, tabs) -> None:
+@pytest.mark.parametrize("councils", GROUPS, ids=["+".join(g) for g in GROUPS])
+def test_every_page_renders_in_chromium(councils: tuple[str, ...], council_servers, tabs) -> None:
     from browser_support import IDLE
     from browser_support import registered_pages as menu
 
-    url, switch = council_server
+    urls, switch = council_servers
     opened, errors = tabs
-    switch(council)
     pages = menu()
-    shares = [pages[k :: len(opened)] for k in range(len(opened))]  # each tab walks its share of the menu
-    failures, rendered = [], 0
-    for step in range(len(shares[0])):
-        batch = [(tab, share[step]) for tab, share in zip(opened, shares, strict=True) if step < len(share)]
-        for tab, (_, path, _title) in batch:
+    walks = []  # (tab, url, council, its share of the menu): each tab walks part of one council's menu
+    for k, council in enumerate(councils):
+        switch(k, council)
+        for t in range(TABS):
+            walks.append((opened[k * TABS + t], urls[k], council, pages[t::TABS]))
+    failures: dict[str, list[str]] = {c: [] for c in councils}
+    rendered = dict.fromkeys(councils, 0)
+    for step in range(max(len(w[3]) for w in walks)):
+        batch = [(tab, url, council, share[step]) for tab, url, council, share in walks if step < len(share)]
+        for tab, url, _, (_, path, _) in batch:
             if step == 0:  # a fresh session on the council now live
                 tab.goto(f"{url}/{path}", wait_until="commit")
             else:  # the menu, as a user moves between pages
                 tab.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()
-        for tab, (_, path, title) in batch:
+        for tab, _, council, (_, path, title) in batch:
             heading = tab.locator('[data-testid="stMain"] h1', has_text=title)
             heading.first.wait_for(timeout=60_000)  # this page's script has started
             tab.wait_for_selector(IDLE, timeout=60_000)
             for box in tab.locator('[data-testid="stException"]').all():
-                failures.append(f"/{path}: {box.inner_text()[:300]}")
-            rendered += heading.count() > 0
-    record(council, chromium_pages=rendered, exceptions=(_seen(council) or 0) + len(failures))
-    assert failures == [] and errors == [], (failures, errors)
-    assert rendered == len(pages), f"{council}: {rendered} of {len(pages)} pages showed their title"
+                failures[council].append(f"/{path}: {box.inner_text()[:300]}")
+            rendered[council] += heading.count() > 0
+    for council in councils:
+        record(council, chromium_pages=rendered[council], exceptions=(_seen(council) or 0) + len(failures[council]))
+    assert all(f == [] for f in failures.values()) and errors == [], (failures, errors)
+    assert all(n == len(pages) for n in rendered.values()), f"pages that showed their title: {rendered}"
 
 
 def _seen(council: str) -> int | None:

@@ -141,7 +141,7 @@ def build(
     spec = e.build(cur, filters, **kwargs)
     if spec is None:
         raise ChartUnavailable(f"chart {chart_id!r} has nothing to draw for these filters")
-    return gaps.explain(spec, gaps.missing(cur))  # a chart of a source the drop lacks says so
+    return gaps.explain(spec, gaps.missing(cur), chart_id)  # a chart of a source the drop lacks says so
 
 
 def publish_spec(cur: duckdb.DuckDBPyConnection, chart_id: str, spec: ChartSpec, filters: Filters) -> ChartSpec:

@@ -61,7 +61,7 @@ REASONS: dict[str, str] = {
 
 PAGE_NEEDS: dict[str, tuple[str, ...]] = {
     "Overview": ("requests", "workforce"),
-    "Map and coverage": ("populations",),
+    "Map and coverage": ("populations", "requests"),
     "Waiting and sourcing": ("requests",),
     "Rural gaps": ("ruc", "requests"),
     "Microenterprises": ("microenterprises",),
@@ -72,6 +72,10 @@ PAGE_NEEDS: dict[str, tuple[str, ...]] = {
 """The gaps each page (by title) names at its top."""
 
 CHART_NEEDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("coverage-map-people-waiting", ("requests",)),
+    ("coverage-map-hours-waiting", ("requests",)),
+    ("coverage-map-hours-per-1000", ("populations",)),
+    ("coverage-map-me-customers", ("microenterprises",)),
     ("overview-people-waiting", ("requests",)),
     ("waiting-", ("requests",)),
     ("rural-waiting-gap", ("ruc", "requests")),
@@ -119,9 +123,12 @@ def needs(spec_id: str) -> tuple[str, ...]:
     return ()
 
 
-def explain(spec: ChartSpec, gaps: tuple[str, ...]) -> ChartSpec:
-    """Return ``spec`` unchanged, or, when it needs a source in ``gaps``, a spec that says so and draws nothing."""
-    lacking = [key for key in needs(spec.id) if key in gaps]
+def explain(spec: ChartSpec, gaps: tuple[str, ...], chart_id: str | None = None) -> ChartSpec:
+    """Return ``spec`` unchanged, or, when it needs a source in ``gaps``, a spec that says so and draws nothing.
+
+    ``chart_id`` is the chart registry's id when it names a variant of the spec (the coverage map's measure).
+    """
+    lacking = [key for key in (*needs(spec.id), *needs(chart_id or "")) if key in gaps]
     if not lacking:
         return spec
     measure = spec.subtitle.split(",")[0].strip() or spec.title
