@@ -20,7 +20,7 @@ from analytics.formatting import fmt_int, fmt_month, fmt_number, fmt_pct
 from analytics.indicators import catalogue
 from analytics.indicators.common import ALL, ALL_SERVICE_TYPES, COUNCIL, month_end
 from analytics.indicators.marts import read_mart
-from analytics.publish.charts import ChartSpec
+from analytics.publish.charts import ChartSpec, bar_chart, line_chart
 from analytics.publish.headlines import change_words, first_month, no_comparison
 from analytics.store.queries import drop_summary
 from analytics.views.filters import Filters
@@ -410,6 +410,38 @@ def ignored_note(
     return f"{what} ignore the {listed} {plural}: {reason}."
 
 
+def add_ignored_note(notes: list[str], filters: Filters, **kwargs: object) -> list[str]:
+    """Append ``ignored_note(filters, **kwargs)`` to ``notes`` when there is one; return ``notes``."""
+    note = ignored_note(filters, **kwargs)  # type: ignore[arg-type]
+    if note:
+        notes.append(note)
+    return notes
+
+
+Scale = tuple[Formatter, str]
+"""How a chart shows its values: the formatter and the value axis label (``(fmt_pct, "% of hours")``)."""
+
+
+def month_lines(
+    data: pl.DataFrame, y: str, base: ChartSpec, *, measure: str, by: str, scale: Scale | None = None
+) -> ChartSpec:
+    """Return ``y`` by month as one line per ``by`` value, the value axis from zero."""
+    fmt, label = scale or (fmt_int, None)
+    return line_chart(
+        data, "month", y, spec=base, measure=measure, color=by, value_format=fmt, value_label=label, from_zero=True
+    )
+
+
+def hbars(
+    data: pl.DataFrame, x: str, y: str, base: ChartSpec, *, measure: str, noun: str, scale: Scale | None = None
+) -> ChartSpec:
+    """Return horizontal bars of ``y`` (one per ``x`` category, named ``noun``)."""
+    fmt, label = scale or (fmt_int, None)
+    return bar_chart(
+        data, x, y, spec=base, measure=measure, orientation="h", value_format=fmt, value_label=label, noun=noun
+    )
+
+
 def tall(chart: ChartSpec, rows: int, *, base: int = 200, per_row: int = 28) -> ChartSpec:
     """Return ``chart`` restyled taller for ``rows`` horizontal bars (at least the house 520 px).
 
@@ -438,16 +470,20 @@ __all__ = [
     "SOURCE",
     "DropInfo",
     "Panel",
+    "Scale",
     "Tile",
+    "add_ignored_note",
     "change_sentence",
     "change_text",
     "drop_info",
     "fmt_dp",
     "fmt_points",
     "geography",
+    "hbars",
     "ignored_filters",
     "ignored_note",
     "month_offsets",
+    "month_lines",
     "movement",
     "months_before",
     "service_key",

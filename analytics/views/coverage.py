@@ -28,8 +28,8 @@ from analytics.views.common import (
     DropInfo,
     Formatter,
     Panel,
+    add_ignored_note,
     drop_info,
-    ignored_note,
     service_key,
     service_label,
     spec,
@@ -364,9 +364,7 @@ def coverage(cur: duckdb.DuckDBPyConnection, filters: Filters, measure_key: str 
         "Counts of people are rounded and small counts hidden per area; hours are hidden where the "
         "count of people they rest on is.",
     ]
-    ignored = ignored_note(filters, supported=("locality", "service_type"), what="The map and table")
-    if ignored:
-        notes.append(ignored)
+    add_ignored_note(notes, filters, supported=("locality", "service_type"), what="The map and table")
     return CoverageView(
         map=Panel(chart, (measure.indicator_id, "areas_with_demand_under_min_providers")),
         table=area_table(frame),

@@ -18,10 +18,12 @@ from analytics.config import financial_year
 from analytics.formatting import fmt_gbp, fmt_month, fmt_month_range
 from analytics.indicators.marts import read_mart
 from analytics.indicators.price import WEEKS_PER_YEAR
-from analytics.publish.charts import ChartSpec, bar_chart, line_chart
+from analytics.publish.charts import ChartSpec
 from analytics.views.common import (
     drop_info,
     geography,
+    hbars,
+    month_lines,
     spec,
     tall,
 )
@@ -95,17 +97,7 @@ def rate_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.DataF
         f"£ per contact hour, hours-weighted over active packages, {service}, {filters.area_label()}, {period}",
         source="Council packages; Homecare Association Minimum Price; council Fair Cost of Care (config)",
     )
-    return line_chart(
-        data,
-        "month",
-        "gbp_per_hour",
-        spec=base,
-        measure="£ per hour",
-        color="series",
-        value_format=fmt_gbp,
-        value_label="£ per hour",
-        from_zero=True,
-    )
+    return month_lines(data, "gbp_per_hour", base, measure="£ per hour", by="series", scale=(fmt_gbp, "£ per hour"))
 
 
 def provider_rates(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -180,16 +172,14 @@ def provider_rate_chart(
         ),
         alt_text=provider_rate_alt(frame),
     )
-    chart = bar_chart(
+    chart = hbars(
         top.select("provider_name", "weighted_hourly_rate", "hours"),
         "provider_name",
         "weighted_hourly_rate",
-        spec=base,
+        base,
         measure="the hourly rate",
-        orientation="h",
-        value_format=fmt_gbp,
-        value_label="£ per hour",
         noun="providers",
+        scale=(fmt_gbp, "£ per hour"),
     )
     if chart.figure is not None:
         chart.figure.data[0].name = "Provider's hourly rate"
@@ -234,16 +224,14 @@ def gap_cost_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.D
         f"{fmt_month(filters.month)}",
         source="Council packages; Homecare Association Minimum Price; council Fair Cost of Care (config)",
     )
-    chart = bar_chart(
+    chart = hbars(
         data,
         "benchmark",
         "gbp_per_year",
-        spec=base,
+        base,
         measure="the annual cost of closing the gap",
-        orientation="h",
-        value_format=fmt_gbp_short,
-        value_label="£ a year",
         noun="benchmarks",
+        scale=(fmt_gbp_short, "£ a year"),
     )
     biggest = data.get_column("gbp_per_year").max()
     if chart.figure is not None and biggest:

@@ -26,9 +26,9 @@ from analytics.views.common import (
     DropInfo,
     Formatter,
     Panel,
+    add_ignored_note,
     drop_info,
     geography,
-    ignored_note,
     service_key,
     service_label,
     spec,
@@ -317,9 +317,7 @@ def microenterprises(
         "Microenterprise figures cover all service types; the table of areas without a microenterprise "
         "follows the service type filter. The locality and rural class chart compares every locality.",
     ]
-    ignored = ignored_note(filters, supported=("locality", "service_type"))
-    if ignored:
-        notes.append(ignored)
+    add_ignored_note(notes, filters, supported=("locality", "service_type"))
     return MicroenterprisesView(
         count=Panel(count_chart(frame, filters, info), ("microenterprises_active", "microenterprise_customers")),
         ratio=Panel(ratio_chart(frame, filters, info, ratio_key), (ratio.indicator_id,)),

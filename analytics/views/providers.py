@@ -31,9 +31,10 @@ from analytics.publish.suppression import suppress
 from analytics.views.common import (
     DropInfo,
     Panel,
+    add_ignored_note,
     drop_info,
     geography,
-    ignored_note,
+    hbars,
     service_key,
     service_label,
     spec,
@@ -188,16 +189,14 @@ def share_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo, top: int 
         title,
         subtitle(f"Share of planned hours a week, largest {top} providers, {service_label(filters)}", filters),
     )
-    built = bar_chart(
+    built = hbars(
         data,
         "provider_name",
         "share_pct",
-        spec=chart,
+        chart,
         measure="the share of planned hours",
-        orientation="h",
-        value_format=fmt_pct,
-        value_label="Share of planned hours (%)",
         noun="providers",
+        scale=(fmt_pct, "Share of planned hours (%)"),
     )
     # The house template caps value axes at 8 ticks; a category axis needs a label per bar.
     built.figure.update_yaxes(nticks=data.height + 1)
@@ -436,11 +435,9 @@ def providers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ProvidersView
         "filters. Hand-backs in the table are for the 12 months to the data date, whole council, all "
         "service types.",
     ]
-    ignored = ignored_note(
-        filters, supported=("locality", "service_type", "provider_type"), what="The charts and the table"
+    add_ignored_note(
+        notes, filters, supported=("locality", "service_type", "provider_type"), what="The charts and the table"
     )
-    if ignored:
-        notes.append(ignored)
     if filters.provider_type:
         notes.append("The provider type filter narrows the provider table and share chart, not the HHI.")
     return ProvidersView(

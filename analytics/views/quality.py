@@ -18,7 +18,7 @@ import polars as pl
 from analytics.formatting import fmt_int, fmt_month, fmt_month_range, fmt_pct
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import ChartSpec, bar_chart, line_chart, stacked_bar
-from analytics.views.common import Panel, drop_info, geography_trend, ignored_note, service_key, spec, subtitle
+from analytics.views.common import Panel, add_ignored_note, drop_info, geography_trend, service_key, spec, subtitle
 from analytics.views.filters import Filters
 
 LARGEST = 10
@@ -393,9 +393,7 @@ def quality_view(cur: duckdb.DuckDBPyConnection, filters: Filters) -> QualityVie
         "Entries and exits, the largest providers' ratings, delivery by provider and the early-warning list "
         "are for the whole council.",
     ]
-    ignored = ignored_note(filters, supported=("locality", "service_type"))
-    if ignored:
-        notes.append(ignored)
+    add_ignored_note(notes, filters, supported=("locality", "service_type"))
     return QualityView(
         rating_mix=Panel(rating_mix_chart(cur, filters), ("good_outstanding_hours_pct",)),
         rating_changes=Panel(rating_changes_chart(cur, filters), ("good_outstanding_hours_pct",)),

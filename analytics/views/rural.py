@@ -26,6 +26,7 @@ from analytics.views.common import (
     fmt_dp,
     geography,
     geography_trend,
+    hbars,
     ignored_note,
     spec,
     tall,
@@ -407,16 +408,14 @@ def ruc21_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.Data
         .otherwise(pl.format("{} ({})", "ruc21_name", "ruc21"))
     )
     data = frame.select(label.alias("class"), "median_wait_days", "people_waiting")
-    chart = bar_chart(
+    chart = hbars(
         data,
         "class",
         "median_wait_days",
-        spec=base,
+        base,
         measure="the median days waited",
-        orientation="h",
-        value_format=lambda v: fmt_number(v, 0),
-        value_label="Median days waited",
         noun="classes",
+        scale=(lambda v: fmt_number(v, 0), "Median days waited"),
     )
     return tall(chart, data.height)
 

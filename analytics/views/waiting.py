@@ -24,6 +24,7 @@ from analytics.views.common import (
     fmt_dp,
     geography_trend,
     ignored_note,
+    month_lines,
     months_before,
     spec,
     tall,
@@ -136,16 +137,8 @@ def wait_days_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.
         wait_days_title(median, p90),
         f"Days waited so far by requests waiting at each month end, {filters.area_label()}, {_period(frame)}",
     )
-    return line_chart(
-        data,
-        "month",
-        "days",
-        spec=base,
-        measure="days waited",
-        color="statistic",
-        value_format=lambda v: fmt_number(v, 0),
-        value_label="Days",
-        from_zero=True,
+    return month_lines(
+        data, "days", base, measure="days waited", by="statistic", scale=(lambda v: fmt_number(v, 0), "Days")
     )
 
 
@@ -235,16 +228,13 @@ def sourcing_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.D
         f"Requests sourced in the month, % sourced within 7, 14 and 28 days of the request, "
         f"{filters.area_label()}, {_period(frame)}",
     )
-    return line_chart(
+    return month_lines(
         data,
-        "month",
         "pct",
-        spec=base,
+        base,
         measure="the share sourced",
-        color="sourced",
-        value_format=lambda v: fmt_pct(v, 0),
-        value_label="% of requests sourced in the month",
-        from_zero=True,
+        by="sourced",
+        scale=(lambda v: fmt_pct(v, 0), "% of requests sourced in the month"),
     )
 
 

@@ -16,9 +16,10 @@ import polars as pl
 from analytics.config import settings
 from analytics.formatting import fmt_month, fmt_month_range, fmt_pct
 from analytics.indicators.marts import read_mart
-from analytics.publish.charts import SECONDARY_TEXT, ChartSpec, bar_chart, line_chart
+from analytics.publish.charts import SECONDARY_TEXT, ChartSpec, bar_chart
 from analytics.views.common import (
     drop_info,
+    month_lines,
     months_before,
     spec,
     tall,
@@ -232,14 +233,11 @@ def workforce_trend_chart(
         f"Vacancy and turnover rates (%), {who}, {period}",
         source="Provider workforce returns",
     )
-    return line_chart(
+    return month_lines(
         data,
-        "month",
         "pct",
-        spec=base,
+        base,
         measure="the rate",
-        color="measure",
-        value_format=fmt_pct,
-        value_label="% (vacancies of all posts; leavers in 12 months of filled posts)",
-        from_zero=True,
+        by="measure",
+        scale=(fmt_pct, "% (vacancies of all posts; leavers in 12 months of filled posts)"),
     )
