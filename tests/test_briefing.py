@@ -24,6 +24,7 @@ from analytics.briefing import registry as chart_registry
 from analytics.briefing.pack import (
     SOURCES_TITLE,
     BriefItem,
+    Pack,
     make_pack,
     pack_from_specs,
     pack_pdf,
@@ -108,19 +109,29 @@ def built(demo_store: Path, tmp_path_factory: pytest.TempPathFactory, browser) -
     return Built(out / "home-care-in-fellside.pdf", out / "home-care-in-fellside.pptx", seconds, buffer.getvalue())
 
 
-@pytest.fixture(scope="module")
-def public(demo_store: Path, tmp_path_factory: pytest.TempPathFactory, browser) -> Built:
-    """The public pack of the same charts, made in-process (so the ``Pack`` can be read too)."""
-    from analytics.briefing.pack import write_pack
+def demo_pack(
+    demo_store: Path, charts: list[str], *, title: str = "", locality: str | None = None, texts: dict | None = None
+) -> Pack:
+    """``make_pack`` on the demo store's live data; ``texts`` maps a chart id to its commentary."""
     from analytics.store.snapshots import market_cursor, open_live
 
     con = open_live(demo_store)
     try:
         cur = market_cursor(con)
-        filters = resolve_filters(cur, locality=LOCALITY)
-        pack = make_pack(cur, [BriefItem(c, filters) for c in CHARTS], title="Home care in Fellside")
+        filters = resolve_filters(cur, locality=locality)
+        items = [BriefItem(c, filters) for c in charts]
+        by_key = {i.key: (texts or {})[i.chart_id] for i in items if i.chart_id in (texts or {})}
+        return make_pack(cur, items, title=title, texts=by_key)
     finally:
         con.close()
+
+
+@pytest.fixture(scope="module")
+def public(demo_store: Path, tmp_path_factory: pytest.TempPathFactory, browser) -> Built:
+    """The public pack of the same charts, made in-process (so the ``Pack`` can be read too)."""
+    from analytics.briefing.pack import write_pack
+
+    pack = demo_pack(demo_store, CHARTS, title="Home care in Fellside", locality=LOCALITY)
     files = write_pack(pack, tmp_path_factory.mktemp("public"))
     return Built(files.pdf, files.pptx, files.seconds, "", pack)
 
@@ -421,16 +432,9 @@ def test_brief_rejects_an_unknown_chart_before_any_work(tmp_path):
 
 
 def test_make_pack_keeps_the_order_and_the_text(demo_store, browser):
-    from analytics.store.snapshots import market_cursor, open_live
-
-    con = open_live(demo_store)
-    try:
-        cur = market_cursor(con)
-        filters = resolve_filters(cur)
-        items = [BriefItem("waiting-localities", filters), BriefItem("waiting-people", filters)]
-        pack = make_pack(cur, items, title="", texts={items[1].key: "Waiting is falling."})
-    finally:
-        con.close()
+    pack = demo_pack(
+        demo_store, ["waiting-localities", "waiting-people"], texts={"waiting-people": "Waiting is falling."}
+    )
     assert [c.spec.id for c in pack.charts] == ["waiting-localities", "waiting-people"]
     assert pack.summary is not None and 6 <= len(pack.summary.tiles) <= 8
     assert pack.title == "Home care market sufficiency: October 2026"
@@ -439,15 +443,6 @@ def test_make_pack_keeps_the_order_and_the_text(demo_store, browser):
 
 
 def test_a_repeated_chart_is_left_out_with_the_reason(demo_store, browser):
-    from analytics.store.snapshots import market_cursor, open_live
-
-    con = open_live(demo_store)
-    try:
-        cur = market_cursor(con)
-        filters = resolve_filters(cur)
-        items = [BriefItem("overview-people-waiting", filters), BriefItem("waiting-people", filters)]
-        pack = make_pack(cur, items, title="")
-    finally:
-        con.close()
+    pack = demo_pack(demo_store, ["overview-people-waiting", "waiting-people"])
     assert len(pack.charts) == 1
     assert pack.left_out[0].reason == "it shows the same figures as chart 1"

@@ -59,6 +59,8 @@ COUNCIL_LEVEL_NOTE = (
 DARK_BLUE = (0x12, 0x43, 0x6D)
 GREY_TEXT = (0x50, 0x5A, 0x5F)
 MARKING_RED = (0xB1, 0x0E, 0x1E)
+BLACK = (0x0B, 0x0C, 0x0C)
+RAG_COLOURS = {"red": (0xD4, 0x35, 0x1C), "amber": (0xB5, 0x6A, 0x00), "green": (0x00, 0x70, 0x3C)}
 
 PUBLIC, INTERNAL = "public", "internal"
 AUDIENCES = (PUBLIC, INTERNAL)
@@ -181,6 +183,11 @@ class Pack:
     @property
     def rule_text(self) -> str:
         return suppression_rule_text()
+
+
+def marking_colour(pack: Pack, default: tuple[int, int, int]) -> tuple[int, int, int]:
+    """RGB for the protective marking: red on the internal pack (names providers), else ``default``."""
+    return MARKING_RED if pack.audience == INTERNAL else default
 
 
 @dataclass(frozen=True)

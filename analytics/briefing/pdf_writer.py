@@ -16,22 +16,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from analytics.briefing.assembly import (
-    COUNCIL_LEVEL_NOTE,
-    DARK_BLUE,
-    GREY_TEXT,
-    INTERNAL,
-    MARKING_RED,
-    SHORTHAND,
-    SOURCES_TITLE,
-    Pack,
-    PackChart,
-)
+from analytics.briefing import assembly
+from analytics.briefing.assembly import BLACK, DARK_BLUE, GREY_TEXT, RAG_COLOURS, Pack, PackChart, marking_colour
 from analytics.formatting import fmt_date
 
 MIN_PT = 10
-BLACK = (0x0B, 0x0C, 0x0C)
-RAG_COLOURS = {"red": (0xD4, 0x35, 0x1C), "amber": (0xB5, 0x6A, 0x00), "green": (0x00, 0x70, 0x3C)}
 FONT_DIRS = ("/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/dejavu")
 FONT_FILES = {
     "": ("LiberationSans-Regular.ttf", "DejaVuSans.ttf"),
@@ -85,17 +74,17 @@ class _PackPDF:
         if pack.synthetic:
             footer_text += " · Synthetic demo data"
         outer = self
-        marking_colour = MARKING_RED if pack.audience == INTERNAL else BLACK
+        marking_rgb = marking_colour(pack, BLACK)
 
         def header() -> None:
             pdf.set_y(7)
-            outer.font(MIN_PT, "B", colour=marking_colour)
+            outer.font(MIN_PT, "B", colour=marking_rgb)
             pdf.cell(0, 5, pack.marking, align="C")
             pdf.set_y(pdf.t_margin)
 
         def footer() -> None:
             pdf.set_y(-15)
-            outer.font(MIN_PT, "B", colour=marking_colour)
+            outer.font(MIN_PT, "B", colour=marking_rgb)
             pdf.cell(0, 4.5, pack.marking, align="C", new_x="LMARGIN", new_y="NEXT")
             outer.font(MIN_PT, colour=GREY_TEXT)
             width = pdf.w - pdf.l_margin - pdf.r_margin
@@ -144,7 +133,7 @@ class _PackPDF:
             f"{pack.marking}. {pack.marking_note}",
             MIN_PT,
             "B",
-            colour=MARKING_RED if pack.audience == INTERNAL else GREY_TEXT,
+            colour=marking_colour(pack, GREY_TEXT),
             gap=4,
         )
         summary = pack.summary
@@ -205,14 +194,14 @@ class _PackPDF:
         self.para("Contents", 15, "B", colour=DARK_BLUE, gap=2)
         for n, chart in enumerate(pack.charts, start=1):
             self.para(f"{n}. {chart.spec.title}", MIN_PT, gap=0.6)
-        self.para(f"{len(pack.charts) + 1}. {SOURCES_TITLE}", MIN_PT, gap=4)
+        self.para(f"{len(pack.charts) + 1}. {assembly.SOURCES_TITLE}", MIN_PT, gap=4)
         if pack.left_out:
             self.para("Charts left out", 12, "B", colour=DARK_BLUE, gap=1.5)
             for item in pack.left_out:
                 self.para(f"{item.title}: left out because {item.reason}.", MIN_PT, gap=0.6)
             pdf.ln(3)
         self.para(
-            "Small numbers are protected in every chart and table: " + pack.rule_text + " " + SHORTHAND,
+            "Small numbers are protected in every chart and table: " + pack.rule_text + " " + assembly.SHORTHAND,
             MIN_PT,
             colour=GREY_TEXT,
         )
@@ -327,8 +316,8 @@ class _PackPDF:
     def sources_page(self) -> None:
         pack, pdf = self.pack, self.pdf
         pdf.add_page()
-        pdf.start_section(SOURCES_TITLE, level=0)
-        self.para(SOURCES_TITLE, 15, "B", colour=DARK_BLUE, gap=3)
+        pdf.start_section(assembly.SOURCES_TITLE, level=0)
+        self.para(assembly.SOURCES_TITLE, 15, "B", colour=DARK_BLUE, gap=3)
         self.para("Sources", 12, "B", gap=1)
         for source in pack.sources:
             self.para(f"- {source}; data as at {fmt_date(pack.as_of)}.", MIN_PT, gap=1)
@@ -336,7 +325,7 @@ class _PackPDF:
             self.para("- Synthetic demo data: the figures describe a made-up council, not real people.", MIN_PT, gap=1)
         pdf.ln(2)
         self.para("Small numbers", 12, "B", gap=1)
-        self.para(pack.rule_text + " " + SHORTHAND + " " + COUNCIL_LEVEL_NOTE, MIN_PT, gap=3)
+        self.para(pack.rule_text + " " + assembly.SHORTHAND + " " + assembly.COUNCIL_LEVEL_NOTE, MIN_PT, gap=3)
         if pack.plain_definitions:
             self.para("Definitions", 12, "B", gap=1)
             for title, text in pack.plain_definitions:

@@ -13,23 +13,12 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 
-from analytics.briefing.assembly import (
-    COUNCIL_LEVEL_NOTE,
-    DARK_BLUE,
-    GREY_TEXT,
-    INTERNAL,
-    MARKING_RED,
-    SHORTHAND,
-    SOURCES_TITLE,
-    Pack,
-    PackChart,
-)
+from analytics.briefing import assembly
+from analytics.briefing.assembly import BLACK, DARK_BLUE, GREY_TEXT, RAG_COLOURS, Pack, PackChart, marking_colour
 from analytics.formatting import fmt_date
 
 SLIDE_TABLE_ROWS = 8
 MIN_PT = 12
-BLACK = (0x0B, 0x0C, 0x0C)
-RAG_COLOURS = {"red": (0xD4, 0x35, 0x1C), "amber": (0xB5, 0x6A, 0x00), "green": (0x00, 0x70, 0x3C)}
 CHAR_IN = 0.095  # inches a 12 pt Arial character takes at most on average (bold digits and capitals)
 
 # ---------------------------------------------------------------------------------------------
@@ -79,7 +68,7 @@ def _text_box(slide, left, top, width, height, paragraphs: Iterable[tuple[str, i
 
 def _marking(slide, pack: Pack) -> None:
     """The protective marking at the top and bottom centre of the slide."""
-    colour = MARKING_RED if pack.audience == INTERNAL else BLACK
+    colour = marking_colour(pack, BLACK)
     for top in (0.02, 7.1):
         box = _text_box(slide, 8.9, top, 4.0, 0.35, [(pack.marking, MIN_PT, True, colour)])
         box.text_frame.paragraphs[0].alignment = 3  # right
@@ -194,8 +183,8 @@ def sources_paragraphs(pack: Pack) -> list[tuple[str, int, bool, tuple]]:
         note = "Synthetic demo data: the figures describe a made-up council, not real people."
         out.append((note, MIN_PT, False, BLACK))
     out.append(("Small numbers", 16, True, DARK_BLUE))
-    out.append((pack.rule_text + " " + SHORTHAND, MIN_PT, False, BLACK))
-    out.append((COUNCIL_LEVEL_NOTE, MIN_PT, False, BLACK))
+    out.append((pack.rule_text + " " + assembly.SHORTHAND, MIN_PT, False, BLACK))
+    out.append((assembly.COUNCIL_LEVEL_NOTE, MIN_PT, False, BLACK))
     if pack.plain_definitions:
         out.append(("Definitions", 16, True, DARK_BLUE))
         for title, text in pack.plain_definitions:
@@ -213,7 +202,7 @@ def _summary_slide(prs, pack: Pack) -> None:
     if pack.scope:
         line += f" · {pack.scope}"
     lines = [(line, 16, False, GREY_TEXT)]
-    colour = MARKING_RED if pack.audience == INTERNAL else GREY_TEXT
+    colour = marking_colour(pack, GREY_TEXT)
     lines.append((f"{pack.marking}. {pack.marking_note}", MIN_PT, True, colour))
     if pack.synthetic:
         lines.append(("Synthetic demo data: these figures are made up", MIN_PT, True, (0xF4, 0x6A, 0x25)))
@@ -305,7 +294,7 @@ def pack_pptx(pack: Pack) -> bytes:
     for k, chunk in enumerate(chunks):
         slide = prs.slides.add_slide(prs.slide_layouts[5])
         suffix = f" ({k + 1} of {len(chunks)})" if len(chunks) > 1 else ""
-        _set_title(slide, SOURCES_TITLE + suffix)
+        _set_title(slide, assembly.SOURCES_TITLE + suffix)
         _text_box(slide, 0.4, 1.3, 12.5, 5.6, chunk)
         _footer(slide, pack)
 

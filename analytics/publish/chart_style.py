@@ -199,6 +199,27 @@ def _is_sequence(value: object) -> bool:
     return isinstance(value, (tuple, list)) or getattr(value, "ndim", 0) > 0
 
 
+def _left_note(
+    fig: go.Figure, name: str, text: str, *, y: float, yanchor: str, yshift: float, size: int, **extra
+) -> None:
+    """Add grey paper-anchored text at the figure's left edge (the value label above, the footnote below)."""
+    fig.add_annotation(
+        name=name,
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=y,
+        xanchor="left",
+        yanchor=yanchor,
+        xshift=-_LEFT + _PAD * 2,
+        yshift=yshift,
+        showarrow=False,
+        font={"size": size, "color": SECONDARY_TEXT},
+        **extra,
+    )
+
+
 def house_figure(
     fig: go.Figure,
     *,
@@ -282,35 +303,8 @@ def house_figure(
         legend={"y": 1 + label_px / plot_px, "traceorder": "normal"},
     )
     if label_above:
-        fig.add_annotation(
-            name="value_label",
-            text=value_label,
-            xref="paper",
-            yref="paper",
-            x=0,
-            y=1,
-            xanchor="left",
-            yanchor="bottom",
-            xshift=-_LEFT + _PAD * 2,
-            yshift=_PAD,
-            showarrow=False,
-            font={"size": 14, "color": SECONDARY_TEXT},
-        )
-    fig.add_annotation(
-        name="footnote",
-        text="<br>".join(foot_lines),
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=0,
-        xanchor="left",
-        yanchor="top",
-        xshift=-_LEFT + _PAD * 2,
-        yshift=-axis_px,
-        align="left",
-        showarrow=False,
-        font={"size": 12, "color": SECONDARY_TEXT},
-    )
+        _left_note(fig, "value_label", value_label, y=1, yanchor="bottom", yshift=_PAD, size=14)
+    _left_note(fig, "footnote", "<br>".join(foot_lines), y=0, yanchor="top", yshift=-axis_px, size=12, align="left")
     if bar_from_zero:
         for trace in fig.data:
             if trace.type == "bar":
