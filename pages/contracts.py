@@ -26,10 +26,7 @@ if filters is not None:
             render.show_table(view.contracts, key="contracts_all")
         st.subheader("Procurement milestones")
         render.show_table(view.milestones, key="contracts_milestones")
-    st.header("Lots")
-    st.markdown(view.lots_sentence)
-    render.show_panel(view.lots)
-    render.show_table(view.lots_table, key="lots_table")
+    render.show_section("Lots", view.lots_sentence, view.lots, view.lots_table, key="lots_table")
     st.header("Microenterprise programme: evidence for the extension decision")
     render.show_sentences(view.programme_sentences)
     if view.programme is not None:

@@ -8,10 +8,13 @@ from ui import render
 filters = render.start_page("Quality and market dynamics")
 if filters is not None:
     view = render.cached(quality.quality_view, filters)
-    st.header("Provider early-warning list")
-    st.markdown(view.warning_sentence)
-    render.show_panel(view.warning)
-    render.show_table(view.warning_table, key="early_warning_table")
+    render.show_section(
+        "Provider early-warning list",
+        view.warning_sentence,
+        view.warning,
+        view.warning_table,
+        key="early_warning_table",
+    )
     st.header("Quality")
     render.show_panel(view.rating_mix)
     render.show_panel(view.rating_changes)

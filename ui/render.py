@@ -234,6 +234,16 @@ def show_table(frame: pl.DataFrame | None, *, key: str, caption: str | None = No
         st.caption(markdown_text(caption))
 
 
+def show_section(
+    heading: str, sentence: str, panel: Panel | ChartSpec, table: pl.DataFrame | None, *, key: str
+) -> None:
+    """Show a page section: its heading, one sentence (names from the drop as plain text), a chart and its table."""
+    st.header(heading)
+    st.markdown(markdown_text(sentence))
+    show_panel(panel)
+    show_table(table, key=key)
+
+
 def show_note(text: str) -> None:
     """Show an explanatory note (a filter a chart ignores, a missing input)."""
     st.caption(f":material/info: {markdown_text(text)}")

@@ -423,9 +423,9 @@ Scale = tuple[Formatter, str]
 
 
 def month_lines(
-    data: pl.DataFrame, y: str, base: ChartSpec, *, measure: str, by: str, scale: Scale | None = None
+    data: pl.DataFrame, y: str, base: ChartSpec, *, measure: str, by: str | None = None, scale: Scale | None = None
 ) -> ChartSpec:
-    """Return ``y`` by month as one line per ``by`` value, the value axis from zero."""
+    """Return ``y`` by month (one line per ``by`` value, or one line), the value axis from zero."""
     fmt, label = scale or (fmt_int, None)
     return line_chart(
         data, "month", y, spec=base, measure=measure, color=by, value_format=fmt, value_label=label, from_zero=True

@@ -18,7 +18,16 @@ import polars as pl
 from analytics.formatting import fmt_int, fmt_month, fmt_month_range, fmt_pct
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import ChartSpec, bar_chart, line_chart, stacked_bar
-from analytics.views.common import Panel, add_ignored_note, drop_info, geography_trend, service_key, spec, subtitle
+from analytics.views.common import (
+    DropInfo,
+    Panel,
+    add_ignored_note,
+    drop_info,
+    geography_trend,
+    service_key,
+    spec,
+    subtitle,
+)
 from analytics.views.filters import Filters
 
 LARGEST = 10
@@ -29,6 +38,14 @@ RATING_GROUPS = {
     "Inadequate": "Inadequate",
     "Not rated": "Not rated",
 }
+
+
+def _trend_spec(
+    info: DropInfo, chart_id: str, title: str, about: tuple[str, Filters, pl.DataFrame], **kwargs
+) -> ChartSpec:
+    """Return the spec of a chart over months: ``about`` is (measure, filters, the rows whose months it spans)."""
+    measure, filters, rows = about
+    return spec(info, chart_id, title, subtitle(measure, filters, _period(rows, filters)), **kwargs)
 
 
 def _period(frame: pl.DataFrame, filters: Filters) -> str:
@@ -73,11 +90,11 @@ def rating_mix_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartS
         "month",
         "hours_pct",
         "rating",
-        spec=spec(
+        spec=_trend_spec(
             info,
             "quality-rating-mix",
             title,
-            subtitle("Share of planned hours by the provider's latest CQC rating", filters, _period(data, filters)),
+            ("Share of planned hours by the provider's latest CQC rating", filters, data),
             source="Council data drop; CQC, care directory",
         ),
         measure="% of hours",
@@ -254,11 +271,8 @@ def delivery_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpe
         data,
         "month",
         "hours",
-        spec=spec(
-            info,
-            "delivery-vs-commissioned",
-            title,
-            subtitle("Hours commissioned and delivered in the month", filters, _period(rows, filters)),
+        spec=_trend_spec(
+            info, "delivery-vs-commissioned", title, ("Hours commissioned and delivered in the month", filters, rows)
         ),
         measure="hours in the month",
         color="series",

@@ -16,7 +16,7 @@ import polars as pl
 from analytics.formatting import fmt_hours, fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
 from analytics.indicators.common import months_frame, waiting_at_months
 from analytics.indicators.marts import read_mart
-from analytics.publish.charts import ChartSpec, bar_chart, line_chart
+from analytics.publish.charts import ChartSpec, bar_chart
 from analytics.publish.headlines import trend_headline
 from analytics.views.common import (
     Tile,
@@ -79,14 +79,12 @@ def people_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.Dat
         trend_title(frame, "people_waiting", "People waiting", fmt_int, filters.month),
         f"People waiting for care to start, at each month end, {filters.area_label()}, {_period(frame)}",
     )
-    return line_chart(
+    return month_lines(
         frame.select("month", "people_waiting"),
-        "month",
         "people_waiting",
-        spec=base,
+        base,
         measure="the number of people waiting",
-        value_label="People",
-        from_zero=True,
+        scale=(fmt_int, "People"),
     )
 
 
@@ -102,15 +100,12 @@ def hours_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.Data
         f"Hours a week of care requested and not yet started, at each month end, {filters.area_label()}, "
         f"{_period(frame)}",
     )
-    return line_chart(
+    return month_lines(
         frame.select("month", "hours_waiting"),
-        "month",
         "hours_waiting",
-        spec=base,
+        base,
         measure="hours a week waiting",
-        value_format=lambda v: fmt_hours(v, 0),
-        value_label="Hours a week",
-        from_zero=True,
+        scale=(lambda v: fmt_hours(v, 0), "Hours a week"),
     )
 
 
