@@ -193,3 +193,12 @@ def test_every_headline_agrees_with_its_chart_on_the_small_hand_made_drop(tmp_pa
     charts, checks = _audit_registry(cur, Filters(month=as_of, service_type=None))
     print(f"small hand-made drop: {charts} charts, {checks} headline checks")
     assert charts >= 30 and checks >= 30
+
+
+def test_a_fall_past_a_peak_and_below_the_start_names_both_in_one_clause():
+    """7,611 -> peak 8,475 -> 6,083: down from the peak *and* from the start, not "down from ..., down from ..."."""
+    frame = pl.DataFrame(
+        {"month": [date(2024, 2, 29), date(2025, 5, 31), date(2026, 10, 31)], "hours": [7611.0, 8475.0, 6083.0]}
+    )
+    title = trend_headline(frame, "hours", "Planned hours a week")
+    assert title == "Planned hours a week: 6,083, down from a peak of 8,475 in May 2025 and from 7,611 in Feb 2024"

@@ -118,6 +118,8 @@ def trend_headline(
     when = short_month(trend.first_month)
     if overall == "same":
         clauses.append(f"about the same as in {when} ({fmt(trend.first)})")
+    elif turn and turn.startswith(overall):  # "down from a peak of 8,475 in May 2025 and from 7,611 in Feb 2024"
+        clauses[-1] = f"{turn} and from {fmt(trend.first)} in {when}"
     else:
         clauses.append(f"{overall} from {fmt(trend.first)} in {when}")
     return ", ".join(clauses)
