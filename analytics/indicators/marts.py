@@ -63,15 +63,19 @@ def write_mart(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -
 COVERAGE_TABLE = "meta_coverage"
 
 
-def build_marts(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> dict[str, int]:
+def build_marts(
+    con: duckdb.DuckDBPyConnection, as_of: date | None = None, staged: Staged | None = None
+) -> dict[str, int]:
     """Build every mart from the ``stg_*`` tables of ``con`` and return ``{mart name: row count}``.
 
     ``as_of`` is the drop's date (``None`` reads it from ``meta_drop``). Each source file's covered
     months are written as ``meta_coverage`` and every mart is masked to them
     (``analytics.indicators.periods``: no month before a file starts reads as zero). Tables are
     written in name order through ``con`` (the caller owns the transaction and the connection).
+    ``staged``, when given, is the ``stg_*`` tables already in memory (a refresh passes the frames it
+    has just written, so they are not read back).
     """
-    staged = load_staged(con, as_of)
+    staged = staged if staged is not None else load_staged(con, as_of)
     coverage = source_coverage(staged)
     marts = mask_marts(collect_marts(staged), coverage)
     frame = coverage_frame(coverage)

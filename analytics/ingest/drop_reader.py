@@ -29,7 +29,6 @@ from analytics.contract import BOUNDARIES_NAMES, FILES, MANIFEST_NAMES, TABLE_FO
 from analytics.ingest.limits import MB, DropRefused, Limits, check_file_size, check_zip, limits, mb, named
 
 ROW_COLUMN = "__row"  # the row number as Excel shows it (header = row 1)
-ENCODINGS = ("utf-8-sig", "cp1252")
 
 
 @dataclass(frozen=True)
@@ -55,9 +54,12 @@ class RawFile:
     original_headers: dict[str, str]
     sha256: str
 
+    row_count: int | None = None
+
     @property
     def rows(self) -> int:
-        return self.frame.height
+        """The file's data rows (blank rows left out), also after ``RawDrop.release_frames``."""
+        return self.frame.height if self.row_count is None else self.row_count
 
 
 @dataclass
@@ -77,6 +79,16 @@ class RawDrop:
     def all_paths(self) -> list[Path]:
         """Return every regular file in the drop (for hashing and archiving), sorted; links are left out."""
         return sorted(p for p in self.root.rglob("*") if not _linked(p, self.root) and p.is_file() and not _ignored(p))
+
+    def release_frames(self) -> None:
+        """Free the text copies of the files (kept: their names, headers, row counts and hashes).
+
+        A refresh calls this once validation has made the typed frames: at national scale the text
+        copy of the delivery file alone is over a gigabyte.
+        """
+        for raw_file in self.files.values():
+            raw_file.row_count = raw_file.frame.height
+            raw_file.frame = raw_file.frame.clear()
 
     def links(self) -> list[Path]:
         """Return every symbolic link in the drop (a drop may only hold ordinary files)."""
@@ -324,38 +336,40 @@ def _read_csv(path: Path) -> tuple[pl.DataFrame, str]:
 
     Refuses (``UnreadableFile``) an empty file, CR-only line endings, an unclosed double quote and
     a row with more values than the header, each in plain words with the row as Excel numbers it.
+    UTF-8 bytes go to the parser as they are (no decoded copy is kept: a national drop's delivery
+    file is hundreds of megabytes); Windows-1252 text is re-encoded as UTF-8 first.
     """
     data = path.read_bytes()
-    for encoding in ENCODINGS:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes almost anything; kept for clarity
-        raise UnreadableFile("the file is not UTF-8 or Windows-1252 text")
-    used = "utf-8-bom" if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf") else encoding
-    if encoding == "utf-8-sig" and used != "utf-8-bom":
+    if data.startswith(b"\xef\xbb\xbf"):
+        data, used = data[3:], "utf-8-bom"
+    else:
         used = "utf-8"
-    if not text.strip():
+    try:
+        data.decode("utf-8")  # checked, not kept
+    except UnicodeDecodeError:
+        try:
+            data, used = data.decode("cp1252").encode("utf-8"), "cp1252"
+        except UnicodeDecodeError:
+            raise UnreadableFile("the file is not UTF-8 or Windows-1252 text") from None
+    if not data.strip():
         raise UnreadableFile("the file is empty (not even a header row)")
-    if "\r" in text and "\n" not in text:
+    if b"\r" in data and b"\n" not in data:
         raise UnreadableFile(
             "its lines end in CR only (an old Mac format), so it reads as one line: save it as 'CSV UTF-8'"
         )
-    if text.count('"') % 2:
-        line = _unclosed_quote_line(text)
+    if data.count(b'"') % 2:
+        line = _unclosed_quote_line(data.decode("utf-8"))
         raise UnreadableFile(
             f'a double quote (") opened on row {line} is never closed, so the rows after it run together: '
             "check that row for a stray quote"
         )
     try:
-        frame = pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
+        frame = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=False)
     except pl.exceptions.NoDataError as exc:
         raise UnreadableFile("the file is empty (not even a header row)") from exc
     except Exception as exc:  # noqa: BLE001 - said again in plain words, with the row
         raise UnreadableFile(
-            _ragged_row(text) or "the file cannot be read as CSV (save it again as 'CSV UTF-8')"
+            _ragged_row(data.decode("utf-8")) or "the file cannot be read as CSV (save it again as 'CSV UTF-8')"
         ) from exc
     return frame, used
 

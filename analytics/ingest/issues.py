@@ -7,6 +7,7 @@ header = 1), ``column``, ``value`` (cut to ``MAX_VALUE_CHARS``), ``rule`` and ``
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import polars as pl
 
@@ -51,15 +52,23 @@ MASK = "(hidden: person identifier)"
 _TOKEN = re.compile(r"[^\s,;:|\"'()\[\]{}=]+")
 
 
-def mask_identifiers(frame: pl.DataFrame, identifiers: set[str]) -> pl.DataFrame:
+def mask_identifiers(frame: pl.DataFrame, identifiers: set[str] | Callable[[set[str]], set[str]]) -> pl.DataFrame:
     """Return the findings with every person identifier in ``value`` or ``column`` replaced by ``MASK``.
 
     The last line of defence: validation never echoes a ``personal`` column, but a value can
     reach a finding another way (a header that is really a data row, a value copied into another
-    column). A cell, or any word of it, equal to a known identifier is masked.
+    column). A cell, or any word of it, equal to a known identifier is masked. ``identifiers`` is the
+    set of identifiers, or a function returning which of the given words are identifiers (so a drop
+    of millions of people is asked about the few words in its findings, not copied into a set).
     """
     if frame.is_empty() or not identifiers:
         return frame
+    if callable(identifiers):
+        texts = {t for name in ("value", "column") for t in frame.get_column(name).drop_nulls().unique().to_list()}
+        words = texts | {w for t in texts for w in _TOKEN.findall(t)}
+        identifiers = identifiers(words)
+        if not identifiers:
+            return frame
 
     def scrub(text: str | None) -> str | None:
         if text is None:

@@ -99,7 +99,7 @@ def validate(raw: RawDrop, today: date | None = None) -> ValidationResult:
     found.extend(_warnings(raw, typed))
     everything = pl.concat(found, how="vertical") if found else empty_issues()
     everything = _without_follow_on_warnings(everything)
-    everything = mask_identifiers(everything, _person_ids(raw))
+    everything = mask_identifiers(everything, lambda words: _person_ids(raw, words))
     everything = everything.sort(["file", "row", "column"], nulls_last=False, maintain_order=True)
     return ValidationResult(
         errors=everything.filter(pl.col("severity") == "error").drop("severity"),
@@ -130,16 +130,18 @@ def refused(source: str, message: str) -> ValidationResult:
     return ValidationResult(errors=error.drop("severity"), warnings=empty_issues().drop("severity"))
 
 
-def _person_ids(raw: RawDrop) -> set[str]:
-    """Return every raw value of every ``personal`` column in the drop (to mask them in findings)."""
+def _person_ids(raw: RawDrop, words: set[str]) -> set[str]:
+    """Return which of ``words`` are raw values of a ``personal`` column in the drop (to mask them in findings)."""
     ids: set[str] = set()
+    candidates = pl.Series(sorted(words), dtype=pl.String)
     for spec in CONTRACT:
         source = raw.files.get(spec.name)
         if source is None:
             continue
         for column in spec.columns:
             if column.personal and column.name in source.frame.columns:
-                ids.update(source.frame.get_column(column.name).drop_nulls().unique().to_list())
+                values = source.frame.get_column(column.name)
+                ids.update(values.filter(values.is_in(candidates)).unique().to_list())
     return ids
 
 
@@ -219,9 +221,9 @@ def _validate_file(raw: RawDrop, spec: FileSpec, lim: Limits) -> tuple[list[pl.D
         if column.name not in frame.columns:
             typed_cols.append(pl.lit(None, dtype=POLARS_TYPES[column.dtype]).alias(column.name))
             continue
-        col_issues, expr = _column_checks(frame, column, source.filename, lim)
+        col_issues, values = _column_checks(frame, column, source.filename, lim)
         found.extend(col_issues)
-        typed_cols.append(expr)
+        typed_cols.append(values)
     typed = frame.select(pl.col(ROW_COLUMN), *typed_cols)
     found.extend(_row_rules(typed, spec, source.filename))
     return found, typed
@@ -265,48 +267,86 @@ def _expected_type(column: Column) -> str:
 
 def _column_checks(
     frame: pl.DataFrame, column: Column, filename: str, lim: Limits
-) -> tuple[list[pl.DataFrame], pl.Expr]:
-    """Check one column; return its issues and the expression that types it."""
+) -> tuple[list[pl.DataFrame], pl.Series]:
+    """Check one column; return its issues and the column typed (``parsed``, or its default when blank).
+
+    Every check is a flag computed in one pass over the column; only the rows that fail one are
+    kept to build findings (the value shown in a finding is worked out for those rows alone), so a
+    clean column of millions of rows costs one parse and one scan.
+    """
     name = column.name
-    shown = pl.col(name).str.slice(0, 200).str.replace_all(CONTROL_CHARS, "\ufffd")
-    value_expr = pl.lit(HIDDEN) if column.personal else shown
-    parsed = _parse_expr(column)
-    checked = frame.select(
-        pl.col(ROW_COLUMN).alias("row"),
-        pl.lit(name).alias("column"),
-        value_expr.alias("value"),
-        pl.col(name).alias("raw"),
-        parsed.alias("parsed"),
+    parsed = frame.select(_parse_expr(column).alias("parsed")).to_series()
+    checked = frame.select(pl.col(ROW_COLUMN).alias("row"), pl.col(name).alias("raw")).with_columns(parsed)
+    flags = _column_flags(column, lim)
+    suspect = checked.filter(pl.any_horizontal(list(flags.values()))).with_columns(**flags)
+    found = _column_issues(suspect, column, filename, lim) if suspect.height else []
+    typed = parsed.alias(name)
+    if column.default:
+        typed = frame.select(
+            pl.when(pl.col(name).is_null()).then(pl.lit(column.default)).otherwise(parsed).alias(name)
+        ).to_series()
+    return found, typed
+
+
+def _column_flags(column: Column, lim: Limits) -> dict[str, pl.Expr]:
+    """Return one boolean expression per check of ``column`` over ``row, raw, parsed`` (True = fails)."""
+    raw, value = pl.col("raw"), pl.col("parsed")
+    flags = {
+        "_long": raw.str.len_bytes() > lim.max_cell_chars,  # bytes >= characters: a cheap first cut
+        "_control": raw.str.contains(CONTROL_CHARS),
+        "_bad_type": raw.is_not_null() & value.is_null(),
+    }
+    if column.required:
+        flags["_blank"] = raw.is_null()
+    if column.minimum is not None or column.maximum is not None:
+        bad = pl.lit(False)
+        if column.minimum is not None:
+            bad = bad | ((value < column.minimum) if column.minimum_inclusive else (value <= column.minimum))
+        if column.maximum is not None:
+            bad = bad | ((value > column.maximum) if column.maximum_inclusive else (value >= column.maximum))
+        flags["_range"] = value.is_not_null() & bad
+    if column.pattern:
+        flags["_pattern"] = value.is_not_null() & ~value.str.contains(column.pattern)
+    if column.unique:
+        flags["_dup"] = value.is_not_null() & value.is_duplicated()
+    return {k: flag.fill_null(False) for k, flag in flags.items()}
+
+
+def _column_issues(suspect: pl.DataFrame, column: Column, filename: str, lim: Limits) -> list[pl.DataFrame]:
+    """Return the findings of ``suspect`` (the rows of one column failing a flag of ``_column_flags``)."""
+    shown = pl.col("raw").str.slice(0, 200).str.replace_all(CONTROL_CHARS, "\ufffd")
+    checked = suspect.with_columns(
+        pl.lit(column.name).alias("column"), (pl.lit(HIDDEN) if column.personal else shown).alias("value")
     )
     found: list[pl.DataFrame] = []
-    long = checked.filter(pl.col("raw").str.len_chars() > lim.max_cell_chars).with_columns(
+    long = checked.filter(pl.col("_long") & (pl.col("raw").str.len_chars() > lim.max_cell_chars)).with_columns(
         pl.format("({} characters)", pl.col("raw").str.len_chars()).alias("value")
     )
     if long.height:
         expected = f"at most {lim.max_cell_chars:,} characters {named('max_cell_chars')}"
         found.append(issues("error", filename, "cell size", expected, long))
-    control = checked.filter(pl.col("raw").str.contains(CONTROL_CHARS))
+    control = checked.filter(pl.col("_control"))
     if control.height:
         expected = "text without control characters such as NUL (shown as \ufffd)"
         found.append(issues("error", filename, "control characters", expected, control))
     if column.required:
-        blanks = checked.filter(pl.col("raw").is_null()).with_columns(pl.lit("(blank)").alias("value"))
+        blanks = checked.filter(pl.col("_blank")).with_columns(pl.lit("(blank)").alias("value"))
         if blanks.height:
             found.append(issues("error", filename, "required", "a value (this column is mandatory)", blanks))
-    bad_type = checked.filter(pl.col("raw").is_not_null() & pl.col("parsed").is_null())
+    bad_type = checked.filter(pl.col("_bad_type"))
     if bad_type.height:
         if column.allowed:
             expected = "one of: " + ", ".join(column.allowed) + " (any capitalisation)"
             found.append(issues("error", filename, "allowed values", expected, bad_type))
         else:
             found.append(issues("error", filename, "type", _expected_type(column), bad_type))
-    found.extend(_range_checks(checked, column, filename))
+    found.extend(_range_issues(checked, column, filename))
     if column.pattern:
-        bad = checked.filter(pl.col("parsed").is_not_null() & ~pl.col("parsed").str.contains(column.pattern))
+        bad = checked.filter(pl.col("_pattern"))
         if bad.height:
             found.append(issues("error", filename, "format", column.pattern_hint.replace("`", ""), bad))
     if column.unique:
-        dup = checked.filter(pl.col("parsed").is_not_null() & pl.col("parsed").is_duplicated())
+        dup = checked.filter(pl.col("_dup"))
         if dup.height:
             first = dup.group_by("parsed").agg(pl.col("row").min().alias("first_row"))
             dup = dup.join(first, on="parsed").filter(pl.col("row") != pl.col("first_row"))
@@ -316,22 +356,13 @@ def _column_checks(
                 )
             )
             found.append(issues("error", filename, "unique", "a value not used in another row", dup))
-    expr = parsed.alias(name)
-    if column.default:
-        expr = pl.when(pl.col(name).is_null()).then(pl.lit(column.default)).otherwise(parsed).alias(name)
-    return found, expr
+    return found
 
 
-def _range_checks(checked: pl.DataFrame, column: Column, filename: str) -> list[pl.DataFrame]:
+def _range_issues(checked: pl.DataFrame, column: Column, filename: str) -> list[pl.DataFrame]:
     if column.minimum is None and column.maximum is None:
         return []
-    value = pl.col("parsed")
-    bad = pl.lit(False)
-    if column.minimum is not None:
-        bad = bad | ((value < column.minimum) if column.minimum_inclusive else (value <= column.minimum))
-    if column.maximum is not None:
-        bad = bad | ((value > column.maximum) if column.maximum_inclusive else (value >= column.maximum))
-    rows = checked.filter(value.is_not_null() & bad)
+    rows = checked.filter(pl.col("_range"))
     if not rows.height:
         return []
     expected = "a number " + " and ".join(

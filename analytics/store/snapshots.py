@@ -52,6 +52,7 @@ from analytics.ingest.limits import DropRefused
 from analytics.ingest.private import DIR_MODE, READ_ONLY_MODE, private_dir, private_file, write_private_text
 from analytics.ingest.pseudonymise import load_or_create_key, pseudonymise_column
 from analytics.ingest.report import report_dict, write_reports
+from analytics.ingest.staged import Staged
 from analytics.ingest.validation import ValidationResult, refused, validate
 
 Progress = Callable[[str, float], None]
@@ -283,6 +284,7 @@ def _refresh_locked(
     progress("Reading files", 0.05)
     progress("Validating", 0.15)
     result = validate(raw)
+    raw.release_frames()  # the text copies are no longer needed: only the typed frames go on
     if not result.ok:
         report = report_dict(result, source.name, "rejected")
         report_paths = write_reports(report, paths.reports)
@@ -466,12 +468,15 @@ def _build_and_swap(
     private_dir(paths.snapshots)
     tmp = paths.root / f".building-{os.getpid()}-{drop_id}.duckdb"
     try:
-        con = duckdb.connect(str(tmp))
+        con = duckdb.connect(str(tmp), config={"memory_limit": str(settings()["store"]["build_memory_limit"])})
         try:
-            row_counts = _write_staged(con, result)
+            staged = _write_staged(con, result)
+            row_counts = {f"stg_{name}": frame.height for name, frame in staged.items()}
             _write_meta(con, paths, raw, result, drop_id, loaded_at, loaded_by, hashes)
+            result.typed.clear()  # only the pseudonymised copies are kept from here on
             progress("Building marts", 0.6)
-            row_counts.update(_write_marts(con, result.as_of))
+            row_counts.update(_write_marts(con, result.as_of, staged))
+            del staged
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -488,17 +493,18 @@ def _build_and_swap(
             leftover.unlink(missing_ok=True)
 
 
-def _write_staged(con: duckdb.DuckDBPyConnection, result: ValidationResult) -> dict[str, int]:
+def _write_staged(con: duckdb.DuckDBPyConnection, result: ValidationResult) -> dict[str, pl.DataFrame]:
+    """Write each typed file, person identifiers pseudonymised, as ``stg_<file>``; return those frames."""
     key = load_or_create_key()
-    counts = {}
+    staged = {}
     for spec in CONTRACT:
         frame = result.typed[spec.name].drop(ROW_COLUMN, strict=False)
         for column in spec.columns:
             if column.personal:
                 frame = pseudonymise_column(frame, column.name, key)
         _write_table(con, f"stg_{spec.name}", frame)
-        counts[f"stg_{spec.name}"] = frame.height
-    return counts
+        staged[spec.name] = frame
+    return staged
 
 
 def _write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
@@ -584,15 +590,18 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _write_marts(con: duckdb.DuckDBPyConnection, as_of: date | None) -> dict[str, int]:
-    """Build the derived ``mart_*`` tables (``analytics.indicators.marts``) inside the new snapshot."""
+def _write_marts(con: duckdb.DuckDBPyConnection, as_of: date | None, staged: dict[str, pl.DataFrame]) -> dict[str, int]:
+    """Build the derived ``mart_*`` tables (``analytics.indicators.marts``) inside the new snapshot.
+
+    ``staged`` holds the frames just written as ``stg_*`` (so they are not read back from DuckDB).
+    """
     try:
         from analytics.indicators import marts
     except ImportError:  # the indicator engine is optional for the data spine
         return {}
     if as_of is None:
         return {}
-    return marts.build_marts(con, as_of)
+    return marts.build_marts(con, as_of, Staged(as_of=as_of, **staged))
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
