@@ -587,16 +587,22 @@ def summary_by_geography(
     months: pl.DataFrame,
     stats: Callable[[pl.DataFrame, list[str]], pl.DataFrame],
     zero: Sequence[str] = (),
+    cells: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """Return ``stats`` of the packages active at each month, by geography x service type x month.
 
     One package-month snapshot, grouped per geography level (``per_level``) for all service types
     and each one; every geography x service type x month appears (``fill_grid``: ``zero`` columns
     are 0 where nothing was active, the rest null). ``stats(frame, by)`` aggregates snapshot rows.
-    Columns: ``SUMMARY_KEYS`` then whatever ``stats`` returns.
+    ``cells``, when given, first collapses the snapshot into smaller rows that ``stats`` can add up
+    again (e.g. hours by locality, rural class, service type, month and provider: a fraction of the
+    package-month rows when only additive measures are needed). Columns: ``SUMMARY_KEYS`` then
+    whatever ``stats`` returns.
     """
     packages = enriched_packages(staged)
     snapshot = active_at_months(packages.select(*_SNAPSHOT_COLUMNS), months)
+    if cells is not None:
+        snapshot = cells(snapshot)
     by_level = per_level(
         snapshot, lambda f: all_and_each_service_type(f, ["geography_level", "geography", "month"], stats)
     )

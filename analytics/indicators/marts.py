@@ -8,13 +8,16 @@ and writes each as a DuckDB table called ``mart_<something>``. Pages read them w
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import duckdb
 import polars as pl
 
+from analytics.config import settings
 from analytics.indicators import modules_with
-from analytics.indicators.periods import coverage_frame, mask_marts, source_coverage
+from analytics.indicators.periods import coverage_frame, mask_mart, source_coverage
 from analytics.ingest.staged import Staged, load_staged
 
 MART_NAME = re.compile(r"^mart_[a-z0-9_]+$")
@@ -25,25 +28,50 @@ class MartError(ValueError):
     """An indicator module returned a bad mart (name, duplicate, or not a DataFrame)."""
 
 
-def collect_marts(staged: Staged) -> dict[str, pl.DataFrame]:
-    """Return every module's marts for ``staged``, checked: ``mart_`` names, unique, DataFrames.
+def module_marts(staged: Staged, workers: int | None = None) -> Iterator[tuple[str, dict[str, pl.DataFrame]]]:
+    """Yield ``(module name, its marts)`` for every indicator module, in module order, as each is built.
 
-    Columns of the Null dtype (a frame built with no rows and an untyped literal) become String so
-    DuckDB can store them.
+    Modules run side by side on ``workers`` threads (default ``[store] mart_workers``): Polars
+    releases the interpreter lock while it computes, and much of each module is steps that use one
+    core, so two cores are kept busy; the caller can write one module's marts while the next are
+    built. Each module's marts depend only on ``staged``, never on another module or on the order
+    they run in, so the result is the same with any number of workers. Each module's frames are
+    checked (``mart_`` names, DataFrames); Null-typed columns (no rows, untyped literal) become
+    String so DuckDB can store them.
     """
+    modules = modules_with("build_marts")
+    workers = max(1, workers or int(settings()["store"].get("mart_workers", 1)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(module.build_marts, staged) for module in modules]
+        try:
+            for module, future in zip(modules, futures, strict=True):
+                yield module.__name__, _checked(module.__name__, future.result())
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _checked(owner: str, frames: dict) -> dict[str, pl.DataFrame]:
+    out = {}
+    for name, frame in frames.items():
+        if not MART_NAME.match(name):
+            raise MartError(f"{owner}: mart name {name!r} must match {MART_NAME.pattern}")
+        if not isinstance(frame, pl.DataFrame):
+            raise MartError(f"{owner}: mart {name!r} is not a polars DataFrame")
+        nulls = [c for c, t in frame.schema.items() if t == pl.Null]
+        out[name] = frame.with_columns(pl.col(nulls).cast(pl.String)) if nulls else frame
+    return out
+
+
+def collect_marts(staged: Staged, workers: int | None = None) -> dict[str, pl.DataFrame]:
+    """Return every module's marts for ``staged`` (``module_marts``), checked to be uniquely named."""
     out: dict[str, pl.DataFrame] = {}
     owner: dict[str, str] = {}
-    for module in modules_with("build_marts"):
-        for name, frame in module.build_marts(staged).items():
-            if not MART_NAME.match(name):
-                raise MartError(f"{module.__name__}: mart name {name!r} must match {MART_NAME.pattern}")
+    for module, frames in module_marts(staged, workers):
+        for name, frame in frames.items():
             if name in out:
-                raise MartError(f"{module.__name__}: mart {name!r} already built by {owner[name]}")
-            if not isinstance(frame, pl.DataFrame):
-                raise MartError(f"{module.__name__}: mart {name!r} is not a polars DataFrame")
-            nulls = [c for c, t in frame.schema.items() if t == pl.Null]
-            out[name] = frame.with_columns(pl.col(nulls).cast(pl.String)) if nulls else frame
-            owner[name] = module.__name__
+                raise MartError(f"{module}: mart {name!r} already built by {owner[name]}")
+            out[name], owner[name] = frame, module
     return out
 
 
@@ -77,14 +105,19 @@ def build_marts(
     """
     staged = staged if staged is not None else load_staged(con, as_of)
     coverage = source_coverage(staged)
-    marts = mask_marts(collect_marts(staged), coverage)
     frame = coverage_frame(coverage)
     con.register("__coverage", frame)
     try:
         con.execute(f'create or replace table "{COVERAGE_TABLE}" as select * from "__coverage"')
     finally:
         con.unregister("__coverage")
-    return {name: write_mart(con, name, marts[name]) for name in sorted(marts)}
+    rows: dict[str, int] = {}
+    for module, frames in module_marts(staged):  # written while the next modules are still being built
+        for name in sorted(frames):
+            if name in rows:
+                raise MartError(f"{module}: mart {name!r} already built by another module")
+            rows[name] = write_mart(con, name, mask_mart(name, frames[name], coverage))
+    return dict(sorted(rows.items()))
 
 
 def read_mart(cur: duckdb.DuckDBPyConnection, name: str, **filters: object) -> pl.DataFrame:
