@@ -84,7 +84,8 @@ def options() -> dict[str, float]:
 
 def _signals(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
     """Return one row per (provider, month) with active hours: the raw signals before points."""
-    active = active_at_months(staged.packages, months)
+    columns = ["provider_id", "planned_hours_per_week", "hourly_rate", "start_date", "end_date"]
+    active = active_at_months(staged.packages.select(columns), months)
     rated = pl.col("hourly_rate").is_not_null()
     hours = active.group_by("provider_id", "month").agg(
         pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("hours"),

@@ -53,6 +53,13 @@ RATIOS = (
 )
 
 
+ME_PACKAGE_COLUMNS = (
+    "provider_type", "provider_id", "person_id", "planned_hours_per_week", "start_date", "end_date",
+)  # fmt: skip
+"""The package columns ``microenterprise_stats`` reads (besides its keys): exploding only these to
+months keeps the package-month frame small."""
+
+
 def microenterprise_stats(
     packages: pl.DataFrame,
     months: pl.DataFrame,
@@ -154,7 +161,7 @@ def microenterprise_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFram
     microenterprises_per_10000_65_plus (null without population).
     """
     keys = ["geography_level", "geography"]
-    packages = enriched_packages(staged)
+    packages = enriched_packages(staged).select(*ME_PACKAGE_COLUMNS, "locality", "rural_class")
     snapshot = active_at_months(packages, months)
     grid = geography_frame(staged.areas).join(months.select("month"), how="cross")
     frames = [

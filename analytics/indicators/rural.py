@@ -33,7 +33,7 @@ from analytics.indicators.common import (
     with_level,
 )
 from analytics.indicators.geography import RURAL, RURAL_CLASSES, UNCLASSIFIED, URBAN
-from analytics.indicators.microenterprise import microenterprise_stats
+from analytics.indicators.microenterprise import ME_PACKAGE_COLUMNS, microenterprise_stats
 from analytics.indicators.supply import COUNTS as SUPPLY_COUNTS
 from analytics.indicators.supply import supply_stats
 from analytics.indicators.waiting import waiting_stats_grid
@@ -85,11 +85,12 @@ def class_measures(
     classes = pl.DataFrame({"rural_class": list(RURAL_CLASSES)})
     groups = area_attrs.select(keys).unique() if keys else pl.DataFrame()
     grid = (groups.join(classes, how="cross") if keys else classes).join(months.select("month"), how="cross")
-    supply = fill_grid(grid, supply_stats(active_at_months(packages, months), by), by, SUPPLY_COUNTS)
+    snapshot = active_at_months(packages, months)
+    supply = fill_grid(grid, supply_stats(snapshot, by), by, SUPPLY_COUNTS)
     waiting = waiting_stats_grid(requests, months, group, grid, recorded).select(
         *by, "people_waiting", "hours_waiting", "median_wait_days", "p90_wait_days"
     )
-    me = microenterprise_stats(packages, months, group, grid).select(
+    me = microenterprise_stats(packages, months, group, grid, snapshot=snapshot).select(
         *by, "microenterprises_active", "microenterprise_customers"
     )
     pop = pl.col("population_65_plus")
@@ -206,7 +207,8 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     months = mart_months(staged)
     keys = ["geography_level", "geography"]
     recorded = not staged.requests.is_empty()
-    packages, requests = enriched_packages(staged), enriched_requests(staged)
+    packages = enriched_packages(staged).select(*ME_PACKAGE_COLUMNS, "locality", "rural_class")
+    requests = enriched_requests(staged)
     attrs = area_attributes(staged.areas)
     classes, gaps = [], []
     for level in ("council", "locality"):

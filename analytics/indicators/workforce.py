@@ -101,7 +101,7 @@ def provider_workforce_by_month(
         "month", "provider_id", "delivered_hours_per_week"
     )
     planned = (
-        active_at_months(packages, months)
+        active_at_months(packages.select("provider_id", "planned_hours_per_week", "start_date", "end_date"), months)
         .group_by("month", "provider_id")
         .agg(pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("__planned"))
     )
