@@ -357,9 +357,9 @@ def with_level(frame: pl.DataFrame, level: str) -> pl.DataFrame:
     Rows whose area is not in the areas file (null ``rural_class``) are dropped, as in ``with_geographies``.
     """
     geography = {"council": pl.lit(ALL), "locality": pl.col("locality"), "rural_class": pl.col("rural_class")}[level]
-    return frame.filter(pl.col("rural_class").is_not_null()).with_columns(
-        pl.lit(level).alias("geography_level"), geography.cast(pl.String).alias("geography")
-    )
+    if frame.get_column("rural_class").null_count():  # a copy of millions of rows only when there is a row to drop
+        frame = frame.filter(pl.col("rural_class").is_not_null())
+    return frame.with_columns(pl.lit(level).alias("geography_level"), geography.cast(pl.String).alias("geography"))
 
 
 def per_level(
@@ -487,12 +487,35 @@ def period_of(column: str, months: pl.DataFrame) -> pl.Expr:
     )
 
 
+def sorted_by_keys(frame: pl.DataFrame, keys: Sequence[str], nulls_last: bool = False) -> pl.DataFrame:
+    """Return ``frame`` sorted by ``keys`` ascending, exactly as ``frame.sort(keys, nulls_last=...)``.
+
+    Each text key is first swapped for its position among its own distinct values (a few dozen
+    areas or providers, sorted once), so the rows are sorted by whole numbers: sorting hundreds of
+    thousands of rows by several text columns is many times slower. Key rows must be unique (as
+    after a ``group_by``) so the order is fully determined.
+    """
+    codes, names = [], []
+    for i, key in enumerate(keys):
+        column = frame.get_column(key)
+        name = f"__sort{i}"
+        if column.dtype == pl.String:
+            values = column.drop_nulls().unique().sort()
+            order = pl.Series(range(values.len()), dtype=pl.UInt32)
+            code = pl.col(key).replace_strict(values, order, default=None, return_dtype=pl.UInt32)
+        else:
+            code = pl.col(key)
+        codes.append(code.alias(name))
+        names.append(name)
+    return frame.with_columns(codes).sort(names, nulls_last=nulls_last).drop(names)
+
+
 def fill_grid(grid: pl.DataFrame, stats: pl.DataFrame, keys: Sequence[str], zero: Sequence[str] = ()) -> pl.DataFrame:
     """Return ``grid`` (every key combination wanted) left-joined to ``stats`` on ``keys``, sorted by ``keys``.
 
     Columns in ``zero`` (counts, sums) become 0 where ``stats`` has no row; other measures stay null.
     """
-    out = grid.join(stats, on=list(keys), how="left").sort(list(keys))
+    out = sorted_by_keys(grid.join(stats, on=list(keys), how="left"), keys)
     return out.with_columns(pl.col(list(zero)).fill_null(0)) if zero else out
 
 

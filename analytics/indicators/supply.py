@@ -26,6 +26,7 @@ from analytics.indicators.common import (
     ratio_expr,
     rounded,
     safe_div,
+    sorted_by_keys,
     summary_by_geography,
 )
 from analytics.ingest.staged import Staged
@@ -87,7 +88,12 @@ def supply_detail(packages: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
     rows counts in each), so use ``mart_supply_summary_month`` for exact totals.
     """
     keys = ["month", "area_code", "locality", "rural_class", "service_type", "funding", "client_group", "provider_type"]
-    return supply_stats(active_at_months(packages, months), keys).sort(keys, nulls_last=True)
+    by = ["month", "area_code", "service_type", "funding", "client_group", "provider_type"]  # an area has one locality
+    measures = ["person_id", "provider_id", "planned_hours_per_week", "start_date", "end_date"]
+    stats = supply_stats(active_at_months(packages.select(*by[1:], *measures), months), by)
+    places = packages.select("area_code", "locality", "rural_class").unique(subset="area_code")
+    detail = stats.join(places, on="area_code", how="left", nulls_equal=True).select(*keys, *COUNTS)
+    return sorted_by_keys(detail, keys, nulls_last=True)
 
 
 def supply_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
