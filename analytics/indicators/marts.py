@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
 from datetime import date
 
 import duckdb
@@ -31,7 +32,7 @@ class MartError(ValueError):
 def module_marts(staged: Staged, workers: int | None = None) -> Iterator[tuple[str, dict[str, pl.DataFrame]]]:
     """Yield ``(module name, its marts)`` for every indicator module, in module order, as each is built.
 
-    Modules run side by side on ``workers`` threads (default ``[store] mart_workers``): Polars
+    Modules run side by side on ``workers`` threads (default ``default_workers``): Polars
     releases the interpreter lock while it computes, and much of each module is steps that use one
     core, so two cores are kept busy; the caller can write one module's marts while the next are
     built. Each module's marts depend only on ``staged``, never on another module or on the order
@@ -40,7 +41,7 @@ def module_marts(staged: Staged, workers: int | None = None) -> Iterator[tuple[s
     String so DuckDB can store them.
     """
     modules = modules_with("build_marts")
-    workers = max(1, workers or int(settings()["store"].get("mart_workers", 1)))
+    workers = max(1, workers or default_workers(staged))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(module.build_marts, staged) for module in modules]
         try:
@@ -49,6 +50,15 @@ def module_marts(staged: Staged, workers: int | None = None) -> Iterator[tuple[s
         finally:
             for future in futures:
                 future.cancel()
+
+
+def default_workers(staged: Staged) -> int:
+    """Return ``[store] mart_workers``, or 1 when ``staged`` has more rows than ``parallel_marts_max_rows``."""
+    store = settings()["store"]
+    rows = sum(getattr(staged, f.name).height for f in fields(staged) if f.name != "as_of")
+    if rows > int(store.get("parallel_marts_max_rows", 2_000_000)):
+        return 1
+    return int(store.get("mart_workers", 1))
 
 
 def _checked(owner: str, frames: dict) -> dict[str, pl.DataFrame]:
