@@ -55,6 +55,26 @@ con.execute("checkpoint")
 con.close()
 """
 
+PHASES = """
+import json, sys, time
+from analytics.store import snapshots
+marks = []
+def progress(step, fraction):
+    marks.append((step, time.perf_counter()))
+start = time.perf_counter()
+snapshots.refresh(sys.argv[1], sys.argv[2], progress=progress)
+marks.append(("end", time.perf_counter()))
+names = {"Validating": "read + validate", "Archiving the raw drop": "archive",
+         "Building the snapshot": "pseudonymise + stage", "Building marts": "marts (build + write)",
+         "Swapping in the new snapshot": "swap + prune"}
+out, last, label = {}, start, "start"
+for step, at in marks:
+    if step in names or step == "end":
+        out[label] = out.get(label, 0) + at - last
+        last, label = at, names.get(step, step)
+print(json.dumps({k: v for k, v in out.items() if k != "start"} | {"before reading": out.get("start", 0)}))
+"""
+
 MODULE_TIMES = """
 import json, sys, time, duckdb
 from analytics.indicators import modules_with
@@ -128,6 +148,8 @@ def bench_scale(scale: int, work: Path, repeats: int, env: dict) -> dict:
             shutil.rmtree(store)
     live = work / f"store{scale}-{repeats - 1}" / "market.duckdb"
     modules = json.loads(run([PYTHON, "-c", MODULE_TIMES, str(live)], env)["stdout"])
+    phases = json.loads(run([PYTHON, "-c", PHASES, str(drop), str(work / f"phases{scale}")], env)["stdout"])
+    shutil.rmtree(work / f"phases{scale}")
     shutil.rmtree(work / f"store{scale}-{repeats - 1}")
     b, r = best(bare), best(refresh)
     return {
@@ -142,6 +164,7 @@ def bench_scale(scale: int, work: Path, repeats: int, env: dict) -> dict:
         "refresh_s_per_million_rows": r["wall_s"] / (rows / 1e6),
         "refresh_cpu_s_per_million_rows": r["cpu_s"] / (rows / 1e6),
         "modules": {k: [round(v[0], 3), round(v[1], 3)] for k, v in modules.items()},
+        "phases": {k: round(v, 3) for k, v in phases.items()},
         "load_average_1m": round(os.getloadavg()[0], 1),
     }
 
@@ -180,6 +203,19 @@ def markdown(results: list[dict]) -> str:
             f"| {r['cpu_ratio']:.1f} | {r['refresh_s_per_million_rows']:.2f} | {r['refresh']['peak_rss_mb']:,.0f} "
             f"| {r['bare']['peak_rss_mb']:,.0f} | {r['load_average_1m']} |"
         )
+    phases = list(dict.fromkeys(p for r in results for p in r.get("phases", {})))
+    lines += [
+        "",
+        "Where a refresh's time goes (one more refresh in-process, split at its progress steps; wall seconds;"
+        " the marts are built and written together, module by module):",
+        "",
+        "| phase | " + " | ".join(f"{r['scale']}x" for r in results) + " |",
+        "|---|" + "---|" * len(results),
+    ]
+    for p in phases:
+        lines.append(f"| {p} | " + " | ".join(f"{r.get('phases', {}).get(p, 0):.2f}" for r in results) + " |")
+    demo = " | ".join("-" if r.get("demo_s") is None else f"{r['demo_s']:.1f}" for r in results)
+    lines += ["", f"`demo --scale N` wrote each drop in (s): | {demo} |"]
     modules = sorted({m for r in results for m in r["modules"]})
     lines += [
         "",

@@ -19,7 +19,7 @@ import polars as pl
 from analytics.config import settings
 from analytics.indicators import modules_with
 from analytics.indicators.periods import coverage_frame, mask_mart, source_coverage
-from analytics.ingest.staged import Staged, load_staged
+from analytics.ingest.staged import Staged, load_staged, write_frame
 
 MART_NAME = re.compile(r"^mart_[a-z0-9_]+$")
 COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -89,13 +89,7 @@ def write_mart(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -
     """Create or replace DuckDB table ``name`` holding ``frame``; return its row count."""
     if not MART_NAME.match(name):
         raise MartError(f"mart name {name!r} must match {MART_NAME.pattern}")
-    view = f"__frame_{name}"
-    con.register(view, frame)
-    try:
-        con.execute(f'create or replace table "{name}" as select * from "{view}"')
-    finally:
-        con.unregister(view)
-    return frame.height
+    return write_frame(con, name, frame)
 
 
 COVERAGE_TABLE = "meta_coverage"
@@ -116,11 +110,7 @@ def build_marts(
     staged = staged if staged is not None else load_staged(con, as_of)
     coverage = source_coverage(staged)
     frame = coverage_frame(coverage)
-    con.register("__coverage", frame)
-    try:
-        con.execute(f'create or replace table "{COVERAGE_TABLE}" as select * from "__coverage"')
-    finally:
-        con.unregister("__coverage")
+    write_frame(con, COVERAGE_TABLE, frame)
     rows: dict[str, int] = {}
     for module, frames in module_marts(staged):  # written while the next modules are still being built
         for name in sorted(frames):

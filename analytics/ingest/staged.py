@@ -70,6 +70,31 @@ def conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+class _ArrowStream:
+    """A Polars frame seen only through the Arrow C stream interface (``__arrow_c_stream__``).
+
+    DuckDB reads such an object directly; handing it the frame itself makes DuckDB convert it with
+    pyarrow, whose import (with NumPy's) costs more than a small council's whole write.
+    """
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self._frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self._frame.__arrow_c_stream__(requested_schema)
+
+
+def write_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> int:
+    """Create or replace DuckDB table ``name`` (trusted: the caller checks it) holding ``frame``; return its rows.
+
+    Column names and types carry over (String -> VARCHAR, Int64 -> BIGINT, Float64 -> DOUBLE,
+    Date -> DATE).
+    """
+    stream = _ArrowStream(frame)  # noqa: F841 - read by name in the SQL below
+    con.execute(f'create or replace table "{name}" as select * from stream')
+    return frame.height
+
+
 def load_staged(cur: duckdb.DuckDBPyConnection, as_of: date | None = None) -> Staged:
     """Read every ``stg_*`` table through ``cur`` into a ``Staged`` (as_of from ``meta_drop`` if not given)."""
     if as_of is None:

@@ -52,7 +52,7 @@ from analytics.ingest.limits import DropRefused
 from analytics.ingest.private import DIR_MODE, READ_ONLY_MODE, private_dir, private_file, write_private_text
 from analytics.ingest.pseudonymise import load_or_create_key, pseudonymise_column
 from analytics.ingest.report import report_dict, write_reports
-from analytics.ingest.staged import Staged
+from analytics.ingest.staged import Staged, write_frame
 from analytics.ingest.validation import ValidationResult, refused, validate
 
 Progress = Callable[[str, float], None]
@@ -134,7 +134,6 @@ def shrink_check(paths: StorePaths, result: ValidationResult) -> dict | None:
     if not paths.live.exists() or result.as_of is None:
         return None
     from analytics.indicators import supply
-    from analytics.ingest.staged import Staged
 
     limit = float(settings()["store"].get("shrink_confirm_share", 0.2))
     con = open_live(paths.root)
@@ -508,11 +507,7 @@ def _write_staged(con: duckdb.DuckDBPyConnection, result: ValidationResult) -> d
 
 
 def _write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    con.register("_incoming", frame)
-    try:
-        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
-    finally:
-        con.unregister("_incoming")
+    write_frame(con, name, frame)
 
 
 def _write_meta(
