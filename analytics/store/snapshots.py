@@ -422,9 +422,10 @@ def _audit_recovered(paths: StorePaths, drop_id: str) -> None:
 
 def _drop_id(raw: RawDrop, loaded_at: datetime) -> str:
     digest = hashlib.sha256()
+    read = {f.path: f.sha256 for f in raw.files.values()}  # hashed once already, as they were read
     for path in raw.all_paths():
         digest.update(path.relative_to(raw.root).as_posix().encode())
-        digest.update(sha256_file(path).encode())
+        digest.update((read.get(path) or sha256_file(path)).encode())
     return f"{loaded_at:%Y%m%dT%H%M%S%f}-{digest.hexdigest()[:8]}"
 
 
