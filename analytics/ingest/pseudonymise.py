@@ -69,6 +69,28 @@ def pseudonyms(values: list[str], key: bytes) -> list[str]:
     return out
 
 
+def pseudonym_map(columns: list[pl.Series], key: bytes) -> tuple[pl.Series, pl.Series]:
+    """Return ``(originals, pseudonyms)``: every distinct identifier of ``columns`` and its pseudonym.
+
+    Hashing the identifiers of all columns together hashes a person found in several files (the
+    packages and the requests) once.
+    """
+    originals = (
+        pl.concat([c.cast(pl.String) for c in columns]).drop_nulls().unique()
+        if columns
+        else pl.Series([], dtype=pl.String)
+    )
+    return originals, pl.Series(pseudonyms(originals.to_list(), key), dtype=pl.String)
+
+
+def pseudonymise_with(frame: pl.DataFrame, column: str, mapping: tuple[pl.Series, pl.Series]) -> pl.DataFrame:
+    """Return ``frame`` with ``column`` replaced through ``mapping`` (``pseudonym_map``; nulls stay null)."""
+    if column not in frame.columns or frame.height == 0:
+        return frame
+    originals, hashed = mapping
+    return frame.with_columns(pl.col(column).replace_strict(originals, hashed, default=None, return_dtype=pl.String))
+
+
 def pseudonymise_column(frame: pl.DataFrame, column: str, key: bytes) -> pl.DataFrame:
     """Return ``frame`` with ``column`` replaced by pseudonyms (nulls stay null).
 
@@ -77,6 +99,4 @@ def pseudonymise_column(frame: pl.DataFrame, column: str, key: bytes) -> pl.Data
     """
     if column not in frame.columns or frame.height == 0:
         return frame
-    originals = frame.get_column(column).drop_nulls().unique()
-    hashed = pl.Series(pseudonyms(originals.to_list(), key), dtype=pl.String)
-    return frame.with_columns(pl.col(column).replace_strict(originals, hashed, default=None, return_dtype=pl.String))
+    return pseudonymise_with(frame, column, pseudonym_map([frame.get_column(column)], key))

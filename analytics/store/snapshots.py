@@ -50,7 +50,7 @@ from analytics.ingest import sandbox, upload
 from analytics.ingest.drop_reader import ROW_COLUMN, RawDrop, open_drop, sha256_file
 from analytics.ingest.limits import DropRefused
 from analytics.ingest.private import DIR_MODE, READ_ONLY_MODE, private_dir, private_file, write_private_text
-from analytics.ingest.pseudonymise import load_or_create_key, pseudonymise_column
+from analytics.ingest.pseudonymise import load_or_create_key, pseudonym_map, pseudonymise_with
 from analytics.ingest.report import report_dict, write_reports
 from analytics.ingest.staged import Staged, write_frame
 from analytics.ingest.validation import ValidationResult, refused, validate
@@ -495,13 +495,15 @@ def _build_and_swap(
 
 def _write_staged(con: duckdb.DuckDBPyConnection, result: ValidationResult) -> dict[str, pl.DataFrame]:
     """Write each typed file, person identifiers pseudonymised, as ``stg_<file>``; return those frames."""
-    key = load_or_create_key()
+    personal = [(spec.name, c.name) for spec in CONTRACT for c in spec.columns if c.personal]
+    present = [result.typed[f].get_column(c) for f, c in personal if c in result.typed[f].columns]
+    mapping = pseudonym_map(present, load_or_create_key())
     staged = {}
     for spec in CONTRACT:
         frame = result.typed[spec.name].drop(ROW_COLUMN, strict=False)
         for column in spec.columns:
             if column.personal:
-                frame = pseudonymise_column(frame, column.name, key)
+                frame = pseudonymise_with(frame, column.name, mapping)
         _write_table(con, f"stg_{spec.name}", frame)
         staged[spec.name] = frame
     return staged
