@@ -88,8 +88,11 @@ def write_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) 
     """Create or replace DuckDB table ``name`` (trusted: the caller checks it) holding ``frame``; return its rows.
 
     Column names and types carry over (String -> VARCHAR, Int64 -> BIGINT, Float64 -> DOUBLE,
-    Date -> DATE).
+    Date -> DATE); a column of the Null type (built from nothing but blanks, e.g. a manifest without
+    a council code) becomes VARCHAR, since the Arrow stream of a Null column cannot be read as such.
     """
+    nulls = [c for c, t in frame.schema.items() if t == pl.Null]
+    frame = frame.with_columns(pl.col(nulls).cast(pl.String)) if nulls else frame
     stream = _ArrowStream(frame)  # noqa: F841 - read by name in the SQL below
     con.execute(f'create or replace table "{name}" as select * from stream')
     return frame.height
