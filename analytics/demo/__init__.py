@@ -51,7 +51,6 @@ import polars as pl
 
 from analytics.config import settings
 from analytics.contract import FILES
-from analytics.demo.council import build_copy
 from analytics.demo.shape import NORTHDALE, SHAPES, CouncilShape
 
 __all__ = ["DEFAULT_AS_OF", "NORTHDALE", "OUTPUT_FILES", "SHAPES", "CouncilShape", "generate_drop"]
@@ -83,6 +82,8 @@ def generate_drop(
     Units in the files: hours are hours a week (``delivery``: hours in the week), rates and
     values are £, populations are people, dates are ISO ``YYYY-MM-DD``.
     """
+    from analytics.demo.council import build_copy  # NumPy and the generators: only when a drop is made
+
     demo = settings()["demo"]
     seed = int(demo["seed"]) if seed is None else int(seed)
     if scale < 1:
