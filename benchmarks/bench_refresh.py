@@ -55,6 +55,8 @@ con.execute("checkpoint")
 con.close()
 """
 
+DETAIL_MAX_SCALE = 50  # the module and phase splits are measured up to this scale
+
 PHASES = """
 import json, sys, time
 from analytics.store import snapshots
@@ -147,9 +149,11 @@ def bench_scale(scale: int, work: Path, repeats: int, env: dict) -> dict:
         if i < repeats - 1:
             shutil.rmtree(store)
     live = work / f"store{scale}-{repeats - 1}" / "market.duckdb"
-    modules = json.loads(run([PYTHON, "-c", MODULE_TIMES, str(live)], env)["stdout"])
-    phases = json.loads(run([PYTHON, "-c", PHASES, str(drop), str(work / f"phases{scale}")], env)["stdout"])
-    shutil.rmtree(work / f"phases{scale}")
+    modules, phases = {}, {}
+    if scale <= DETAIL_MAX_SCALE:  # each is another whole pass over the drop: not repeated at national scale
+        modules = json.loads(run([PYTHON, "-c", MODULE_TIMES, str(live)], env)["stdout"])
+        phases = json.loads(run([PYTHON, "-c", PHASES, str(drop), str(work / f"phases{scale}")], env)["stdout"])
+        shutil.rmtree(work / f"phases{scale}")
     shutil.rmtree(work / f"store{scale}-{repeats - 1}")
     b, r = best(bare), best(refresh)
     return {
