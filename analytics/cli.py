@@ -261,12 +261,20 @@ def cmd_brief(args: argparse.Namespace) -> int:
         month=args.month,
         title=args.title,
         audience=args.audience,
-        progress=lambda n, total, chart_id: print(f"  {n}/{total} {chart_id}", file=sys.stderr),
+        progress=lambda n, total, what: print(f"  {what}", file=sys.stderr),
     )
     print(f"Audience:   {args.audience}")
     print(f"PDF:        {files.pdf} ({files.pages} pages)")
     print(f"PowerPoint: {files.pptx} ({files.slides} slides)")
-    print(f"Made in {files.seconds:.1f} s")
+    if files.stats is not None:
+        s = files.stats
+        print(f"Pictures:   {s.drawn} drawn, {s.reused} from the picture cache")
+        print(
+            f"Made in {files.seconds:.1f} s (charts {s.build_s:.1f} s, pictures {s.pictures_s:.1f} s, "
+            f"files {files.write_s:.1f} s)"
+        )
+    else:
+        print(f"Made in {files.seconds:.1f} s")
     return EXIT_OK
 
 

@@ -1,0 +1,250 @@
+"""Benchmark the briefing pack of every registered chart: first made (cold picture cache), then again.
+
+Not a test. Run from the project root:
+
+    .venv/bin/python benchmarks/bench_pack.py                       # builds a demo store in a temp dir
+    .venv/bin/python benchmarks/bench_pack.py --data-dir /tmp/store  # an existing store (its picture cache is cleared)
+
+Each run is the command an analyst types, in a fresh process, on every chart of the registry
+(``python -m analytics brief --list``)::
+
+    python -m analytics brief --charts <all> --out DIR --data-dir STORE --audience internal|public
+
+in this order: the internal pack with an empty picture cache (``cold``), the internal pack again
+(``warm``, ``--repeats`` times), the public pack (its pictures are kept apart from the internal
+ones, so it is drawn once too), the public pack again. Each row gives the command's own split
+(building the charts, getting the pictures, writing the PDF and PowerPoint), the process's wall
+time, CPU seconds and peak RSS (the Python process; Chromium's processes are not in it), and the
+load average. A last row draws the internal pack's pictures the way it was done before the cache:
+one ``to_image`` call per picture, one browser tab. Writes ``benchmarks/pack.md`` and
+``benchmarks/results/pack-<date>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+OUT = ROOT / "benchmarks" / "pack.md"
+RESULTS = ROOT / "benchmarks" / "results"
+MADE = re.compile(r"Made in ([\d.]+) s \(charts ([\d.]+) s, pictures ([\d.]+) s, files ([\d.]+) s\)")
+PICTURES = re.compile(r"Pictures:\s+(\d+) drawn, (\d+) from the picture cache")
+
+# Before the cache: every picture drawn by its own to_image call on one warm browser with one tab.
+OLD_WAY = """
+import json, sys, time, warnings
+warnings.filterwarnings("ignore")
+import kaleido
+from analytics.briefing.pack import BriefItem, list_charts, make_pack, resolve_filters
+from analytics.briefing.assembly import pack_figure
+from analytics.publish.exports import figure_png
+from analytics.store.snapshots import market_cursor, open_live
+cur = market_cursor(open_live(sys.argv[1]))
+filters = resolve_filters(cur)
+items = [BriefItem(c, filters) for c, _ in list_charts()]
+pack = make_pack(cur, items, title="", audience="internal")  # the cache is warm: no drawing here
+figures = [pack_figure(c.spec.figure) for c in pack.charts if c.spec.figure is not None]
+start = time.perf_counter()
+kaleido.start_sync_server(silence_warnings=True)
+for fig in figures:
+    figure_png(fig, scale=2)
+kaleido.stop_sync_server(silence_warnings=True)
+print(json.dumps({"pictures": len(figures), "seconds": time.perf_counter() - start}))
+"""
+
+
+def run(argv: list[str], env: dict[str, str]) -> dict:
+    """Run ``argv`` in a child process; return its output, wall and CPU seconds, peak RSS and load."""
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryFile("w+") as out:
+        start = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:4])} failed ({child.returncode}):\n{text}")
+    return {
+        "output": text,
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "load_1min": load,
+    }
+
+
+def brief(store: Path, ids: list[str], audience: str, out_dir: Path, env: dict[str, str]) -> dict:
+    """One ``brief`` run: its split (charts, pictures, files), pictures drawn and reused, and ``run``'s figures."""
+    argv = [sys.executable, "-m", "analytics", "brief", "--charts", ",".join(ids), "--out", str(out_dir)]
+    argv += ["--data-dir", str(store), "--audience", audience]
+    result = run(argv, env)
+    made, pics = MADE.search(result["output"]), PICTURES.search(result["output"])
+    if made is None or pics is None:
+        raise SystemExit(f"could not read the brief command's summary:\n{result['output']}")
+    result.update(
+        pack_s=float(made[1]),
+        charts_s=float(made[2]),
+        pictures_s=float(made[3]),
+        files_s=float(made[4]),
+        drawn=int(pics[1]),
+        reused=int(pics[2]),
+        audience=audience,
+    )
+    del result["output"]
+    return result
+
+
+def median_row(rows: list[dict]) -> dict:
+    """The median of each number over repeated runs (text fields from the first)."""
+    out = dict(rows[0])
+    for key, value in rows[0].items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[key] = statistics.median(r[key] for r in rows)
+    out["runs"] = len(rows)
+    return out
+
+
+def versions() -> str:
+    from importlib.metadata import version
+
+    names = ("plotly", "kaleido", "fpdf2", "python-pptx", "duckdb", "polars")
+    return ", ".join(f"{n} {version(n)}" for n in names)
+
+
+def chromium_version() -> str:
+    from analytics.publish.exports import browser_path
+
+    path = browser_path()
+    if path is None:
+        return "none"
+    try:
+        found = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return path
+    return found.strip().splitlines()[-1] if found.strip() else path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, help="an existing data store (default: build the demo)")
+    parser.add_argument("--repeats", type=int, default=3, help="warm runs per audience (median)")
+    parser.add_argument("--out", type=Path, default=OUT, help="table to write (default benchmarks/pack.md)")
+    parser.add_argument("--no-old-way", action="store_true", help="skip the row drawing pictures one call at a time")
+    args = parser.parse_args()
+
+    from analytics.briefing.pack import list_charts
+    from analytics.publish import pictures
+    from analytics.publish.exports import TABS, browser_path
+
+    if browser_path() is None:
+        raise SystemExit("Chromium is needed to draw the pictures (apt-get install chromium)")
+    with tempfile.TemporaryDirectory(prefix="bench-pack-") as tmp:
+        env = dict(os.environ)
+        env["MARKET_KEY_FILE"] = env.get("MARKET_KEY_FILE") or str(Path(tmp) / "key")
+        os.environ["MARKET_KEY_FILE"] = env["MARKET_KEY_FILE"]
+        if args.data_dir is None:
+            from bench_pages import build_demo_store
+
+            store = build_demo_store(Path(tmp))
+        else:
+            store = args.data_dir
+        ids = [chart_id for chart_id, _ in list_charts()]
+        cleared = pictures.clear(store)
+        print(f"{len(ids)} charts; picture cache cleared ({cleared} pictures)", flush=True)
+        out_dir = Path(tmp) / "packs"
+        rows: list[tuple[str, dict]] = []
+        for audience in ("internal", "public"):
+            cold = brief(store, ids, audience, out_dir, env)
+            label = "cold (empty cache)" if audience == "internal" else "cold (after the internal pack)"
+            rows.append((label, cold))
+            print(f"{audience:8} {label:32} {cold['pack_s']:6.1f} s, {cold['drawn']} drawn", flush=True)
+            warm = median_row([brief(store, ids, audience, out_dir, env) for _ in range(args.repeats)])
+            rows.append((f"warm (median of {args.repeats})", warm))
+            print(f"{audience:8} {'warm':32} {warm['pack_s']:6.1f} s, {warm['drawn']} drawn", flush=True)
+        count, size = pictures.cache_size(store)
+        old = None
+        if not args.no_old_way:
+            old_run = run([sys.executable, "-c", OLD_WAY, str(store)], env)
+            old = {**json.loads(old_run["output"].strip().splitlines()[-1]), "load_1min": old_run["load_1min"]}
+            print(f"one to_image call per picture: {old['seconds']:.1f} s for {old['pictures']}", flush=True)
+
+    when = datetime.now()
+    info = {
+        "when": when.isoformat(timespec="seconds"),
+        "machine": f"{platform.node() or 'this machine'} ({os.cpu_count()} CPUs)",
+        "python": platform.python_version(),
+        "versions": versions(),
+        "chromium": chromium_version(),
+        "tabs": TABS,
+        "charts": len(ids),
+        "cache": {"pictures": count, "bytes": size},
+        "runs": [{"run": label, **row} for label, row in rows],
+        "old_way": old,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result_path = RESULTS / f"pack-{when:%Y%m%dT%H%M%S}.json"
+    result_path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+
+    cold_internal = rows[0][1]
+    lines = [
+        "# Briefing pack timings",
+        "",
+        "Written by `benchmarks/bench_pack.py`; do not edit by hand. Each row is `python -m analytics brief` "
+        f"of all {len(ids)} registered charts on the demo store, in a fresh process, PDF and PowerPoint "
+        "written. Charts: building and publishing every chart, the summary and the tables. Pictures: "
+        "reading them from the picture cache and drawing the missing ones in Chromium (kaleido, one "
+        f"browser, {TABS} tabs, one batch). Files: writing and re-reading the PDF and PowerPoint. "
+        "Wall, CPU and peak RSS are the Python process's (Chromium runs in processes of its own). "
+        "Load: the 1-minute load average when the run started; on a busy machine every figure grows.",
+        "",
+        f"Run on {info['machine']}, Python {info['python']}, {info['versions']}, {info['chromium']}, "
+        f"{when:%d %B %Y %H:%M}.",
+        "",
+        "| audience | run | pictures drawn | from cache | charts (s) | pictures (s) | files (s) | pack (s) "
+        "| process wall (s) | CPU (s) | peak RSS (MB) | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, r in rows:
+        lines.append(
+            f"| {r['audience']} | {label} | {r['drawn']:.0f} | {r['reused']:.0f} | {r['charts_s']:.1f} | "
+            f"{r['pictures_s']:.1f} | {r['files_s']:.1f} | {r['pack_s']:.1f} | {r['wall_s']:.1f} | "
+            f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['load_1min']:.1f} |"
+        )
+    lines.append("")
+    if old is not None:
+        per_new = cold_internal["pictures_s"] / max(cold_internal["drawn"], 1)
+        per_old = old["seconds"] / max(old["pictures"], 1)
+        lines += [
+            f"Before the cache, each picture was its own kaleido call on one warm browser tab: the internal "
+            f"pack's {old['pictures']} pictures took {old['seconds']:.1f} s ({per_old:.2f} s each, load "
+            f"{old['load_1min']:.1f}), against {cold_internal['pictures_s']:.1f} s in one batch on {TABS} tabs "
+            f"({per_new:.2f} s each) when the cache is empty, and none drawn when it is warm.",
+            "",
+        ]
+    lines += [
+        f"The picture cache held {count} pictures ({size / 1e6:.1f} MB) after these runs "
+        "(`<data dir>/pictures/<drop id>/<audience>/`). Raw results: `benchmarks/results/pack-*.json` (not committed).",
+        "",
+    ]
+    args.out.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {args.out} and {result_path}")
+
+
+if __name__ == "__main__":
+    main()
