@@ -146,6 +146,26 @@ def test_a_damaged_or_partial_picture_is_drawn_again(store: Path):
     assert all(p.read_bytes() == originals[p] for p in kept)
 
 
+def test_a_chart_download_is_drawn_once_and_kept_apart(store: Path, monkeypatch: pytest.MonkeyPatch):
+    """The dashboard's PNG and SVG buttons (``ui.modes``) go through the same cache, as ``download``."""
+    from analytics.briefing import registry
+    from ui import modes, shared
+
+    monkeypatch.setenv("MARKET_DATA_DIR", str(store))
+    spec = registry.build_published(shared.cursor(), CHARTS[0], shared.current_filters(), {})
+    drawn = pictures_drawn()
+    png, svg = modes._png(spec), modes._svg(spec)
+    assert pictures_drawn() == drawn + 2
+    assert (modes._png(spec), modes._svg(spec)) == (png, svg)
+    assert pictures_drawn() == drawn + 2  # the second click read the files
+    kept = files(store, "download")
+    assert sorted(p.suffix for p in kept) == [".png", ".svg"]
+    assert {p.read_bytes() for p in kept} == {png, svg}
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.size == (1800, 1040)  # the download's size, not the pack's
+    assert b"<svg" in svg[:200]
+
+
 def test_a_new_drop_draws_new_pictures_and_old_ones_go(
     store: Path, demo_drop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
