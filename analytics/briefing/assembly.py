@@ -20,7 +20,9 @@ Only charts that say something go in:
 * **Provider charts** show the 10 largest and one bar for all the others (``top_categories``).
 * **Pictures** (``pack_figure``) have no title or subtitle inside (the page prints them once),
   no footnote (printed as text under the picture), and every text at least ``MIN_FONT_PX`` at
-  ``PICTURE_WIDTH``: 10 pt or more in the PDF, 12 pt or more on a slide.
+  ``PICTURE_WIDTH``: 10 pt or more in the PDF, 12 pt or more on a slide. They are drawn once per
+  snapshot, chart, filters and audience and kept in the data store's picture cache
+  (``analytics.publish.pictures``): a pack made again reads them instead of starting Chromium.
 """
 
 from __future__ import annotations
