@@ -150,9 +150,11 @@ def test_a_damaged_or_partial_picture_is_drawn_again(store: Path):
 def test_a_chart_download_is_drawn_once_and_kept_apart(store: Path, monkeypatch: pytest.MonkeyPatch):
     """The dashboard's PNG and SVG buttons (``ui.modes``) go through the same cache, as ``download``."""
     from analytics.briefing import registry
+    from analytics.publish import exports
     from ui import modes, shared
 
     monkeypatch.setenv("MARKET_DATA_DIR", str(store))
+    monkeypatch.setattr(exports, "_stay_warm", exports._stay_warm)  # the dashboard keeps Chromium; tests do not
     spec = registry.build_published(shared.cursor(), CHARTS[0], shared.current_filters(), {})
     drawn = pictures_drawn()
     png, svg = modes._png(spec), modes._svg(spec)
