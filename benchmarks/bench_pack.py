@@ -140,13 +140,68 @@ def chromium_version() -> str:
     return found.strip().splitlines()[-1] if found.strip() else path
 
 
+def table(info: dict) -> str:
+    """Return the Markdown of ``benchmarks/pack.md`` from one run's results (``--table-from`` re-renders one)."""
+    rows = [(r["run"], r) for r in info["runs"]]
+    cold_internal, old, tabs = rows[0][1], info["old_way"], info["tabs"]
+    count, size = info["cache"]["pictures"], info["cache"]["bytes"]
+    when = datetime.fromisoformat(info["when"])
+    lines = [
+        "# Briefing pack timings",
+        "",
+        "Written by `benchmarks/bench_pack.py`; do not edit by hand. Each row is `python -m analytics brief` "
+        f"of all {info['charts']} registered charts on the demo store, in a fresh process, PDF and PowerPoint "
+        "written. Charts: building and publishing every chart, the summary and the tables. Pictures: "
+        "reading them from the picture cache and drawing the missing ones in Chromium (kaleido, one "
+        f"browser, {tabs} tabs, one batch). Files: writing and re-reading the PDF and PowerPoint. "
+        "Wall, CPU and peak RSS are the Python process's (Chromium runs in processes of its own). "
+        "Load: the 1-minute load average when the run started; on a busy machine every figure grows.",
+        "",
+        f"Run on {info['machine']}, Python {info['python']}, {info['versions']}, {info['chromium']}, "
+        f"{when:%d %B %Y %H:%M}.",
+        "",
+        "| audience | run | pictures drawn | from cache | charts (s) | pictures (s) | files (s) | pack (s) "
+        "| process wall (s) | CPU (s) | peak RSS (MB) | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, r in rows:
+        lines.append(
+            f"| {r['audience']} | {label} | {r['drawn']:.0f} | {r['reused']:.0f} | {r['charts_s']:.1f} | "
+            f"{r['pictures_s']:.1f} | {r['files_s']:.1f} | {r['pack_s']:.1f} | {r['wall_s']:.1f} | "
+            f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['load_1min']:.1f} |"
+        )
+    lines.append("")
+    if old is not None:
+        per_new = cold_internal["pictures_s"] / max(cold_internal["drawn"], 1)
+        per_old = old["seconds"] / max(old["pictures"], 1)
+        lines += [
+            f"Before the cache, each picture was its own kaleido call on one warm browser tab (run just after "
+            f"the cold internal pack): the internal pack's {old['pictures']} pictures took {old['seconds']:.1f} s "
+            f"({per_old:.2f} s each, load {old['load_1min']:.1f}), against {cold_internal['pictures_s']:.1f} s in "
+            f"one batch on {tabs} tabs ({per_new:.2f} s each, load {cold_internal['load_1min']:.1f}) when the cache "
+            "is empty, and none drawn when it is warm.",
+            "",
+        ]
+    lines += [
+        f"The picture cache held {count} pictures ({size / 1e6:.1f} MB) after these runs "
+        "(`<data dir>/pictures/<drop id>/<audience>/`). Raw results: `benchmarks/results/pack-*.json` (not committed).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, help="an existing data store (default: build the demo)")
     parser.add_argument("--repeats", type=int, default=3, help="warm runs per audience (median)")
     parser.add_argument("--out", type=Path, default=OUT, help="table to write (default benchmarks/pack.md)")
     parser.add_argument("--no-old-way", action="store_true", help="skip the row drawing pictures one call at a time")
+    parser.add_argument("--table-from", type=Path, help="write the table from a saved results JSON, measuring nothing")
     args = parser.parse_args()
+    if args.table_from is not None:
+        args.out.write_text(table(json.loads(args.table_from.read_text(encoding="utf-8"))), encoding="utf-8")
+        print(f"wrote {args.out} from {args.table_from}")
+        return
 
     from analytics.briefing.pack import list_charts
     from analytics.publish import pictures
@@ -201,49 +256,7 @@ def main() -> None:
     result_path = RESULTS / f"pack-{when:%Y%m%dT%H%M%S}.json"
     result_path.write_text(json.dumps(info, indent=2), encoding="utf-8")
 
-    cold_internal = rows[0][1]
-    lines = [
-        "# Briefing pack timings",
-        "",
-        "Written by `benchmarks/bench_pack.py`; do not edit by hand. Each row is `python -m analytics brief` "
-        f"of all {len(ids)} registered charts on the demo store, in a fresh process, PDF and PowerPoint "
-        "written. Charts: building and publishing every chart, the summary and the tables. Pictures: "
-        "reading them from the picture cache and drawing the missing ones in Chromium (kaleido, one "
-        f"browser, {TABS} tabs, one batch). Files: writing and re-reading the PDF and PowerPoint. "
-        "Wall, CPU and peak RSS are the Python process's (Chromium runs in processes of its own). "
-        "Load: the 1-minute load average when the run started; on a busy machine every figure grows.",
-        "",
-        f"Run on {info['machine']}, Python {info['python']}, {info['versions']}, {info['chromium']}, "
-        f"{when:%d %B %Y %H:%M}.",
-        "",
-        "| audience | run | pictures drawn | from cache | charts (s) | pictures (s) | files (s) | pack (s) "
-        "| process wall (s) | CPU (s) | peak RSS (MB) | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for label, r in rows:
-        lines.append(
-            f"| {r['audience']} | {label} | {r['drawn']:.0f} | {r['reused']:.0f} | {r['charts_s']:.1f} | "
-            f"{r['pictures_s']:.1f} | {r['files_s']:.1f} | {r['pack_s']:.1f} | {r['wall_s']:.1f} | "
-            f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['load_1min']:.1f} |"
-        )
-    lines.append("")
-    if old is not None:
-        per_new = cold_internal["pictures_s"] / max(cold_internal["drawn"], 1)
-        per_old = old["seconds"] / max(old["pictures"], 1)
-        lines += [
-            f"Before the cache, each picture was its own kaleido call on one warm browser tab (run just after "
-            f"the cold internal pack): the internal pack's {old['pictures']} pictures took {old['seconds']:.1f} s "
-            f"({per_old:.2f} s each, load {old['load_1min']:.1f}), against {cold_internal['pictures_s']:.1f} s in "
-            f"one batch on {TABS} tabs ({per_new:.2f} s each, load {cold_internal['load_1min']:.1f}) when the cache "
-            "is empty, and none drawn when it is warm.",
-            "",
-        ]
-    lines += [
-        f"The picture cache held {count} pictures ({size / 1e6:.1f} MB) after these runs "
-        "(`<data dir>/pictures/<drop id>/<audience>/`). Raw results: `benchmarks/results/pack-*.json` (not committed).",
-        "",
-    ]
-    args.out.write_text("\n".join(lines), encoding="utf-8")
+    args.out.write_text(table(info), encoding="utf-8")
     print(f"wrote {args.out} and {result_path}")
 
 
