@@ -16,7 +16,8 @@ from the internal ones, so it is drawn once too), the public pack again. Each ro
 command's own split (building the charts, getting the pictures, writing the PDF and PowerPoint),
 the process's wall time, CPU seconds and peak RSS (the Python process; Chromium's processes are
 not in it), and the load average. The old way: the internal pack's pictures drawn as before the
-cache, one ``to_image`` call per picture on one browser tab (MathJax on, kaleido's default).
+cache, one ``to_image`` call per picture on one browser tab (kaleido's defaults), alternated
+``--rounds`` times with the same pictures drawn by ``draw_many`` in one process.
 Writes ``benchmarks/pack.md`` and ``benchmarks/results/pack-<date>.json``.
 """
 
@@ -44,26 +45,57 @@ RESULTS = ROOT / "benchmarks" / "results"
 MADE = re.compile(r"Made in ([\d.]+) s \(charts ([\d.]+) s, pictures ([\d.]+) s, files ([\d.]+) s\)")
 PICTURES = re.compile(r"Pictures:\s+(\d+) drawn, (\d+) from the picture cache")
 
-# Before the cache: every picture drawn by its own to_image call on one warm browser with one tab.
+# The internal pack's pictures drawn both ways, alternated in one process (same figures, same load):
+# before the cache, one to_image call per picture on one browser tab (kaleido's defaults); now,
+# draw_many in batches on TABS tabs. Chromium's CPU seconds are summed over the process's descendants.
 OLD_WAY = """
-import json, sys, time, warnings
+import json, os, statistics, sys, time, warnings
 warnings.filterwarnings("ignore")
 import kaleido
-from analytics.briefing.pack import BriefItem, list_charts, make_pack, resolve_filters
 from analytics.briefing.assembly import pack_figure
-from analytics.publish.exports import figure_png
+from analytics.briefing.pack import BriefItem, list_charts, make_pack, resolve_filters
+from analytics.publish import exports
 from analytics.store.snapshots import market_cursor, open_live
+
 cur = market_cursor(open_live(sys.argv[1]))
 filters = resolve_filters(cur)
-items = [BriefItem(c, filters) for c, _ in list_charts()]
-pack = make_pack(cur, items, title="", audience="internal")  # the cache is warm: no drawing here
+pack = make_pack(cur, [BriefItem(c, filters) for c, _ in list_charts()], title="", audience="internal")
 figures = [pack_figure(c.spec.figure) for c in pack.charts if c.spec.figure is not None]
-start = time.perf_counter()
-kaleido.start_sync_server(silence_warnings=True)
-for fig in figures:
-    figure_png(fig, scale=2)
-kaleido.stop_sync_server(silence_warnings=True)
-print(json.dumps({"pictures": len(figures), "seconds": time.perf_counter() - start}))
+tick = os.sysconf("SC_CLK_TCK")
+
+def chromium_cpu():
+    parents = {}
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(d)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    found, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {p for p, (pp, _) in parents.items() if pp in frontier and p not in found}
+        found |= frontier
+    return sum(parents[p][1] for p in found)
+
+def timed(start, draw):
+    start()
+    draw(figures[:1])  # the browser's start is not counted
+    t, c = time.perf_counter(), chromium_cpu()
+    draw(figures)
+    out = (time.perf_counter() - t, chromium_cpu() - c, os.getloadavg()[0])
+    kaleido.stop_sync_server(silence_warnings=True)
+    return out
+
+old = lambda: timed(lambda: kaleido.start_sync_server(silence_warnings=True),
+                    lambda figs: [exports.figure_png(f, scale=2) for f in figs])
+new = lambda: timed(exports._start_server, lambda figs: exports.draw_many([exports.Drawing(f) for f in figs]))
+runs = {"old": [], "new": []}
+for _ in range(int(sys.argv[2])):
+    runs["old"].append(old())
+    runs["new"].append(new())
+med = lambda rows, i: statistics.median(r[i] for r in rows)
+print(json.dumps({"pictures": len(figures), "rounds": int(sys.argv[2]),
+                  **{f"{k}_{n}": med(v, i) for k, v in runs.items() for i, n in enumerate(("s", "cpu_s", "load"))}}))
 """
 
 
@@ -143,7 +175,7 @@ def chromium_version() -> str:
 def table(info: dict) -> str:
     """Return the Markdown of ``benchmarks/pack.md`` from one run's results (``--table-from`` re-renders one)."""
     rows = [(r["run"], r) for r in info["runs"]]
-    cold_internal, old, tabs = rows[0][1], info["old_way"], info["tabs"]
+    old, tabs = info["old_way"], info["tabs"]
     count, size = info["cache"]["pictures"], info["cache"]["bytes"]
     when = datetime.fromisoformat(info["when"])
     lines = [
@@ -172,14 +204,13 @@ def table(info: dict) -> str:
         )
     lines.append("")
     if old is not None:
-        per_new = cold_internal["pictures_s"] / max(cold_internal["drawn"], 1)
-        per_old = old["seconds"] / max(old["pictures"], 1)
         lines += [
-            f"Before the cache, each picture was its own kaleido call on one warm browser tab (run just after "
-            f"the cold internal pack): the internal pack's {old['pictures']} pictures took {old['seconds']:.1f} s "
-            f"({per_old:.2f} s each, load {old['load_1min']:.1f}), against {cold_internal['pictures_s']:.1f} s in "
-            f"one batch on {tabs} tabs ({per_new:.2f} s each, load {cold_internal['load_1min']:.1f}) when the cache "
-            "is empty, and none drawn when it is warm.",
+            f"Drawing the internal pack's {old['pictures']} pictures both ways, alternated {old['rounds']} times "
+            f"in one process (median; load {old['old_load']:.1f} and {old['new_load']:.1f}): as before the cache, "
+            f"one kaleido call per picture on one tab, {old['old_s']:.1f} s ({old['old_s'] / old['pictures']:.2f} s "
+            f"each, Chromium CPU {old['old_cpu_s']:.1f} s); now, in batches on {tabs} tabs, {old['new_s']:.1f} s "
+            f"({old['new_s'] / old['pictures']:.2f} s each, Chromium CPU {old['new_cpu_s']:.1f} s). With a warm "
+            "cache none is drawn.",
             "",
         ]
     lines += [
@@ -195,7 +226,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, help="an existing data store (default: build the demo)")
     parser.add_argument("--repeats", type=int, default=3, help="warm runs per audience (median)")
     parser.add_argument("--out", type=Path, default=OUT, help="table to write (default benchmarks/pack.md)")
-    parser.add_argument("--no-old-way", action="store_true", help="skip the row drawing pictures one call at a time")
+    parser.add_argument("--no-old-way", action="store_true", help="skip drawing the pictures one call at a time")
+    parser.add_argument("--rounds", type=int, default=2, help="old way / batch alternations (median)")
     parser.add_argument("--table-from", type=Path, help="write the table from a saved results JSON, measuring nothing")
     args = parser.parse_args()
     if args.table_from is not None:
@@ -230,10 +262,10 @@ def main() -> None:
             label = "cold (empty cache)" if audience == "internal" else "cold (after the internal pack)"
             rows.append((label, cold))
             print(f"{audience:8} {label:32} {cold['pack_s']:6.1f} s, {cold['drawn']} drawn", flush=True)
-            if audience == "internal" and not args.no_old_way:  # right after the cold run: a similar load
-                old_run = run([sys.executable, "-c", OLD_WAY, str(store)], env)
-                old = {**json.loads(old_run["output"].strip().splitlines()[-1]), "load_1min": old_run["load_1min"]}
-                print(f"one to_image call per picture: {old['seconds']:.1f} s for {old['pictures']}", flush=True)
+            if audience == "internal" and not args.no_old_way:
+                old_run = run([sys.executable, "-c", OLD_WAY, str(store), str(args.rounds)], env)
+                old = json.loads(old_run["output"].strip().splitlines()[-1])
+                print(f"pictures one call each: {old['old_s']:.1f} s; in batches: {old['new_s']:.1f} s", flush=True)
             warm = median_row([brief(store, ids, audience, out_dir, env) for _ in range(args.repeats)])
             rows.append((f"warm (median of {args.repeats})", warm))
             print(f"{audience:8} {'warm':32} {warm['pack_s']:6.1f} s, {warm['drawn']} drawn", flush=True)
