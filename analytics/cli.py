@@ -261,12 +261,35 @@ def cmd_brief(args: argparse.Namespace) -> int:
         month=args.month,
         title=args.title,
         audience=args.audience,
-        progress=lambda n, total, chart_id: print(f"  {n}/{total} {chart_id}", file=sys.stderr),
+        progress=lambda n, total, what: print(f"  {what}", file=sys.stderr),
     )
     print(f"Audience:   {args.audience}")
     print(f"PDF:        {files.pdf} ({files.pages} pages)")
     print(f"PowerPoint: {files.pptx} ({files.slides} slides)")
-    print(f"Made in {files.seconds:.1f} s")
+    if files.stats is not None:
+        s = files.stats
+        print(f"Pictures:   {s.drawn} drawn, {s.reused} from the picture cache")
+        print(
+            f"Made in {files.seconds:.1f} s (charts {s.build_s:.1f} s, pictures {s.pictures_s:.1f} s, "
+            f"files {files.write_s:.1f} s)"
+        )
+    else:
+        print(f"Made in {files.seconds:.1f} s")
+    return EXIT_OK
+
+
+def cmd_pictures(args: argparse.Namespace) -> int:
+    """Print how many chart pictures the data store keeps (``--clear``: delete them all)."""
+    from analytics.config import default_data_dir, resolve_path
+    from analytics.publish import pictures
+
+    data_dir = resolve_path(args.data_dir) if args.data_dir is not None else default_data_dir()
+    count, size = pictures.cache_size(data_dir)
+    if args.clear:
+        pictures.clear(data_dir)
+        print(f"Deleted {count} pictures ({size / 1e6:.1f} MB) from {data_dir / pictures.FOLDER}")
+    else:
+        print(f"{count} pictures ({size / 1e6:.1f} MB) in {data_dir / pictures.FOLDER}")
     return EXIT_OK
 
 
@@ -364,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
         "internal: provider charts kept, marked OFFICIAL-SENSITIVE on every page and slide",
     )
     p.set_defaults(func=cmd_brief)
+
+    p = sub.add_parser(
+        "pictures", parents=[common], help="show or clear the chart pictures kept for downloads and packs"
+    )
+    p.add_argument("--clear", action="store_true", help="delete them all (they are drawn again when asked for)")
+    p.set_defaults(func=cmd_pictures)
 
     try:
         from analytics.ingest.importers.cli import add_import_parser, run_import

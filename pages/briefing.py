@@ -142,7 +142,7 @@ if shared.require_data():
                     title=title,
                     audience=audience,
                     texts=texts,
-                    progress=lambda n, total, cid: bar.progress(n / total, text=f"Drew {cid} ({n} of {total})"),
+                    progress=lambda n, total, what: bar.progress(n / total, text=what),
                 )
                 pdf, pptx = briefing.pack_pdf(pack), briefing.pack_pptx(pack)
             except Exception as exc:  # noqa: BLE001 - shown to the user, who can remove the chart

@@ -15,7 +15,8 @@ Not a page. ``dashboard.py`` calls ``read_url()`` (before the filters, which rew
 * **Downloads**: PNG (twice the size on screen) and SVG as drawn in publication mode, CSV and
   Excel of the table; always in publication form, so nothing unprotected leaves the dashboard. The
   files are made only when a button is clicked (``st.download_button`` with a callable) and kept
-  per live snapshot, chart, filters and wording; one Chromium serves every picture.
+  per live snapshot, chart, filters and wording; pictures are kept on disk in the data store's
+  picture cache (``analytics.publish.pictures``), drawn by one Chromium kept warm for the server.
 * **Briefing selection**: a list of ``analytics.briefing.pack.BriefItem`` in ``st.session_state``
   (``briefing_items``), kept across pages; the Briefing pack page builds the PDF and PowerPoint.
 """
@@ -34,8 +35,9 @@ import streamlit as st
 
 from analytics.briefing import registry as chart_registry
 from analytics.briefing.pack import BriefItem
+from analytics.publish import pictures
 from analytics.publish.charts import ChartSpec
-from analytics.publish.exports import browser_path, chart_csv, chart_xlsx, figure_png, figure_svg
+from analytics.publish.exports import browser_path, chart_csv, chart_xlsx, stay_warm
 from analytics.publish.publication import label_columns, publish, publish_frame
 from analytics.publish.suppression import Suppressed, rule
 from analytics.views.common import Tile
@@ -50,7 +52,6 @@ _CACHE_SIZE = 64
 
 _cache: OrderedDict[tuple, object] = OrderedDict()
 _cache_lock = threading.Lock()
-_server_lock = threading.Lock()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,17 +321,6 @@ def shown_tile(tile: Tile) -> Tile:
 # ---------------------------------------------------------------------------------------------
 
 
-def _ensure_server() -> None:
-    """Start one kaleido browser for this process on first use and keep it (0.25 s a picture after)."""
-    import kaleido
-
-    from analytics.publish.exports import _server_running
-
-    with _server_lock:
-        if not _server_running():
-            kaleido.start_sync_server(silence_warnings=True)
-
-
 def _file_stem(spec: ChartSpec) -> str:
     filters = shared.current_filters()
     parts = [spec.id]
@@ -348,14 +338,33 @@ def _lazy(key: tuple, make: Callable[[], bytes]) -> Callable[[], bytes]:
     return data
 
 
+def _picture(spec: ChartSpec, fmt: str, scale: float) -> bytes:
+    """Return the chart's picture from the data store's picture cache, drawn on first ask.
+
+    Kept per snapshot, chart, filters and figure (``analytics.publish.pictures``, audience
+    ``download``), so it is drawn once for every session and across restarts. The first picture
+    starts one kaleido browser, kept for the life of the server (``stay_warm``).
+    """
+    stay_warm()
+    version = shared.live_version()
+    cache = pictures.PictureCache(shared.data_dir(), shared.summary(version).drop_id) if version else None
+    wanted = pictures.Picture(
+        spec.figure,
+        chart_id=spec.id,
+        scope=pictures.scope_text(shared.current_filters()),
+        audience="download",
+        fmt=fmt,
+        scale=scale,
+    )
+    return pictures.draw([wanted], cache)[0]
+
+
 def _png(spec: ChartSpec) -> bytes:
-    _ensure_server()
-    return figure_png(spec.figure, scale=2)
+    return _picture(spec, "png", 2)
 
 
 def _svg(spec: ChartSpec) -> bytes:
-    _ensure_server()
-    return figure_svg(spec.figure)
+    return _picture(spec, "svg", 1)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ Only charts that say something go in:
 * **Provider charts** show the 10 largest and one bar for all the others (``top_categories``).
 * **Pictures** (``pack_figure``) have no title or subtitle inside (the page prints them once),
   no footnote (printed as text under the picture), and every text at least ``MIN_FONT_PX`` at
-  ``PICTURE_WIDTH``: 10 pt or more in the PDF, 12 pt or more on a slide.
+  ``PICTURE_WIDTH``: 10 pt or more in the PDF, 12 pt or more on a slide. They are drawn once per
+  snapshot, chart, filters and audience and kept in the data store's picture cache
+  (``analytics.publish.pictures``): a pack made again reads them instead of starting Chromium.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -43,8 +46,10 @@ from analytics.briefing.summary import Summary, summary
 from analytics.briefing.view_charts import ChartUnavailable
 from analytics.formatting import MISSING, fmt_date, fmt_month, fmt_number
 from analytics.indicators import catalogue
+from analytics.publish import pictures
 from analytics.publish.charts import ChartSpec
-from analytics.publish.exports import export_server, figure_png, neutralise
+from analytics.publish.exports import neutralise
+from analytics.publish.pictures import Picture, PictureCache
 from analytics.publish.suppression import SUPPRESSED_SUFFIX, Suppressed, suppression_rule_text
 from analytics.views.filters import Filters
 
@@ -142,6 +147,7 @@ class Pack:
     summary: Summary | None = None
     left_out: list[LeftOut] = field(default_factory=list)
     scope: str = ""
+    stats: PackStats | None = None
 
     @property
     def marking(self) -> str:
@@ -192,13 +198,19 @@ def marking_colour(pack: Pack, default: tuple[int, int, int]) -> tuple[int, int,
 
 @dataclass(frozen=True)
 class PackFiles:
-    """A pack written to disk: paths, page and slide counts, seconds taken."""
+    """A pack written to disk: paths, page and slide counts, seconds taken.
+
+    ``write_s``: seconds writing the PDF and PowerPoint; ``stats``: how the pack was made
+    (``make_pack``'s ``Pack.stats``), when known.
+    """
 
     pdf: Path
     pptx: Path
     pages: int
     slides: int
     seconds: float
+    write_s: float = 0.0
+    stats: PackStats | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,10 +631,13 @@ def pack_figure(fig: go.Figure) -> go.Figure:
     return legible(fig)
 
 
-def _picture(spec: ChartSpec) -> bytes:
-    if spec.figure is None:
-        return b""
-    return figure_png(pack_figure(spec.figure), scale=2)
+def pack_picture(spec: ChartSpec, *, scope: str, audience: str) -> Picture:
+    """Return the picture a pack draws of a published ``spec`` (``pack_figure``, PNG at scale 2).
+
+    ``scope`` is the filters and page choices (``pictures.scope_text``); with ``audience`` it keys the
+    picture in the cache, so a public pack never reads a picture an internal pack drew.
+    """
+    return Picture(pack_figure(spec.figure), chart_id=spec.id, scope=scope, audience=audience, fmt="png", scale=2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -675,6 +690,42 @@ def publishable(
     return None, None, ALL_HIDDEN, item.filters
 
 
+@dataclass(frozen=True)
+class PackStats:
+    """How a pack was made: seconds building charts and drawing pictures, pictures drawn and reused."""
+
+    build_s: float = 0.0
+    pictures_s: float = 0.0
+    drawn: int = 0
+    reused: int = 0
+
+
+@dataclass(frozen=True)
+class _Planned:
+    spec: ChartSpec
+    drawn: Filters | None
+    text: str
+    indicator_ids: tuple[str, ...]
+    note: str | None
+    max_rows: int
+    picture: Picture | None
+
+
+def _draw_pictures(
+    planned: Sequence[_Planned],
+    cache: PictureCache | None,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[list[bytes], int, int]:
+    """Return the PNG of each planned chart (``b""`` without a figure), drawn pictures, reused pictures."""
+    wanted = [p.picture for p in planned if p.picture is not None]
+    before = (cache.drawn, cache.reused) if cache is not None else (0, 0)
+    made = iter(pictures.draw(wanted, cache, progress=progress))
+    pngs = [next(made) if p.picture is not None else b"" for p in planned]
+    if cache is None:
+        return pngs, len(wanted), 0
+    return pngs, cache.drawn - before[0], cache.reused - before[1]
+
+
 def make_pack(
     cur: duckdb.DuckDBPyConnection,
     items: Sequence[BriefItem],
@@ -683,63 +734,91 @@ def make_pack(
     audience: str = DEFAULT_AUDIENCE,
     texts: dict[str, str] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    cache: PictureCache | None | bool = True,
 ) -> Pack:
     """Return the pack of ``items`` for ``audience``: summary first, then each chart that says something.
 
-    Each chart is rebuilt from the live data, published and drawn as PNG (one kaleido browser for
-    all: ``export_server``). Left out, each with one line in ``Pack.left_out``: charts naming
-    providers in a ``public`` pack, charts with nothing to draw, charts whose every mark would be
-    hidden even one level up (``publishable``), and charts showing the same table as an earlier one.
-    ``texts`` maps ``BriefItem.key`` to the user's commentary; ``progress(done, total, chart_id)``
-    is called after each chart. The summary is for the first item's filters (whole council, latest
-    month when there is none).
+    Each chart is rebuilt from the live data and published; then the pictures: those drawn before
+    for this snapshot, chart, filters and audience are read from the picture cache
+    (``analytics.publish.pictures``, in the data store folder), the others drawn by one kaleido
+    browser in one batch. ``cache``: ``True`` (the cache of the snapshot ``cur`` reads), a
+    ``PictureCache``, or ``False``/``None`` (draw every picture). Left out, each with one line in
+    ``Pack.left_out``: charts naming providers in a ``public`` pack, charts with nothing to draw,
+    charts whose every mark would be hidden even one level up (``publishable``), and charts showing
+    the same table as an earlier one. ``texts`` maps ``BriefItem.key`` to the user's commentary;
+    ``progress(done, total, what)`` is called after each chart is built and as pictures are drawn
+    (``what`` says which, in words). The summary is for the first item's filters (whole council,
+    latest month when there is none). ``Pack.stats`` says how long each part took.
     """
     from analytics.store.queries import drop_summary
 
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+    started = time.perf_counter()
+    if cache is True:
+        cache = pictures.for_cursor(cur)
+    cache = cache or None
     drop = drop_summary(cur)
     texts = texts or {}
-    charts: list[PackChart] = []
+    planned: list[_Planned] = []
     left_out: list[LeftOut] = []
     seen: dict[str, int] = {}
-    with export_server():
-        for n, item in enumerate(items, start=1):
-            entry = registry.entry(item.chart_id)
-            if audience == PUBLIC and entry.names_providers:
-                left_out.append(LeftOut(item.chart_id, entry.title, "it names providers: in the internal pack only"))
+    total = 2 * len(items)  # building each chart, then (at most) drawing its picture
+    for n, item in enumerate(items, start=1):
+        entry = registry.entry(item.chart_id)
+        if audience == PUBLIC and entry.names_providers:
+            left_out.append(LeftOut(item.chart_id, entry.title, "it names providers: in the internal pack only"))
+        else:
+            spec, note, reason, drawn = publishable(cur, item)
+            digest = table_digest(spec) if spec is not None else ""
+            if spec is None:
+                left_out.append(LeftOut(item.chart_id, entry.title, reason or "nothing to draw"))
+            elif digest in seen:
+                same = seen[digest]
+                left_out.append(LeftOut(item.chart_id, entry.title, f"it shows the same figures as chart {same}"))
             else:
-                spec, note, reason, drawn = publishable(cur, item)
-                digest = table_digest(spec) if spec is not None else ""
-                if spec is None:
-                    left_out.append(LeftOut(item.chart_id, entry.title, reason or "nothing to draw"))
-                elif digest in seen:
-                    same = seen[digest]
-                    left_out.append(LeftOut(item.chart_id, entry.title, f"it shows the same figures as chart {same}"))
-                else:
-                    cut = 0
-                    if entry.names_providers:
-                        spec, cut = top_categories(spec)
-                    seen[digest] = len(charts) + 1
-                    charts.append(
-                        pack_chart(
-                            spec,
-                            _picture(spec),
-                            filters=drawn,
-                            text=texts.get(item.key, ""),
-                            indicator_ids=entry.indicator_ids,
-                            note=note,
-                            max_rows=TOP_PROVIDERS if cut else TABLE_ROWS,
-                        )
+                cut = 0
+                if entry.names_providers:
+                    spec, cut = top_categories(spec)
+                seen[digest] = len(planned) + 1
+                scope = pictures.scope_text(drawn, item.params)
+                planned.append(
+                    _Planned(
+                        spec,
+                        drawn,
+                        texts.get(item.key, ""),
+                        tuple(entry.indicator_ids),
+                        note,
+                        TOP_PROVIDERS if cut else TABLE_ROWS,
+                        pack_picture(spec, scope=scope, audience=audience) if spec.figure is not None else None,
                     )
-            if progress is not None:
-                progress(n, len(items), item.chart_id)
+                )
+        if progress is not None:
+            progress(n, total, f"Built {item.chart_id} ({n} of {len(items)} charts)")
+    built = time.perf_counter()
+
+    def drawing(done: int, missing: int) -> None:
+        if progress is not None:
+            progress(total - missing + done, total, f"Drew {done} of {missing} pictures")
+
+    pngs, n_drawn, n_reused = _draw_pictures(planned, cache, drawing)
+    drew = time.perf_counter()
+    if progress is not None:
+        progress(total, total, f"{len(planned)} pictures ready")
+    charts = [
+        pack_chart(
+            p.spec, png, filters=p.drawn, text=p.text, indicator_ids=p.indicator_ids, note=p.note, max_rows=p.max_rows
+        )
+        for p, png in zip(planned, pngs, strict=True)
+    ]
     filters = items[0].filters if items else None
     pack_summary = None
     scope = ""
     if filters is not None:
         pack_summary = summary(cur, filters, published=True, headlines=tuple(c.spec.title for c in charts))
         scope = pack_summary.scope
+    build_s = (built - started) + (time.perf_counter() - drew)
+    stats = PackStats(build_s=build_s, pictures_s=drew - built, drawn=n_drawn, reused=n_reused)
     return Pack(
         title=title.strip() or default_title(drop.as_of),
         council_name=drop.council_name or "Council",
@@ -750,6 +829,7 @@ def make_pack(
         summary=pack_summary,
         left_out=left_out,
         scope=scope,
+        stats=stats,
     )
 
 
@@ -764,19 +844,27 @@ def pack_from_specs(
     indicator_ids: Sequence[Sequence[str]] = (),
     audience: str = DEFAULT_AUDIENCE,
 ) -> Pack:
-    """Return a pack of already published specs (no database, no summary tiles; for tests and one-off packs)."""
-    charts = []
-    with export_server():
-        for k, spec in enumerate(specs):
-            charts.append(
-                pack_chart(
-                    spec,
-                    _picture(spec),
-                    filters=None,
-                    text=texts[k] if k < len(texts) else "",
-                    indicator_ids=indicator_ids[k] if k < len(indicator_ids) else (),
-                )
-            )
+    """Return a pack of already published specs (no database, no summary tiles, no picture cache).
+
+    For tests and one-off packs: every picture is drawn, in one batch.
+    """
+    planned = [
+        _Planned(
+            spec,
+            None,
+            texts[k] if k < len(texts) else "",
+            tuple(indicator_ids[k]) if k < len(indicator_ids) else (),
+            None,
+            TABLE_ROWS,
+            pack_picture(spec, scope="", audience=audience) if spec.figure is not None else None,
+        )
+        for k, spec in enumerate(specs)
+    ]
+    pngs, _, _ = _draw_pictures(planned, None, None)
+    charts = [
+        pack_chart(p.spec, png, filters=None, text=p.text, indicator_ids=p.indicator_ids)
+        for p, png in zip(planned, pngs, strict=True)
+    ]
     return Pack(
         title=title, council_name=council_name, as_of=as_of, synthetic=synthetic, charts=charts, audience=audience
     )

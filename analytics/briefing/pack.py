@@ -14,7 +14,7 @@ slide).
 ::
 
     items = [BriefItem("waiting-people", filters), BriefItem("coverage-map-people-waiting", filters)]
-    pack = make_pack(cur, items, title="Home care market: October 2026")   # one kaleido browser
+    pack = make_pack(cur, items, title="Home care market: October 2026")   # pictures cached, else one batch
     Path("pack.pdf").write_bytes(pack_pdf(pack)); Path("pack.pptx").write_bytes(pack_pptx(pack))
 
 or ``python -m analytics brief --charts waiting-people,rural-waits --out out/ [--audience internal]``.
@@ -34,6 +34,7 @@ import io
 import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -53,6 +54,7 @@ from analytics.briefing.assembly import (
     Pack,
     PackChart,
     PackFiles,
+    PackStats,
     default_title,
     filters_text,
     list_charts,
@@ -92,7 +94,8 @@ def write_pack(pack: Pack, out_dir: Path | str, *, name: str | None = None) -> P
     pptx_path.write_bytes(pptx_bytes)
     pages = len(PdfReader(io.BytesIO(pdf_bytes)).pages)
     slides = len(Presentation(io.BytesIO(pptx_bytes)).slides)
-    return PackFiles(pdf_path, pptx_path, pages, slides, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return PackFiles(pdf_path, pptx_path, pages, slides, seconds, write_s=seconds, stats=pack.stats)
 
 
 def resolve_filters(
@@ -126,6 +129,8 @@ def run_brief(
     """Build the pack of ``chart_ids`` from the live data store and write both files (``brief`` command).
 
     ``audience``: ``public`` (default; charts naming providers are left out) or ``internal``.
+    Pictures drawn for this snapshot before (an earlier pack, a download) are read from the data
+    store's picture cache (``analytics.publish.pictures``); ``PackFiles.stats`` says how many.
     """
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
@@ -143,7 +148,7 @@ def run_brief(
     finally:
         con.close()
     files = write_pack(pack, out_dir)
-    return PackFiles(files.pdf, files.pptx, files.pages, files.slides, time.perf_counter() - start)
+    return replace(files, seconds=time.perf_counter() - start)
 
 
 def render_pack_previews(
@@ -292,6 +297,7 @@ __all__ = [
     "Pack",
     "PackChart",
     "PackFiles",
+    "PackStats",
     "default_title",
     "filters_text",
     "list_charts",

@@ -2,7 +2,11 @@
 
 * ``figure_png`` / ``figure_svg`` render through kaleido, which drives the Debian ``chromium``.
   Each call on its own starts a browser (about 3 to 4 s); inside ``with export_server():`` one
-  browser serves every figure (about 0.4 s each after the first).
+  browser serves every figure (about 0.4 s each after the first). ``draw_many`` draws a batch of
+  figures in one call, in ``TABS`` browser tabs at once. ``stay_warm()`` (the dashboard) keeps the
+  browser a block started running for the life of the process. ``pictures_drawn()`` counts every
+  picture Chromium drew in this process. Pictures are cached on disk by
+  ``analytics.publish.pictures``, which goes through these functions.
 * ``table_csv`` writes UTF-8 with a byte order mark, so Excel shows "£" correctly.
 * ``table_xlsx`` writes one "Data" sheet (title, source line, table) and a "Notes" sheet (source,
   data as at, suppression rule, shorthand, your notes). Strings are always written as strings.
@@ -23,12 +27,15 @@ import math
 import os
 import re
 import shutil
+import tempfile
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import kaleido
 import plotly.graph_objects as go
@@ -44,12 +51,19 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # A plain number (optionally signed, with separators, a pound sign or a percent sign) is inert.
 _PLAIN_NUMBER = re.compile(r"(?=.*\d)[+-]?£?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?%?")
 _BROWSER_CANDIDATES = ("chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
+# Browser tabs drawing at once in a batch (``draw_many``): one per core, at most two (each tab is
+# a Chromium renderer of about 150 MB; on two cores a third tab only queues).
+TABS = max(1, min(2, os.cpu_count() or 1))
+BATCH = 8  # figures per kaleido call in ``draw_many`` (progress is reported after each)
 
 # The kaleido sync server is one browser with one shared result queue: calls must not overlap.
 _render_lock = threading.RLock()
 _server_lock = threading.Lock()
 _server_users = 0
 _server_started_here = False
+_stay_warm = False
+_drawn = 0
+_count_lock = threading.Lock()
 
 
 class ExportUnavailable(RuntimeError):
@@ -79,19 +93,45 @@ def _server_running() -> bool:
     return GlobalKaleidoServer().is_running()
 
 
+def _start_server() -> None:
+    """Start the process's one kaleido browser: ``TABS`` tabs, no MathJax (no CDN fetch offline)."""
+    kaleido.start_sync_server(n=TABS, mathjax=False, silence_warnings=True)
+
+
+def stay_warm() -> None:
+    """Keep the kaleido browser running once started, for the life of the process (the dashboard).
+
+    Without this (the command line), the outermost ``export_server`` block that started the
+    browser stops it. Kaleido stops it at exit either way.
+    """
+    global _stay_warm
+    _stay_warm = True
+
+
+def keep_warm() -> None:
+    """Start the process's kaleido browser now if it is not running, and keep it (``stay_warm``)."""
+    if browser_path() is None:
+        raise ExportUnavailable(_NO_BROWSER)
+    stay_warm()
+    with _server_lock:
+        if not _server_running():
+            _start_server()
+
+
 @contextmanager
 def export_server() -> Iterator[None]:
     """Keep one kaleido browser running for the figures exported inside the block.
 
-    Nested or concurrent blocks share the browser; the outermost block that started it stops it.
-    A server started elsewhere (``kaleido.start_sync_server()``) is used and left running.
+    Nested or concurrent blocks share the browser; the outermost block that started it stops it
+    (unless ``stay_warm()`` was called). A server started elsewhere (``keep_warm``,
+    ``kaleido.start_sync_server()``) is used and left running.
     """
     global _server_users, _server_started_here
     if browser_path() is None:
         raise ExportUnavailable(_NO_BROWSER)
     with _server_lock:
         if _server_users == 0 and not _server_running():
-            kaleido.start_sync_server(silence_warnings=True)
+            _start_server()
             _server_started_here = True
         _server_users += 1
     try:
@@ -99,7 +139,7 @@ def export_server() -> Iterator[None]:
     finally:
         with _server_lock:
             _server_users -= 1
-            if _server_users == 0 and _server_started_here:
+            if _server_users == 0 and _server_started_here and not _stay_warm:
                 with _render_lock:
                     kaleido.stop_sync_server(silence_warnings=True)
                 _server_started_here = False
@@ -111,15 +151,80 @@ _NO_BROWSER = (
 )
 
 
+def picture_size(fig: go.Figure, width: int | None = None, height: int | None = None) -> tuple[int, int]:
+    """Return the (width, height) in CSS pixels a picture of ``fig`` is drawn at (before ``scale``)."""
+    return int(width or fig.layout.width or DEFAULT_WIDTH), int(height or fig.layout.height or DEFAULT_HEIGHT)
+
+
+def _counted(n: int) -> None:
+    global _drawn
+    with _count_lock:
+        _drawn += n
+
+
+def pictures_drawn() -> int:
+    """Return how many pictures Chromium has drawn in this process (every ``figure_*`` and ``draw_many``)."""
+    return _drawn
+
+
 def _render(fig: go.Figure, fmt: str, scale: float, width: int | None, height: int | None) -> bytes:
     if browser_path() is None:
         raise ExportUnavailable(_NO_BROWSER)
-    width = width or fig.layout.width or DEFAULT_WIDTH
-    height = height or fig.layout.height or DEFAULT_HEIGHT
+    width, height = picture_size(fig, width, height)
     with _render_lock, warnings.catch_warnings():
         # plotly passes per-call browser options that a running server ignores; harmless.
         warnings.filterwarnings("ignore", message="The kopts argument is ignored")
-        return fig.to_image(format=fmt, width=width, height=height, scale=scale)
+        out = fig.to_image(format=fmt, width=width, height=height, scale=scale)
+    _counted(1)
+    return out
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """One picture for ``draw_many``: the figure, ``png`` or ``svg``, scale and size in CSS pixels."""
+
+    figure: go.Figure
+    fmt: str = "png"
+    scale: float = 2
+    width: int | None = None
+    height: int | None = None
+
+
+def draw_many(
+    drawings: Sequence[Drawing],
+    *,
+    workdir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[bytes]:
+    """Return the pictures of ``drawings`` (bytes, same order), drawn by one browser in ``TABS`` tabs.
+
+    Kaleido gets ``BATCH`` figures per call and draws them in its tabs at once; ``progress(done,
+    total)`` is called after each call. The files are written in a private temporary folder
+    inside ``workdir`` (default: the system's) and removed. Uses the running browser
+    (``export_server`` / ``keep_warm``) or starts one for the batch.
+    """
+    if not drawings:
+        return []
+    if browser_path() is None:
+        raise ExportUnavailable(_NO_BROWSER)
+    out: list[bytes] = []
+    with export_server(), tempfile.TemporaryDirectory(prefix=".drawing-", dir=workdir) as tmp:
+        for start in range(0, len(drawings), BATCH):
+            chunk = drawings[start : start + BATCH]
+            jobs = []
+            for k, d in enumerate(chunk, start=start):
+                width, height = picture_size(d.figure, d.width, d.height)
+                opts = {"format": d.fmt, "scale": d.scale, "width": width, "height": height}
+                jobs.append({"fig": d.figure, "path": Path(tmp) / f"{k}.{d.fmt}", "opts": opts})
+            with _render_lock:
+                kaleido.write_fig_from_object_sync(jobs, cancel_on_error=True)
+            for job in jobs:
+                out.append(job["path"].read_bytes())
+                job["path"].unlink()
+            _counted(len(jobs))
+            if progress is not None:
+                progress(len(out), len(drawings))
+    return out
 
 
 def figure_png(fig: go.Figure, scale: float = 2, *, width: int | None = None, height: int | None = None) -> bytes:
@@ -331,14 +436,22 @@ def chart_csv(spec: ChartSpec) -> bytes:
 
 
 __all__ = [
+    "BATCH",
+    "TABS",
+    "Drawing",
     "ExportUnavailable",
     "browser_path",
     "chart_csv",
     "chart_xlsx",
+    "draw_many",
     "export_server",
     "figure_png",
     "figure_svg",
+    "keep_warm",
     "neutralise",
+    "picture_size",
+    "pictures_drawn",
+    "stay_warm",
     "table_csv",
     "table_xlsx",
 ]

@@ -8,6 +8,8 @@ Layout of a data store folder (``--data-dir``, ``MARKET_DATA_DIR``, default ``da
     reports/                   validation reports of accepted and rejected drops
     audit.jsonl                one JSON line per attempt: refresh, rejected, failed, rollback,
                                upload rejected, recovered
+    pictures/<drop_id>/        chart pictures drawn for downloads and briefing packs, kept per
+                               snapshot (``analytics.publish.pictures``; safe to delete)
 
 A refresh validates the whole drop first; a rejected drop touches nothing but ``reports/``
 and ``audit.jsonl``. A valid drop that would shrink the live people in service or planned hours
