@@ -4,7 +4,8 @@ The councils are ``analytics.demo.SHAPES`` (every optional file absent in turn, 
 boundaries, one to three months of history, files starting at different dates, one locality and
 none, no microenterprises and only microenterprises, RUC 2011 codes only, no populations, a single
 provider, 200 providers with long names, providers whose packages have all ended, areas with no
-demand, several service types), each loaded once per session (``conftest.council_stores``).
+demand, several service types), each loaded once per run when a test first needs it and shared by
+the test workers (``conftest.council_stores``).
 
 * Under ``AppTest``: every page registered in dashboard.py, one session per council walking the menu.
 * In headless Chromium: one server whose data folder is a link switched from council to council

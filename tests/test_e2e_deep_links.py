@@ -6,6 +6,7 @@ file alone, with a folder-style menu and without ``dashboard.py``'s sidebar filt
 registered page, and for both ways of starting the app (``streamlit run dashboard.py`` and
 ``dev.py serve``), a *fresh* server's first request is the deep link; the page must open with the
 dashboard's own menu (page titles, never file names such as ``dashboard``) and its filters.
+Each case starts its own server, so the cases run on any test worker, one after another.
 """
 
 from __future__ import annotations
