@@ -33,6 +33,8 @@ ARGS = [
     "--disable-sync",
 ]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+SHOTS = ROOT / "build" / "screenshots"
+"""Where the e2e tests leave their screenshots (``python -m analytics docs --screenshots`` copies them into docs/)."""
 
 
 def require_chromium() -> None:
@@ -58,6 +60,20 @@ def registered_pages() -> list[tuple[str, str, str]]:
 def page_url(file: str) -> str:
     """Return the url path dashboard.py gives the page in ``file`` (e.g. ``pages/data.py``)."""
     return next(url for f, url, _ in registered_pages() if f == file)
+
+
+def save_screenshot(page, name: str) -> Path:
+    """Save a screenshot of ``page`` as ``SHOTS/name`` and return its path.
+
+    Each test writes its own file names, and a file is replaced whole (written beside it, then
+    renamed), so parallel test workers or a docs refresh reading the folder never see half a PNG.
+    """
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / name
+    partial = shot.with_name(f".{name}.{os.getpid()}.partial")
+    partial.write_bytes(page.screenshot())
+    os.replace(partial, shot)
+    return shot
 
 
 def _free_port() -> int:

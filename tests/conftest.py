@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,19 @@ sys.path.insert(0, str(TESTS))  # for the hand-made fixture modules (small_drop.
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_key(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Point MARKET_KEY_FILE at a per-session key so tests never touch a real key."""
-    key_dir = tmp_path_factory.mktemp("key")
-    os.environ["MARKET_KEY_FILE"] = str(key_dir / "pseudonym.key")
+    """Point MARKET_KEY_FILE at a key of this run so tests never touch a real key.
+
+    Every xdist worker uses the same key (made once, under a lock), as the stores they share were
+    pseudonymised with it.
+    """
+    from parallel_support import locked, run_dir
+
+    from analytics.ingest.pseudonymise import load_or_create_key
+
+    key = run_dir(tmp_path_factory) / "pseudonym.key"
+    with locked(key.with_suffix(".lock")):
+        load_or_create_key(key)
+    os.environ["MARKET_KEY_FILE"] = str(key)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -30,38 +41,44 @@ def _local_server_address() -> None:
 
 @pytest.fixture(scope="session")
 def demo_drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo council's drop (default seed), generated once per test session."""
+    """The demo council's drop (default seed), generated once per test run (shared by xdist workers)."""
+    from parallel_support import built_once
+
     from analytics.demo import generate_drop
 
-    folder = tmp_path_factory.mktemp("demo") / "drop"
-    generate_drop(folder)
-    return folder
+    return built_once(tmp_path_factory, "demo", lambda folder: generate_drop(folder / "drop")) / "drop"
 
 
 @pytest.fixture(scope="session")
 def demo_store(demo_drop: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data store holding the demo drop, built once per session; MARKET_DATA_DIR points at it.
+    """A data store holding the demo drop, built once per run; MARKET_DATA_DIR points at it.
 
-    Tests must not change it (use their own tmp store for refresh/rollback tests).
+    Tests must not change it (use their own tmp store for refresh/rollback tests): every xdist
+    worker reads the same store.
     """
+    from parallel_support import built_once
+
     from analytics.store.snapshots import refresh
 
-    data_dir = tmp_path_factory.mktemp("demo-store")
-    assert refresh(demo_drop, data_dir, loaded_by="tests").accepted
+    def build(folder: Path) -> None:
+        assert refresh(demo_drop, folder, loaded_by="tests").accepted
+
+    data_dir = built_once(tmp_path_factory, "demo-store", build)
     os.environ["MARKET_DATA_DIR"] = str(data_dir)
     return data_dir
 
 
 @pytest.fixture(scope="session")
-def council_stores(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """``{shape name: data store}`` of every council of ``analytics.demo.SHAPES``, built once per session.
+def council_stores(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, Path]:
+    """``{shape name: data store}`` of every council of ``analytics.demo.SHAPES``.
 
+    Each store is built when a test first asks for it, once per run (shared by xdist workers).
     Northdale is the demo store itself; every other shape keeps ``council_support.PEOPLE_SHARE`` of
     its people, so the stores load and the pages draw quickly. Tests must not change them.
     """
-    from council_support import build_councils
+    from council_support import CouncilStores
 
-    return build_councils(tmp_path_factory.mktemp("councils"), demo_store)
+    return CouncilStores(tmp_path_factory, demo_store)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +131,49 @@ def app(demo_store: Path):
     from streamlit.testing.v1 import AppTest
 
     return AppTest.from_file(str(TESTS.parent / "dashboard.py"), default_timeout=60)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` with the long files first and some tests spread out (``parallel_support``)."""
+    if config.getoption("dist") == "loadfile":
+        from parallel_support import make_scheduler
+
+        return make_scheduler(config, log)
+    return None
+
+
+def pytest_sessionfinish(session) -> None:
+    """On an xdist worker, hand the rows of the summary tables to the controller (which prints them)."""
+    import dataclasses
+
+    from bad_inputs import ROWS
+    from council_support import RESULTS
+    from parallel_support import worker_tables
+    from test_disclosure_attack import ATTACK_KEY
+
+    stash = session.config.stash
+    attack = [dataclasses.asdict(r) for r in stash.get(ATTACK_KEY, [])]
+    worker_tables(session.config, {"councils": RESULTS, "bad_inputs": stash.get(ROWS, []), "attack": attack})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # noqa: ARG001 - xdist's hook signature
+    """On the xdist controller, add a finished worker's summary rows to this process's tables."""
+    from bad_inputs import CASES, ROWS
+    from council_support import RESULTS
+    from disclosure_attack import Result
+    from parallel_support import merge_worker_tables
+    from test_disclosure_attack import ATTACK_KEY
+
+    tables = merge_worker_tables(node)
+    for council, row in tables.get("councils", {}).items():
+        RESULTS.setdefault(council, {}).update(row)
+    order = [case.name for case in CASES]
+    rows = node.config.stash.setdefault(ROWS, [])
+    rows.extend(tables.get("bad_inputs", []))
+    rows.sort(key=lambda r: order.index(r["case"]) if r["case"] in order else len(order))
+    node.config.stash.setdefault(ATTACK_KEY, []).extend(Result(**r) for r in tables.get("attack", []))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001 - pytest's hook signature

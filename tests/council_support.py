@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -67,26 +68,44 @@ RESULTS: dict[str, dict[str, int | None]] = {}
 """Per council: what the tests saw (printed by ``write_summary`` at the end of the run)."""
 
 
-def build_councils(root: Path, demo_store: Path) -> dict[str, Path]:
-    """Generate and load every shape of ``SHAPES`` under ``root``; return ``{name: data store}``.
+class CouncilStores(Mapping):
+    """``{name: data store}`` of every shape of ``SHAPES``; a store is generated and loaded on first use.
 
-    ``northdale`` is ``demo_store`` (already built); the others keep ``PEOPLE_SHARE`` of their people.
+    ``northdale`` is the demo store (already built); the others keep ``PEOPLE_SHARE`` of their people.
+    Each is built once per run under a lock (``parallel_support.built_once``), so xdist workers build
+    different councils at the same time and share them. ``store.parent / "drop"`` is its drop.
     Fails with the validation report if a generated drop is refused: every shape must be a valid drop.
     """
-    from analytics.demo import SHAPES, generate_drop
-    from analytics.store.snapshots import refresh
 
-    stores = {}
-    for name, shape in SHAPES.items():
+    def __init__(self, tmp_path_factory, demo_store: Path) -> None:
+        from analytics.demo import SHAPES
+
+        self._shapes = SHAPES
+        self._factory = tmp_path_factory
+        self._demo = demo_store
+
+    def __getitem__(self, name: str) -> Path:
+        from parallel_support import built_once
+
+        shape = self._shapes[name]
         if name == "northdale":
-            stores[name] = demo_store
-            continue
-        drop, store = root / name / "drop", root / name / "store"
-        generate_drop(drop, shape=replace(shape, people_share=PEOPLE_SHARE))
-        result = refresh(drop, store, loaded_by="tests")
-        assert result.accepted, f"the {name} council's drop was refused: {result}"
-        stores[name] = store
-    return stores
+            return self._demo
+
+        def build(folder: Path) -> None:
+            from analytics.demo import generate_drop
+            from analytics.store.snapshots import refresh
+
+            generate_drop(folder / "drop", shape=replace(shape, people_share=PEOPLE_SHARE))
+            result = refresh(folder / "drop", folder / "store", loaded_by="tests")
+            assert result.accepted, f"the {name} council's drop was refused: {result}"
+
+        return built_once(self._factory, f"council-{name}", build) / "store"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._shapes)
+
+    def __len__(self) -> int:
+        return len(self._shapes)
 
 
 def record(council: str, **values: int | None) -> None:
@@ -104,6 +123,12 @@ COLUMNS = (
 )
 
 
+def _exceptions(row: dict[str, int | None]) -> int | None:
+    """Exceptions seen on a council's pages in AppTest and in Chromium (``None`` if neither ran)."""
+    seen = [row[k] for k in ("apptest_exceptions", "chromium_exceptions") if row.get(k) is not None]
+    return sum(seen) if seen else None
+
+
 def write_summary(terminalreporter) -> None:
     """Print one row per council: pages run, exceptions, notes, charts built and headlines checked."""
     if not RESULTS:
@@ -112,13 +137,16 @@ def write_summary(terminalreporter) -> None:
     terminalreporter.section("generated councils")
     width = max(len(name) for name in RESULTS)
     write(f"{'council':<{width}}  " + "  ".join(label for _, label in COLUMNS))
-    for name, row in RESULTS.items():
+    from analytics.demo import SHAPES
+
+    order = list(SHAPES)  # workers report in any order
+    for name, row in sorted(RESULTS.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)):
         cells = []
         for key, label in COLUMNS:
-            value = row.get(key)
+            value = _exceptions(row) if key == "exceptions" else row.get(key)
             cells.append(f"{'-' if value is None else value:>{len(label)}}")
         write(f"{name:<{width}}  " + "  ".join(cells))
-    exceptions = sum(row.get("exceptions") or 0 for row in RESULTS.values())
+    exceptions = sum(_exceptions(row) or 0 for row in RESULTS.values())
     write(
         f"{len(RESULTS)} councils, {exceptions} exceptions in all (northdale, the demo, runs in Chromium in "
         "tests/test_e2e.py; headlines are checked when tests/headline_audit.py is there)"

@@ -12,9 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import IDLE, ROOT, registered_pages, require_chromium, streamlit_server
+from browser_support import IDLE, registered_pages, require_chromium, save_screenshot, streamlit_server
 
-SHOTS = ROOT / "build" / "screenshots"
 # Every chart whose box is in the viewport has drawn its plot (plotly adds .main-svg when it draws).
 ALL_VISIBLE_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
   .filter(c => { const r = c.getBoundingClientRect(); return r.top < window.innerHeight && r.bottom > 0; })
@@ -49,9 +48,7 @@ def test_every_page_renders_in_chromium(server: str, page, url_path: str, title:
         page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', state="visible", timeout=30_000)
         page.wait_for_function(ALL_VISIBLE_CHARTS_DRAWN, timeout=30_000)
     page.wait_for_timeout(800)  # let plotly finish its transitions before the screenshot
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SHOTS / f"{url_path or 'overview'}.png"
-    page.screenshot(path=str(shot))
+    shot = save_screenshot(page, f"{url_path or 'overview'}.png")
     from PIL import Image
 
     with Image.open(shot) as img:

@@ -16,10 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from browser_support import IDLE, ROOT, page_url, require_chromium, streamlit_server
+from browser_support import IDLE, page_url, require_chromium, save_screenshot, streamlit_server
 from small_drop import loaded_small_store, write_small_drop
-
-SHOT = ROOT / "build" / "screenshots" / "data-validation-report.png"
 
 pytestmark = pytest.mark.e2e
 require_chromium()
@@ -85,11 +83,10 @@ def test_bad_drop_validation_report_in_chromium(server: str, page, small_store: 
     message.evaluate("e => e.scrollIntoView({block: 'center'})")
     page.wait_for_timeout(700)
     assert report.first.is_visible()
-    SHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOT))
+    shot = save_screenshot(page, "data-validation-report.png")
     from PIL import Image
 
-    with Image.open(SHOT) as img:
+    with Image.open(shot) as img:
         assert img.size == (1400, 900)
         assert len(img.convert("L").getcolors(maxcolors=1_000_000) or []) > 10  # not a blank page
     assert hashlib.sha256(live.read_bytes()).hexdigest() == before  # nothing changed

@@ -6,16 +6,16 @@ file alone, with a folder-style menu and without ``dashboard.py``'s sidebar filt
 registered page, and for both ways of starting the app (``streamlit run dashboard.py`` and
 ``dev.py serve``), a *fresh* server's first request is the deep link; the page must open with the
 dashboard's own menu (page titles, never file names such as ``dashboard``) and its filters.
+Each case starts its own server, so the cases run on any test worker, one after another.
 """
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from browser_support import IDLE, SERVE_COMMANDS, registered_pages, require_chromium, streamlit_servers
+from browser_support import IDLE, registered_pages, require_chromium, streamlit_server
 
 pytestmark = pytest.mark.e2e
 require_chromium()
@@ -29,26 +29,18 @@ TITLES = [title for _, _, title in PAGES]
 CASES = [("streamlit run", *p) for p in PAGES] + [("dev.py serve", *p) for p in PAGES if p[1] in ("", "briefing")]
 
 
-@pytest.fixture(scope="module")
-def fresh_servers(demo_store: Path):
-    """One fresh server per case (started together), so each deep link is its server's first visit."""
-    with contextlib.ExitStack() as stack:
-        servers = {}
-        for how in SERVE_COMMANDS:
-            urls = [u for h, _, u, _ in CASES if h == how]
-            started = stack.enter_context(streamlit_servers(demo_store, len(urls), how))
-            servers.update({(how, u): url for u, url in zip(urls, started, strict=True)})
-        yield servers
-
-
 @pytest.mark.parametrize(
     ("how", "file", "url_path", "title"), CASES, ids=[f"{h}-{u or 'overview'}" for h, _, u, _ in CASES]
 )
 def test_deep_link_on_a_fresh_server_opens_the_page_with_the_dashboard_around_it(
-    fresh_servers, page, how: str, file: str, url_path: str, title: str
+    demo_store: Path, page, how: str, file: str, url_path: str, title: str
 ):
-    servers = {u: url for (h, u), url in fresh_servers.items() if h == how}
-    page.goto(f"{servers[url_path]}/{url_path}", wait_until="domcontentloaded")
+    with streamlit_server(demo_store, how) as server:  # started for this case: the deep link is its first visit
+        _check_deep_link(page, server, how, url_path, title)
+
+
+def _check_deep_link(page, server: str, how: str, url_path: str, title: str) -> None:
+    page.goto(f"{server}/{url_path}", wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
     page.wait_for_selector(IDLE, timeout=60_000)
     page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=30_000)

@@ -7,7 +7,6 @@ No browser is needed here.
 
 from __future__ import annotations
 
-import os
 import textwrap
 from dataclasses import replace
 from datetime import date
@@ -340,14 +339,14 @@ modes.chart_actions(spec)
 """
 
 
-def test_publication_switch_protects_the_screen_and_presentation_hides_the_buttons(demo_store, tmp_path):
+def test_publication_switch_protects_the_screen_and_presentation_hides_the_buttons(demo_store, tmp_path, monkeypatch):
     import json
 
     from streamlit.testing.v1 import AppTest
 
     script = tmp_path / "harness.py"
     script.write_text(textwrap.dedent(HARNESS))
-    os.environ["MARKET_DATA_DIR"] = str(demo_store)
+    monkeypatch.setenv("MARKET_DATA_DIR", str(demo_store))
     at = AppTest.from_file(str(script), default_timeout=60).run()
     assert not at.exception
     raw = at.dataframe[0].value
@@ -375,12 +374,12 @@ def test_publication_switch_protects_the_screen_and_presentation_hides_the_butto
     assert at.session_state["presentation_mode"] is False
 
 
-def test_present_in_the_address_starts_presentation_mode(demo_store, tmp_path):
+def test_present_in_the_address_starts_presentation_mode(demo_store, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     script = tmp_path / "harness.py"
     script.write_text(textwrap.dedent(HARNESS))
-    os.environ["MARKET_DATA_DIR"] = str(demo_store)
+    monkeypatch.setenv("MARKET_DATA_DIR", str(demo_store))
     at = AppTest.from_file(str(script), default_timeout=60)
     at.query_params["present"] = "1"
     at.run()
