@@ -200,24 +200,33 @@ def processes() -> dict[int, tuple[int, str, float]]:
     return out
 
 
-def cpu_of(root: int, table: dict[int, tuple[int, str, float]], name: str | None = None) -> float:
-    """Return the CPU seconds of ``root`` and its descendants (only those whose name holds ``name``)."""
+def cpu_by_process(root: int, table: dict[int, tuple[int, str, float]], name: str | None = None) -> dict[int, float]:
+    """Return ``{pid: CPU seconds}`` of ``root`` and its descendants (only those whose name holds ``name``)."""
     children: dict[int, list[int]] = {}
     for pid, (parent, _, _) in table.items():
         children.setdefault(parent, []).append(pid)
-    total, todo = 0.0, [root]
+    out, todo = {}, [root]
     while todo:
         pid = todo.pop()
         todo += children.get(pid, [])
         if pid in table and (name is None or name in table[pid][1]):
-            total += table[pid][2]
-    return total
+            out[pid] = table[pid][2]
+    return out
 
 
-def cpu_now(server_pid: int) -> tuple[float, float]:
-    """Return (Chromium's CPU seconds: every chromium process under this one, the server's CPU seconds)."""
+def cpu_now(server_pid: int) -> tuple[dict[int, float], dict[int, float]]:
+    """Return the CPU seconds so far of every Chromium process under this one, and of the server's processes."""
     table = processes()
-    return cpu_of(os.getpid(), table, "chrom"), cpu_of(server_pid, table)
+    return cpu_by_process(os.getpid(), table, "chrom"), cpu_by_process(server_pid, table)
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """Return the CPU seconds spent between two ``cpu_by_process`` readings.
+
+    A process that ended in between is left out (its time is lost with it); one that started counts
+    from zero, so a renderer closing mid-visit can never make the figure negative.
+    """
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def _free_port() -> int:
@@ -286,8 +295,8 @@ def visit(browser, url: str, charts: int, tables: int, server_pid: int) -> dict:
         runs = page.evaluate("window.__runs")
         return {
             "ready_s": ready,
-            "chromium_cpu_s": cpu_after[0] - cpu_before[0],
-            "server_cpu_s": cpu_after[1] - cpu_before[1],
+            "chromium_cpu_s": cpu_spent(cpu_before[0], cpu_after[0]),
+            "server_cpu_s": cpu_spent(cpu_before[1], cpu_after[1]),
             "runs": runs,
             "ws_bytes": received[0],
             "nodes": int(metrics.get("Nodes", 0)),
