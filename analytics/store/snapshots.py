@@ -48,6 +48,7 @@ from analytics.config import default_data_dir, resolve_path, settings
 from analytics.contract import CONTRACT, CONTRACT_VERSION
 from analytics.ingest import sandbox, upload
 from analytics.ingest.drop_reader import ROW_COLUMN, RawDrop, open_drop, sha256_file
+from analytics.ingest.geometry import display_boundaries
 from analytics.ingest.limits import DropRefused
 from analytics.ingest.private import DIR_MODE, READ_ONLY_MODE, private_dir, private_file, write_private_text
 from analytics.ingest.pseudonymise import load_or_create_key, pseudonymise_column
@@ -550,7 +551,8 @@ def _write_meta(
     )
     _write_table(con, "meta_files", files)
     _write_table(con, "meta_warnings", result.warnings)
-    boundaries = json.dumps(result.boundaries) if result.boundaries else None
+    # The maps' copy: keyed by area_code, simplified and rounded once here (the archive keeps the file).
+    boundaries = json.dumps(display_boundaries(result.boundaries), separators=(",", ":")) if result.boundaries else None
     _write_table(con, "meta_boundaries", pl.DataFrame({"geojson": [boundaries]}, schema={"geojson": pl.String}))
     history = [e for e in read_audit(paths) if e["event"] == "refresh"]
     history.append(
