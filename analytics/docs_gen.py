@@ -149,8 +149,11 @@ EXTRA = """
 ### `boundaries` (O): `boundaries.geojson`
 
 A GeoJSON FeatureCollection whose features carry `area_code` (or a `WD24CD` / `LSOA21CD` style
-code) in `properties`, used for the ward map. Without it, maps fall back to the area centroids
-(`latitude`, `longitude`), and without those to a clear note.
+code) in `properties`, in longitude and latitude (WGS 84, as GeoJSON requires), used for the ward
+maps. A full-resolution file is fine: the maps draw a copy made once at load, each feature keyed by
+its area code alone, its outline simplified to within about 10 metres and its coordinates rounded
+to about a metre (the archive keeps the file as sent). Without it, maps fall back to the area
+centroids (`latitude`, `longitude`), and without those to a clear note.
 
 ### Rural and urban
 

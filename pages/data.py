@@ -264,7 +264,7 @@ def _changes_section() -> None:
 def _history_section(name: str) -> None:
     st.subheader("History and rollback")
     table_box = st.container()
-    live = store.live_drop_id(store.store_paths(data_dir)) if shared.live_version() else None
+    live = store.shown_live_drop_id(store.store_paths(data_dir)) if shared.live_version() else None
     target = drop_diff.previous_drop(data_dir, live) if live else None
     if st.session_state.get(ROLLBACK_PENDING) not in (None, target):  # the live drop changed meanwhile
         st.session_state.pop(ROLLBACK_PENDING, None)

@@ -197,3 +197,29 @@ def test_choosing_a_measure_changes_the_chart(app: AppTest, page, key, choice, b
     after = chart_titles(at)
     assert any(after_text in f"{t} {s}" for t, s in after.items())
     assert before != after
+
+
+def test_chart_data_table_is_drawn_when_its_expander_opens(app: AppTest, demo_store: Path) -> None:
+    """Every chart keeps its "Data table" expander; the table is drawn only once it is opened.
+
+    A data grid in a closed expander costs a new visitor's browser its code and layout for nothing
+    (``benchmarks/browser.md``), so the expander reruns its fragment on opening and draws the table then.
+    """
+    from analytics.store import snapshots as store
+    from analytics.store.queries import filter_options
+    from analytics.views import waiting
+    from analytics.views.filters import default_filters
+    from ui.render import table_key
+
+    at = open_page(app, "pages/waiting.py")
+    charts = at.get("plotly_chart")
+    assert [e.label for e in at.expander].count("Data table") == len(charts) == 7
+    assert len(at.dataframe) == 0  # every table on this page is a chart's, and none is open
+    cur = store.market_cursor(store.open_live(demo_store))
+    spec = waiting.waiting_page(cur, default_filters(filter_options(cur))).people_chart
+    at.session_state[table_key(spec)] = True  # what opening the expander sets
+    at.run()
+    assert not at.exception
+    assert len(at.dataframe) == 1 and len(at.get("plotly_chart")) == 7
+    shown = at.dataframe[0].value
+    assert list(shown.columns) == spec.table.columns and len(shown) == spec.table.height

@@ -139,6 +139,23 @@ def test_rollback_restores_previous_snapshot_and_is_audited(store: Path, tmp_pat
         rollback(store)  # nothing earlier than the first drop
 
 
+def test_shown_live_drop_id_follows_every_swap(store: Path, tmp_path: Path):
+    """The Data page's remembered live drop id is read again whenever a refresh or rollback swaps a file in."""
+    from analytics.store.snapshots import live_drop_id, shown_live_drop_id
+
+    paths = store_paths(store)
+    first = shown_live_drop_id(paths)
+    assert first == live_drop_id(paths)
+    assert refresh(_numbered_drop(tmp_path / "second", 3), store).accepted
+    second = shown_live_drop_id(paths)
+    assert second != first and second == live_drop_id(paths)
+    assert [e["drop_id"] for e in history(store) if e.get("live")] == [second]
+    rollback(store)
+    assert shown_live_drop_id(paths) == first == live_drop_id(paths)
+    assert refresh(_numbered_drop(tmp_path / "third", 4), store).accepted
+    assert shown_live_drop_id(paths) == live_drop_id(paths) not in (first, second)
+
+
 def test_only_the_last_n_snapshots_are_kept(tmp_path: Path, monkeypatch):
     from analytics import config
 

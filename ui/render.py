@@ -10,6 +10,11 @@ chart on every page comes with the same furniture::
 ``show_chart`` draws the figure (``theme=None`` keeps the house colours), a one-sentence text
 alternative under it, the data table in an expander, the catalogue definitions in a popover and
 then calls ``chart_actions(spec)``: the hook where export buttons and "add to briefing" go.
+
+The data table is drawn only once its expander is opened (``on_change="rerun"`` in a fragment, so
+opening it reruns only that fragment, not the page): a data grid in a closed expander still costs
+a new visitor's browser its code and layout, about a sixth of a page with seven charts
+(``benchmarks/browser.md``).
 """
 
 from __future__ import annotations
@@ -131,10 +136,26 @@ def show_chart(spec: ChartSpec, *, indicator_ids: Sequence[str] = (), note: str 
     st.caption(markdown_text(spec.alt_text))
     if note:
         st.caption(markdown_text(note))
-    with st.expander("Data table", icon=":material/table:"):
-        show_table(spec.table, key=f"table_{spec.id}")
+    chart_table(spec)
     show_definitions(indicator_ids, key=f"definition_{spec.id}")
     chart_actions(spec)
+
+
+def table_key(spec: ChartSpec) -> str:
+    """Return the key of the "Data table" expander under ``spec`` (``st.session_state[key]`` is True when open)."""
+    return f"table-open-{spec.id}"
+
+
+@st.fragment
+def chart_table(spec: ChartSpec) -> None:
+    """Show the "Data table" expander of ``spec``; the table itself only while it is open.
+
+    A fragment: opening or closing the expander reruns this function alone (the table, not the page).
+    """
+    table = st.expander("Data table", icon=":material/table:", key=table_key(spec), on_change="rerun")
+    if table.open:
+        with table:
+            show_table(spec.table, key=f"table_{spec.id}")
 
 
 def show_panel(panel: Panel) -> None:
@@ -259,6 +280,7 @@ __all__ = [
     "area_caption",
     "cached",
     "chart_actions",
+    "chart_table",
     "rag_badge",
     "show_chart",
     "show_definitions",
@@ -271,4 +293,5 @@ __all__ = [
     "show_tile",
     "show_tiles",
     "start_page",
+    "table_key",
 ]

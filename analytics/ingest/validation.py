@@ -27,6 +27,7 @@ import polars as pl
 from analytics.contract import CONTRACT, FILES, MANIFEST_KEYS, MANIFEST_TYPES, Column, FileSpec
 from analytics.ingest.defects import RootCause
 from analytics.ingest.drop_reader import ROW_COLUMN, RawDrop, open_drop
+from analytics.ingest.geometry import feature_area_code
 from analytics.ingest.issues import empty_issues, issues, mask_identifiers
 from analytics.ingest.limits import Limits, limits, named
 from analytics.ingest.public_files import apply_public_files
@@ -680,14 +681,3 @@ def _warnings(raw: RawDrop, typed: dict[str, pl.DataFrame]) -> list[pl.DataFrame
             )
         )
     return found
-
-
-def feature_area_code(feature: dict) -> str | None:
-    """Return the area code of a GeoJSON feature (``area_code`` or a ``…CD`` style property)."""
-    props = feature.get("properties") or {}
-    if "area_code" in props:
-        return props["area_code"]
-    for key, value in props.items():
-        if key.upper().endswith("CD"):
-            return value
-    return None

@@ -199,25 +199,29 @@ def _is_sequence(value: object) -> bool:
     return isinstance(value, (tuple, list)) or getattr(value, "ndim", 0) > 0
 
 
-def _left_note(
-    fig: go.Figure, name: str, text: str, *, y: float, yanchor: str, yshift: float, size: int, **extra
-) -> None:
-    """Add grey paper-anchored text at the figure's left edge (the value label above, the footnote below)."""
-    fig.add_annotation(
-        name=name,
-        text=text,
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=y,
-        xanchor="left",
-        yanchor=yanchor,
-        xshift=-_LEFT + _PAD * 2,
-        yshift=yshift,
-        showarrow=False,
-        font={"size": size, "color": SECONDARY_TEXT},
+def _left_note(name: str, text: str, *, y: float, yanchor: str, yshift: float, size: int, **extra) -> dict:
+    """Return grey paper-anchored text at the figure's left edge (the value label above, the footnote below)."""
+    return {
+        "name": name,
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": y,
+        "xanchor": "left",
+        "yanchor": yanchor,
+        "xshift": -_LEFT + _PAD * 2,
+        "yshift": yshift,
+        "showarrow": False,
+        "font": {"size": size, "color": SECONDARY_TEXT},
         **extra,
-    )
+    }
+
+
+def _has_house_template(fig: go.Figure) -> bool:
+    """Whether ``fig`` already carries the house template (a figure styled before, e.g. re-published)."""
+    template = fig.layout.template.layout
+    return template.separators == ".," and tuple(template.colorway or ()) == tuple(CATEGORICAL)
 
 
 def house_figure(
@@ -282,10 +286,28 @@ def house_figure(
     bottom = axis_px + _FOOT_LINE_PX * len(foot_lines) + _PAD * 2
     plot_px = max(height - top - bottom, 50)
 
-    # Styling twice must not stack a second footnote.
-    fig.layout.annotations = [a for a in fig.layout.annotations if a.name not in ("footnote", "value_label")]
+    # Plotly validates every property it is given, and re-checks the whole layout when the template
+    # changes after titles, margins and legends are set (about 10 ms a chart): so the template goes
+    # first, once, and the rest in one update (a third of the time of the step-by-step version).
+    if not _has_house_template(fig):
+        fig.update_layout(template=TEMPLATE_NAME)
+    notes = [_left_note("value_label", value_label, y=1, yanchor="bottom", yshift=_PAD, size=14)] if label_above else []
+    notes.append(
+        _left_note("footnote", "<br>".join(foot_lines), y=0, yanchor="top", yshift=-axis_px, size=12, align="left")
+    )
+    # Replaced, not updated (an update would merge into the annotations by position); styling twice
+    # must not stack a second footnote.
+    fig.layout.annotations = [a for a in fig.layout.annotations if a.name not in ("footnote", "value_label")] + notes
+    axes: dict[str, dict] = {"xaxis": {}, "yaxis": {}}
+    if bar_from_zero and any(trace.type == "bar" for trace in fig.data):
+        for trace in fig.data:
+            if trace.type == "bar":
+                axes["xaxis" if trace.orientation == "h" else "yaxis"]["rangemode"] = "tozero"
+    if horizontal:
+        # Horizontal bars: the value axis is x, so the gridlines go there.
+        axes["xaxis"].update(showgrid=True, gridcolor=GRID, showline=False, ticks="", zeroline=True)
+        axes["yaxis"].update(showgrid=False, showline=True, linecolor=AXIS_LINE, autorange="reversed")
     fig.update_layout(
-        template=TEMPLATE_NAME,
         height=height,
         margin={"l": _LEFT, "r": 24, "t": top, "b": bottom, "autoexpand": True},
         showlegend=has_legend,
@@ -301,21 +323,8 @@ def house_figure(
             "subtitle": {"text": "<br>".join(subtitle_lines)},
         },
         legend={"y": 1 + label_px / plot_px, "traceorder": "normal"},
+        **{axis: values for axis, values in axes.items() if values},
     )
-    if label_above:
-        _left_note(fig, "value_label", value_label, y=1, yanchor="bottom", yshift=_PAD, size=14)
-    _left_note(fig, "footnote", "<br>".join(foot_lines), y=0, yanchor="top", yshift=-axis_px, size=12, align="left")
-    if bar_from_zero:
-        for trace in fig.data:
-            if trace.type == "bar":
-                value_axis = fig.layout.xaxis if trace.orientation == "h" else fig.layout.yaxis
-                value_axis.rangemode = "tozero"
-    if horizontal:
-        # Horizontal bars: the value axis is x, so the gridlines go there.
-        fig.update_layout(
-            xaxis={"showgrid": True, "gridcolor": GRID, "showline": False, "ticks": "", "zeroline": True},
-            yaxis={"showgrid": False, "showline": True, "linecolor": AXIS_LINE, "autorange": "reversed"},
-        )
     return fig
 
 

@@ -53,7 +53,7 @@ from analytics.publish.chart_style import (
     series_colours,
     suppression_rule_text,
 )
-from analytics.publish.maps import bubble_map, choropleth_map, fit_view
+from analytics.publish.maps import bubble_map, choropleth_map, features_for, fit_view
 from analytics.publish.suppression import SUPPRESSED_SUFFIX, Suppressed, rule
 
 
@@ -246,6 +246,7 @@ __all__ = [
     "choropleth_map",
     "describe_extremes",
     "describe_trend",
+    "features_for",
     "fit_view",
     "focus_colours",
     "footnote_text",

@@ -45,6 +45,24 @@ def _coordinates(obj: object) -> Iterable[tuple[float, float]]:
                 yield from _coordinates(item)
 
 
+def features_for(geojson: dict, codes: Iterable[object], featureidkey: str = "properties.code") -> dict:
+    """Return ``geojson`` with only the features whose ``featureidkey`` value is one of ``codes``.
+
+    Every map trace carries its own copy of the geometry to the browser (and into exports), so each
+    trace gets only the areas it draws: a trace of the few suppressed areas no longer repeats all.
+    """
+    wanted = {str(c) for c in codes}
+    path = featureidkey.split(".")
+
+    def key(feature: dict) -> object:
+        value: object = feature
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+    return {**geojson, "features": [f for f in geojson.get("features") or [] if str(key(f)) in wanted]}
+
+
 def fit_view(lons: Sequence[float], lats: Sequence[float], width: int = 800, height: int = 380) -> dict:
     """Return ``{"center": {...}, "zoom": z}`` fitting the points in a ``width`` x ``height`` map.
 
@@ -92,7 +110,7 @@ def choropleth_map(
     blank = frame.filter(pl.col(value).is_null())
     fig = go.Figure()
     fig.add_choroplethmap(
-        geojson=geojson,
+        geojson=features_for(geojson, shown[locations].to_list(), featureidkey),
         featureidkey=featureidkey,
         locations=shown[locations].to_list(),
         z=shown[value].to_list(),
@@ -110,7 +128,7 @@ def choropleth_map(
         n_suppressed = sum(blank_flags)
         symbol = rule().symbol
         fig.add_choroplethmap(
-            geojson=geojson,
+            geojson=features_for(geojson, blank[locations].to_list(), featureidkey),
             featureidkey=featureidkey,
             locations=blank[locations].to_list(),
             z=[0] * blank.height,  # colour index only; the value is never shown
@@ -191,4 +209,4 @@ def bubble_map(
     return spec.complete(fig, data, alt)
 
 
-__all__ = ["bubble_map", "choropleth_map", "fit_view"]
+__all__ = ["bubble_map", "choropleth_map", "features_for", "fit_view"]

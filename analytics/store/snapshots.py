@@ -50,6 +50,7 @@ from analytics.config import default_data_dir, resolve_path, settings
 from analytics.contract import CONTRACT, CONTRACT_VERSION
 from analytics.ingest import sandbox, upload
 from analytics.ingest.drop_reader import ROW_COLUMN, RawDrop, open_drop, sha256_file
+from analytics.ingest.geometry import display_boundaries
 from analytics.ingest.limits import DropRefused
 from analytics.ingest.private import DIR_MODE, READ_ONLY_MODE, private_dir, private_file, write_private_text
 from analytics.ingest.pseudonymise import load_or_create_key, pseudonym_map, pseudonymise_with
@@ -556,7 +557,8 @@ def _write_meta(
     )
     _write_table(con, "meta_files", files)
     _write_table(con, "meta_warnings", result.warnings)
-    boundaries = json.dumps(result.boundaries) if result.boundaries else None
+    # The maps' copy: keyed by area_code, simplified and rounded once here (the archive keeps the file).
+    boundaries = json.dumps(display_boundaries(result.boundaries), separators=(",", ":")) if result.boundaries else None
     _write_table(con, "meta_boundaries", pl.DataFrame({"geojson": [boundaries]}, schema={"geojson": pl.String}))
     history = [e for e in read_audit(paths) if e["event"] == "refresh"]
     history.append(
@@ -670,7 +672,7 @@ def read_audit(paths: StorePaths) -> list[dict]:
 def history(data_dir: Path | str | None = None) -> list[dict]:
     """Return the audit events (refresh, rejected, rollback), oldest first, marking the live drop."""
     paths = store_paths(data_dir)
-    live = live_drop_id(paths)
+    live = shown_live_drop_id(paths)
     events = read_audit(paths)
     for event in events:
         event["live"] = event.get("event") == "refresh" and event.get("drop_id") == live
@@ -688,6 +690,29 @@ def live_drop_id(paths: StorePaths) -> str | None:
         return con.sql("select drop_id from meta_drop").fetchall()[0][0]
     finally:
         con.close()
+
+
+_SHOWN_LIVE_IDS: dict[tuple[str, int, int], str] = {}
+
+
+def shown_live_drop_id(paths: StorePaths) -> str | None:
+    """Return the live drop id for display, remembered per live file (path, inode, mtime).
+
+    Opening the snapshot to read it costs about 20 ms, and the Data page asks several times a run.
+    A refresh or rollback swaps in another file, so the signature changes and the id is read again.
+    Writers (``refresh``, ``rollback``) use ``live_drop_id``, which always reads the file.
+    """
+    signature = live_signature(paths.root)
+    if signature is None:
+        return None
+    if signature not in _SHOWN_LIVE_IDS:
+        drop_id = live_drop_id(paths)
+        if drop_id is None or live_signature(paths.root) != signature:  # swapped meanwhile: do not remember
+            return drop_id
+        if len(_SHOWN_LIVE_IDS) > 16:
+            _SHOWN_LIVE_IDS.clear()
+        _SHOWN_LIVE_IDS[signature] = drop_id
+    return _SHOWN_LIVE_IDS[signature]
 
 
 def accepted_drops(paths: StorePaths) -> list[str]:

@@ -21,7 +21,7 @@ from analytics.config import settings
 from analytics.formatting import fmt_int, fmt_number
 from analytics.indicators.common import MICROENTERPRISE, UNASSIGNED
 from analytics.indicators.marts import read_mart
-from analytics.publish.charts import FOCUS_OTHER, ChartSpec, bubble_map, choropleth_map
+from analytics.publish.charts import FOCUS_OTHER, ChartSpec, bubble_map, choropleth_map, features_for
 from analytics.publish.suppression import Suppressed, suppress
 from analytics.store.queries import boundaries
 from analytics.views.common import (
@@ -255,7 +255,7 @@ def coverage_map(
         thin = frame.filter(pl.col("thin"))
         if thin.height:
             chart.figure.add_choroplethmap(
-                geojson=geojson,
+                geojson=features_for(geojson, thin["area_code"].to_list(), "properties.area_code"),
                 featureidkey="properties.area_code",
                 locations=thin["area_code"].to_list(),
                 z=[0] * thin.height,

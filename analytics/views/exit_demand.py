@@ -26,7 +26,7 @@ from analytics.indicators import exit_stress
 from analytics.indicators.marts import read_mart
 from analytics.indicators.projection import projection_settings
 from analytics.ingest.staged import Staged
-from analytics.publish.charts import ChartSpec, bubble_map, choropleth_map, line_chart, stacked_bar
+from analytics.publish.charts import ChartSpec, bubble_map, choropleth_map, features_for, line_chart, stacked_bar
 from analytics.store import queries
 from analytics.views.common import EVERY_BREAKDOWN, Tile, drop_info, geography, ignored_note, make_tile, spec
 from analytics.views.filters import Filters
@@ -209,10 +209,8 @@ def map_chart(
     geojson = queries.boundaries(cur)
     data = frame.select("area_code", "area_name", "locality", "people", "hours_displaced")
     if geojson is not None:
-        codes = set(data.get_column("area_code").to_list())
-        features = [f for f in geojson.get("features", []) if f.get("properties", {}).get("area_code") in codes]
         return choropleth_map(
-            {**geojson, "features": features},
+            features_for(geojson, data.get_column("area_code").to_list(), "properties.area_code"),
             data,
             "area_code",
             "hours_displaced",
