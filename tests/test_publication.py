@@ -411,7 +411,7 @@ st.session_state["in_run"] = modes.published(spec)
 """
 
 
-def test_download_buttons_publish_on_click_on_their_own_thread(demo_store, tmp_path):
+def test_download_buttons_publish_on_click_on_their_own_thread(demo_store, tmp_path, monkeypatch):
     """Drawing a chart's download buttons publishes nothing (it was 40% of a page run on a filter
     change); the click's maker publishes on a thread with no session and gets what the page would."""
     import json
@@ -423,7 +423,7 @@ def test_download_buttons_publish_on_click_on_their_own_thread(demo_store, tmp_p
     modes._cache.clear()
     script = tmp_path / "deferred.py"
     script.write_text(textwrap.dedent(DEFERRED))
-    os.environ["MARKET_DATA_DIR"] = str(demo_store)
+    monkeypatch.setenv("MARKET_DATA_DIR", str(demo_store))
     at = AppTest.from_file(str(script), default_timeout=60).run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.session_state["after_buttons"] == []
