@@ -67,7 +67,7 @@ def progress(step, fraction):
 start = time.perf_counter()
 snapshots.refresh(sys.argv[1], sys.argv[2], progress=progress)
 marks.append(("end", time.perf_counter()))
-names = {"Validating": "read + validate", "Archiving the raw drop": "archive",
+names = {"Validating": "validate", "Archiving the raw drop": "archive",
          "Building the snapshot": "pseudonymise + stage", "Building marts": "marts (build + write)",
          "Swapping in the new snapshot": "swap + prune"}
 out, last, label = {}, start, "start"
@@ -75,7 +75,7 @@ for step, at in marks:
     if step in names or step == "end":
         out[label] = out.get(label, 0) + at - last
         last, label = at, names.get(step, step)
-print(json.dumps({k: v for k, v in out.items() if k != "start"} | {"before reading": out.get("start", 0)}))
+print(json.dumps({"start + read files": out.get("start", 0)} | {k: v for k, v in out.items() if k != "start"}))
 """
 
 MODULE_TIMES = """
@@ -232,7 +232,8 @@ def markdown(results: list[dict]) -> str:
         "|---|" + "---|" * len(results),
     ]
     for p in phases:
-        lines.append(f"| {p} | " + " | ".join(f"{r.get('phases', {}).get(p, 0):.2f}" for r in results) + " |")
+        cells = (f"{r['phases'][p]:.2f}" if p in r.get("phases", {}) else "-" for r in results)
+        lines.append(f"| {p} | " + " | ".join(cells) + " |")
     demo = " | ".join("-" if r.get("demo_s") is None else f"{r['demo_s']:.1f}" for r in results)
     lines += ["", f"`demo --scale N` wrote each drop in (s): | {demo} |"]
     modules = sorted({m for r in results for m in r["modules"]})
@@ -249,6 +250,8 @@ def markdown(results: list[dict]) -> str:
         lines.append(f"| {m} | {cells} |")
     totals = " | ".join(
         "{:.2f} / {:.2f}".format(sum(v[0] for v in r["modules"].values()), sum(v[1] for v in r["modules"].values()))
+        if r["modules"]
+        else "-"
         for r in results
     )
     lines += [f"| **all modules** | {totals} |", ""]
