@@ -66,6 +66,13 @@ def test_a_dense_ward_file_is_keyed_by_area_code_simplified_and_rounded():
     assert shown["features"][2]["geometry"]["type"] == "MultiPolygon" and len(parts) == 2
     assert all(4 <= len(p[0]) < 500 for p in parts)
     assert len(json.dumps(shown)) < len(json.dumps(source)) / 10
+    # Each feature carries its box, from which a map fits its view without walking every vertex.
+    assert shown["features"][0]["bbox"] == [ring[:, 0].min(), ring[:, 1].min(), ring[:, 0].max(), ring[:, 1].max()]
+    from analytics.publish.maps import _corners
+
+    boxes = _corners(shown)
+    stripped = {**shown, "features": [{k: v for k, v in f.items() if k != "bbox"} for f in shown["features"]]}
+    assert len(boxes) == 6 and boxes == _corners(stripped)  # the same corners as from the vertices
 
 
 def test_projected_coordinates_and_uncoded_features_are_left_alone():

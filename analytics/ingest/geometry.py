@@ -7,7 +7,9 @@ its own copy of the geometry to the browser. So the live store keeps a display c
 (``display_boundaries``), made once when a drop is loaded, while the archive keeps the file as sent:
 
 * each feature's properties are just ``{"area_code": ...}`` (``area_code`` or the first ``…CD``
-  property, as validation reads it), so every map finds its areas by the same key;
+  property, as validation reads it), so every map finds its areas by the same key, and it carries
+  its GeoJSON ``bbox`` (west, south, east, north), from which a map fits its view without walking
+  every vertex;
 * each ring is simplified (Douglas-Peucker) to within ``TOLERANCE_DEG`` degrees (about 7 to 11
   metres in England, well under a pixel at ward scale) and its coordinates rounded to ``DIGITS``
   decimals (about a metre); a ring that would fall below a triangle keeps its own points;
@@ -47,9 +49,13 @@ def display_boundaries(geojson: dict, *, tolerance: float = TOLERANCE_DEG, digit
         code, geometry = feature_area_code(feature), feature.get("geometry")
         if code is None or not geometry:
             continue
-        features.append(
-            {"type": "Feature", "properties": {"area_code": code}, "geometry": _geometry(geometry, tolerance, digits)}
-        )
+        shown = _geometry(geometry, tolerance, digits)
+        feature = {"type": "Feature", "properties": {"area_code": code}, "geometry": shown}
+        values = np.asarray(list(_numbers(shown.get("coordinates"))), dtype=float)
+        if values.size >= 2 and values.size % 2 == 0 and shown is not geometry:  # lon/lat pairs, simplified
+            lons, lats = values[0::2], values[1::2]
+            feature["bbox"] = [float(lons.min()), float(lats.min()), float(lons.max()), float(lats.max())]
+        features.append(feature)
     return {"type": "FeatureCollection", "features": features}
 
 

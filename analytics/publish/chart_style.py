@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 
 import plotly.graph_objects as go
@@ -348,6 +348,17 @@ class ChartSpec:
     data: pl.DataFrame | Suppressed | None = None
     figure: go.Figure | None = None
 
+    def __reduce__(self) -> tuple:
+        """Pickle (and copy) the figure as its dict and rebuild it without Plotly's validation.
+
+        The figure was validated when it was built; ``st.cache_data`` unpickles every cached view
+        on every read, and re-validating the figures was half the server time of a page rerun.
+        """
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.figure is not None:
+            state["figure"] = self.figure.to_dict()
+        return (_chart_spec, (state,))
+
     @property
     def table(self) -> pl.DataFrame | None:
         """The data table for people: ``data.display`` if suppressed, else ``data``."""
@@ -383,6 +394,13 @@ class ChartSpec:
             spec = replace(spec, suppression_note=data.rule_text)
         spec.style(fig, **style_kwargs)
         return replace(spec, figure=fig, data=data, alt_text=spec.alt_text or alt_text)
+
+
+def _chart_spec(state: dict) -> ChartSpec:
+    """Rebuild a pickled ``ChartSpec`` (see ``ChartSpec.__reduce__``)."""
+    if state.get("figure") is not None:
+        state = {**state, "figure": go.Figure(state["figure"], _validate=False)}  # as Plotly loads its templates
+    return ChartSpec(**state)
 
 
 # ---------------------------------------------------------------------------------------------
