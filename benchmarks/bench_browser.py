@@ -454,6 +454,24 @@ def write_outputs(rows: list[dict], loads: list[str], args: argparse.Namespace) 
             f"{med(p, 'ws_bytes') / 1024:.0f} / {med(f, 'ws_bytes') / 1024:.0f} | "
             f"{med(p, 'nodes'):.0f} / {med(f, 'nodes'):.0f} |"
         )
+    over = [r for r in rows if r["ratio"] > TARGET]
+    lines += [
+        "",
+        "Notes:",
+        "",
+        "- Every dashboard page also draws the shared sidebar (the navigation of every page, six filters, "
+        "the publication and presentation switches), which a floor page has not.",
+        "- A chart's data table is drawn when its expander is opened (a fragment rerun), so the tables "
+        "counted above are the ones on the page itself.",
+    ]
+    for r in over:
+        if r["charts"] == 0:
+            lines.append(
+                f"- {r['page']} has no charts: its floor is a bare page with a title, so its ratio measures "
+                f"its own content ({r['dataframes']} tables, its forms and buttons) and the shared sidebar."
+            )
+        else:
+            lines.append(f"- {r['page']} is over {TARGET:g}x its floor in this run.")
     lines.append("")
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {args.out} and {raw}")
