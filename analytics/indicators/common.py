@@ -47,6 +47,8 @@ from analytics.indicators.geography import RURAL_CLASSES, with_rural_class
 from analytics.ingest.staged import Staged
 
 FAR_FUTURE = date(9999, 12, 31)
+Frame = pl.DataFrame | pl.LazyFrame
+"""A frame an aggregation accepts: eager, or lazy to run later with others (``collected``)."""
 COUNCIL, ALL = "council", "All"
 UNASSIGNED = "Unassigned"
 ALL_SERVICE_TYPES = "all"
@@ -350,32 +352,47 @@ def with_geographies(
     return frame.join(geography_map(areas, levels), on="area_code", how="inner")
 
 
-def with_level(frame: pl.DataFrame, level: str) -> pl.DataFrame:
+def with_level(frame: Frame, level: str) -> Frame:
     """Return ``frame`` (carrying ``locality`` and ``rural_class``, e.g. ``enriched_packages``) with
     ``geography_level`` = ``level`` and ``geography`` = its locality, rural class or ``All``.
 
     Rows whose area is not in the areas file (null ``rural_class``) are dropped, as in ``with_geographies``.
+    A ``LazyFrame`` stays lazy (the filter is part of its plan).
     """
     geography = {"council": pl.lit(ALL), "locality": pl.col("locality"), "rural_class": pl.col("rural_class")}[level]
-    if frame.get_column("rural_class").null_count():  # a copy of millions of rows only when there is a row to drop
+    # eager: a copy of millions of rows only when there is a row to drop; lazy: the filter is free
+    if isinstance(frame, pl.LazyFrame) or frame.get_column("rural_class").null_count():
         frame = frame.filter(pl.col("rural_class").is_not_null())
     return frame.with_columns(pl.lit(level).alias("geography_level"), geography.cast(pl.String).alias("geography"))
 
 
+def collected(frames: Sequence[Frame]) -> list[pl.DataFrame]:
+    """Return ``frames`` as DataFrames, the lazy ones collected together (``pl.collect_all``).
+
+    Polars' default engine for a lazy query (streaming, on this version) aggregates millions of
+    package-month rows with about half the CPU of the eager ``DataFrame.group_by``, and collecting
+    the queries together lets it share their common input.
+    """
+    lazy = [i for i, f in enumerate(frames) if isinstance(f, pl.LazyFrame)]
+    done = dict(zip(lazy, pl.collect_all([frames[i] for i in lazy]), strict=True)) if lazy else {}
+    return [done.get(i, f) for i, f in enumerate(frames)]
+
+
 def per_level(
     frame: pl.DataFrame,
-    compute: Callable[[pl.DataFrame], pl.DataFrame],
+    compute: Callable[[pl.LazyFrame], Frame],
     levels: Sequence[str] = GEOGRAPHY_LEVELS,
 ) -> pl.DataFrame:
     """Return ``compute(with_level(frame, level))`` for each level, stacked.
 
-    ``compute`` groups by ``geography_level, geography`` (plus whatever it needs). One level at a time
-    and no join, so memory stays at one copy of ``frame``: the way to build geography marts from
-    millions of package-month rows. Exact distinct counts at every level.
+    ``compute`` groups by ``geography_level, geography`` (plus whatever it needs). It is given a
+    ``LazyFrame`` and may return one (its query then runs with the others, ``collected``) or a
+    DataFrame. No join, no copy per level: the way to build geography marts from millions of
+    package-month rows. Exact distinct counts at every level.
     """
-    return pl.concat(
-        [compute(with_level(frame, level)) for level in levels if level in GEOGRAPHY_LEVELS], how="vertical_relaxed"
-    )
+    lazy = frame.lazy()
+    parts = [compute(with_level(lazy, level)) for level in levels if level in GEOGRAPHY_LEVELS]
+    return pl.concat(collected(parts), how="vertical_relaxed")
 
 
 def by_level_and_service_type(
@@ -433,14 +450,16 @@ def fill_geography_months(
     return fill_in_order(grid, stats, grid.columns, zero)
 
 
-def all_and_each_service_type(
-    frame: pl.DataFrame, by: Sequence[str], aggregate: Callable[[pl.DataFrame, list[str]], pl.DataFrame]
-) -> pl.DataFrame:
+def all_and_each_service_type(frame: Frame, by: Sequence[str], aggregate: Callable[[Frame, list[str]], Frame]) -> Frame:
     """Return ``aggregate(frame, by)`` labelled ``service_type`` = ``all`` stacked on
-    ``aggregate(frame, by + ["service_type"])`` (``frame`` needs ``service_type`` with no blanks)."""
+    ``aggregate(frame, by + ["service_type"])`` (``frame`` needs ``service_type`` with no blanks).
+
+    Lazy in, lazy out: ``aggregate`` must then use only what a ``LazyFrame`` has (group_by, filter, ...).
+    """
     whole = aggregate(frame, list(by)).with_columns(pl.lit(ALL_SERVICE_TYPES).alias("service_type"))
     each = aggregate(frame, [*by, "service_type"])
-    return pl.concat([whole.select(each.columns), each])
+    names = each.collect_schema().names() if isinstance(each, pl.LazyFrame) else each.columns
+    return pl.concat([whole.select(names), each])
 
 
 def geography_population(areas: pl.DataFrame, levels: Sequence[str] = GEOGRAPHY_LEVELS) -> pl.DataFrame:
