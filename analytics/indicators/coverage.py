@@ -58,7 +58,7 @@ def min_providers() -> int:
     return int(settings()["thresholds"]["min_providers_per_area"])
 
 
-def _area_supply(snapshot: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+def _area_supply(snapshot: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
     return snapshot.group_by(by).agg(
         pl.col("provider_id").n_unique().cast(pl.Int64).alias("providers_active"),
         pl.col("provider_id")
@@ -106,11 +106,11 @@ def coverage_by_area_month(
     if by_service_type:
         grid = grid.join(service_type_frame(packages), how="cross")
         supply = all_and_each_service_type(
-            snapshot.with_columns(pl.col("service_type").fill_null("home_care")), by, _area_supply
-        )
+            snapshot.lazy().with_columns(pl.col("service_type").fill_null("home_care")), by, _area_supply
+        ).collect()
         keys = [*by, "service_type"]
     else:
-        supply, keys = _area_supply(snapshot, by), by
+        supply, keys = _area_supply(snapshot.lazy(), by).collect(), by
     waiting = (
         waiting_at_months(requests, months)
         .group_by(by)

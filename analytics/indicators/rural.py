@@ -86,7 +86,7 @@ def class_measures(
     groups = area_attrs.select(keys).unique() if keys else pl.DataFrame()
     grid = (groups.join(classes, how="cross") if keys else classes).join(months.select("month"), how="cross")
     snapshot = active_at_months(packages, months)
-    supply = fill_grid(grid, supply_stats(snapshot, by), by, SUPPLY_COUNTS)
+    supply = fill_grid(grid, supply_stats(snapshot.lazy(), by).collect(), by, SUPPLY_COUNTS)
     waiting = waiting_stats_grid(requests, months, group, grid, recorded).select(
         *by, "people_waiting", "hours_waiting", "median_wait_days", "p90_wait_days"
     )

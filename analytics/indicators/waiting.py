@@ -31,6 +31,7 @@ from analytics.indicators.common import (
     mart_months,
     months_frame,
     not_withdrawn_expr,
+    period_of,
     rounded,
     waiting_at_months,
     with_level,
@@ -69,11 +70,9 @@ def sourced_in_months(requests: pl.DataFrame, months: pl.DataFrame) -> pl.DataFr
         return sourced.with_columns(
             pl.lit(None, dtype=pl.Date).alias("month"), pl.lit(None, dtype=pl.Int64).alias("days_to_source")
         ).clear()
-    hits = sourced.join_where(
-        months.select("month", "month_start"),
-        pl.col("sourced_date") >= pl.col("month_start"),
-        pl.col("sourced_date") <= pl.col("month"),
-    ).drop("month_start")
+    # each period is one calendar month (the latest ending at as_of), so a date falls in at most one:
+    # the same rows as a range join on month_start <= sourced_date <= month, without the join
+    hits = sourced.with_columns(period_of("sourced_date", months).alias("month")).filter(pl.col("month").is_not_null())
     return hits.with_columns(days_between("requested_date", "sourced_date").alias("days_to_source"))
 
 
