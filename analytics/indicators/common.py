@@ -291,9 +291,13 @@ def geographies(areas: pl.DataFrame, levels: Sequence[str] = GEOGRAPHY_LEVELS) -
     if "council" in levels:
         out.append(Geography(COUNCIL, ALL, tuple(attrs.get_column("area_code").to_list())))
     if "locality" in levels:
-        for name in sorted(attrs.get_column("locality").unique().to_list()):
-            codes = attrs.filter(pl.col("locality") == name).get_column("area_code").to_list()
-            out.append(Geography("locality", name, tuple(codes)))
+        grouped = attrs.group_by("locality", maintain_order=True).agg(
+            pl.col("area_code")
+        )  # one pass, not one per locality
+        codes = dict(
+            zip(grouped.get_column("locality").to_list(), grouped.get_column("area_code").to_list(), strict=True)
+        )
+        out.extend(Geography("locality", name, tuple(codes[name])) for name in sorted(codes))
     if "rural_class" in levels:
         for name in RURAL_CLASSES:
             codes = attrs.filter(pl.col("rural_class") == name).get_column("area_code").to_list()
