@@ -383,7 +383,7 @@ def collected(frames: Sequence[Frame]) -> list[pl.DataFrame]:
 
 
 def per_level(
-    frame: pl.DataFrame,
+    frame: Frame,
     compute: Callable[[pl.LazyFrame], Frame],
     levels: Sequence[str] = GEOGRAPHY_LEVELS,
 ) -> pl.DataFrame:
