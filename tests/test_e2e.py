@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import IDLE, registered_pages, require_chromium, save_screenshot, streamlit_server
+from browser_support import IDLE, registered_pages, require_chromium, save_screenshot, streamlit_server, without_charts
 
 # Every chart whose box is in the viewport has drawn its plot (plotly adds .main-svg when it draws).
 ALL_VISIBLE_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
@@ -64,6 +64,7 @@ CUT_TILE_TEXT = """() => [...document.querySelectorAll(
 
 def test_overview_tiles_are_never_cut_and_no_change_has_no_arrow(server: str, page):
     """Every tile label and change is shown whole (wrapped, never an ellipsis); "no change" has no arrow."""
+    without_charts(page.context)  # tiles only: test_every_page_renders_in_chromium draws the charts
     _open(page, f"{server}/")
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
     assert page.locator('[data-testid="stMetricLabel"]').count() >= 12
@@ -77,6 +78,7 @@ def test_overview_tiles_are_never_cut_and_no_change_has_no_arrow(server: str, pa
 
 
 def test_locality_filter_changes_overview_in_browser(server: str, page):
+    without_charts(page.context)  # tiles, the link and the menu: test_every_page_renders_in_chromium draws the charts
     _open(page, f"{server}/")
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
     before = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
