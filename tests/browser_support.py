@@ -82,7 +82,7 @@ and tables (a canvas grid): the bulk of what Chromium spends on a page."""
 
 
 def without_charts(context) -> None:
-    """Make Playwright ``context`` refuse Streamlit's chart and table code (``CHART_CODE``).
+    """Make a Playwright context (or one page) refuse Streamlit's chart and table code (``CHART_CODE``).
 
     For tests of what is around the charts (menu, headings, sidebar, sign-in): the server still runs
     every page script whole and sends every element; the browser only leaves charts and tables as

@@ -30,6 +30,26 @@ def server(demo_store: Path):
         yield url
 
 
+@pytest.fixture(scope="module")
+def context(browser):
+    """One 1400x900 context for the module: its HTTP cache keeps the app's code, which Chromium then
+    need not compile again for every page (about 1 s of Chromium CPU a page)."""
+    shared = browser.new_context(viewport={"width": 1400, "height": 900})
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def page(context):
+    """A tab of its own (a fresh Streamlit session); the test fails if the page raised a JavaScript error."""
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield opened
+    opened.close()
+    assert errors == [], errors
+
+
 def _open(page, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)  # the page script has started
@@ -64,7 +84,7 @@ CUT_TILE_TEXT = """() => [...document.querySelectorAll(
 
 def test_overview_tiles_are_never_cut_and_no_change_has_no_arrow(server: str, page):
     """Every tile label and change is shown whole (wrapped, never an ellipsis); "no change" has no arrow."""
-    without_charts(page.context)  # tiles only: test_every_page_renders_in_chromium draws the charts
+    without_charts(page)  # tiles only: test_every_page_renders_in_chromium draws the charts
     _open(page, f"{server}/")
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
     assert page.locator('[data-testid="stMetricLabel"]').count() >= 12
@@ -78,7 +98,7 @@ def test_overview_tiles_are_never_cut_and_no_change_has_no_arrow(server: str, pa
 
 
 def test_locality_filter_changes_overview_in_browser(server: str, page):
-    without_charts(page.context)  # tiles, the link and the menu: test_every_page_renders_in_chromium draws the charts
+    without_charts(page)  # tiles, the link and the menu: test_every_page_renders_in_chromium draws the charts
     _open(page, f"{server}/")
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
     before = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
