@@ -76,6 +76,22 @@ def save_screenshot(page, name: str) -> Path:
     return shot
 
 
+CHART_CODE = ("PlotlyChart", "DataFrame")
+"""Streamlit's lazily loaded element code for charts (Plotly, 4.7 MB, maps drawn in software WebGL)
+and tables (a canvas grid): the bulk of what Chromium spends on a page."""
+
+
+def without_charts(context) -> None:
+    """Make a Playwright context (or one page) refuse Streamlit's chart and table code (``CHART_CODE``).
+
+    For tests of what is around the charts (menu, headings, sidebar, sign-in): the server still runs
+    every page script whole and sends every element; the browser only leaves charts and tables as
+    placeholders. Charts are drawn and checked in ``tests/test_e2e.py`` and ``tests/test_councils.py``.
+    """
+    for name in CHART_CODE:
+        context.route(f"**/static/js/{name}.*.js", lambda route: route.abort())
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

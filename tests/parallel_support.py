@@ -30,6 +30,7 @@ SLOW_FIRST = (
     "test_e2e.py",
     "test_store.py",
     "test_store_recovery.py",
+    "test_e2e_deep_links.py",  # six fresh servers, one after another
     "test_e2e_data_page.py",
     "test_briefing.py",
     "test_exports_scan.py",
@@ -43,7 +44,6 @@ SPREAD = (
     "test_councils.py::test_generated_drops_have_the_shape_their_names_say",
     "test_councils.py::test_every_page_runs_and_says_what_it_cannot_show",
     "test_councils.py::test_every_chart_builds_and_its_headline_matches_its_data",
-    "test_e2e_deep_links.py::test_deep_link_on_a_fresh_server_opens_the_page_with_the_dashboard_around_it",
 )
 """Tests (``file::function``, every parameter) that share no module fixture: each goes to any worker."""
 

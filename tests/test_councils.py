@@ -184,8 +184,10 @@ def test_every_chart_builds_and_its_headline_matches_its_data(council: str, coun
 # ---------------------------------------------------------------------------------------------
 # Headless Chromium: two servers, one browser, every page of every council
 
-SERVERS, TABS = 2, 2
-"""Councils shown at once (one server each: two processes use both cores) and tabs per server."""
+SERVERS, TABS = 2, 1
+"""Councils shown at once (one server each: two processes use both cores) and tabs per server. One tab
+walks a council's whole menu: a second tab per server cost another page load (the app's start-up in
+the browser, about 3 s of Chromium CPU) per council for no page more."""
 BROWSER_COUNCILS = [c for c in COUNCILS if c != "northdale"]  # the demo runs in Chromium in tests/test_e2e.py
 GROUPS = [tuple(BROWSER_COUNCILS[k : k + SERVERS]) for k in range(0, len(BROWSER_COUNCILS), SERVERS)]
 

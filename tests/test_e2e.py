@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import IDLE, registered_pages, require_chromium, save_screenshot, streamlit_server
+from browser_support import IDLE, registered_pages, require_chromium, save_screenshot, streamlit_server, without_charts
 
 # Every chart whose box is in the viewport has drawn its plot (plotly adds .main-svg when it draws).
 ALL_VISIBLE_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
@@ -28,6 +28,26 @@ require_chromium()
 def server(demo_store: Path):
     with streamlit_server(demo_store) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    """One 1400x900 context for the module: its HTTP cache keeps the app's code, which Chromium then
+    need not compile again for every page (about 1 s of Chromium CPU a page)."""
+    shared = browser.new_context(viewport={"width": 1400, "height": 900})
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def page(context):
+    """A tab of its own (a fresh Streamlit session); the test fails if the page raised a JavaScript error."""
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield opened
+    opened.close()
+    assert errors == [], errors
 
 
 def _open(page, url: str) -> None:
@@ -64,6 +84,7 @@ CUT_TILE_TEXT = """() => [...document.querySelectorAll(
 
 def test_overview_tiles_are_never_cut_and_no_change_has_no_arrow(server: str, page):
     """Every tile label and change is shown whole (wrapped, never an ellipsis); "no change" has no arrow."""
+    without_charts(page)  # tiles only: test_every_page_renders_in_chromium draws the charts
     _open(page, f"{server}/")
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
     assert page.locator('[data-testid="stMetricLabel"]').count() >= 12
@@ -77,6 +98,7 @@ def test_overview_tiles_are_never_cut_and_no_change_has_no_arrow(server: str, pa
 
 
 def test_locality_filter_changes_overview_in_browser(server: str, page):
+    without_charts(page)  # tiles, the link and the menu: test_every_page_renders_in_chromium draws the charts
     _open(page, f"{server}/")
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
     before = page.locator('[data-testid="stMetricValue"]').all_inner_texts()

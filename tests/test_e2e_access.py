@@ -29,7 +29,15 @@ from pathlib import Path
 
 import pytest
 from access_support import ANALYST, PUBLIC, VIEWER, auth_secrets, config_with_roles, secrets_toml
-from browser_support import IDLE, ROOT, _free_port, _wait_until_healthy, registered_pages, require_chromium
+from browser_support import (
+    IDLE,
+    ROOT,
+    _free_port,
+    _wait_until_healthy,
+    registered_pages,
+    require_chromium,
+    without_charts,
+)
 from small_drop import loaded_small_store, write_small_drop
 
 pytestmark = pytest.mark.e2e
@@ -97,17 +105,21 @@ def signed_in_server(store: Path, provider: str, tmp_path_factory: pytest.TempPa
         yield url
 
 
-def _open(browser, url: str):
+def _open(browser, url: str, charts: bool = False):
+    """Open ``url`` in a fresh context; charts and tables are left undrawn unless ``charts`` (see
+    ``browser_support.without_charts``): only the public user's test looks at them."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    if not charts:
+        without_charts(context)
     page = context.new_page()
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector(IDLE, timeout=60_000)
     return context, page
 
 
-def _sign_in(browser, server: str, user: dict):
+def _sign_in(browser, server: str, user: dict, charts: bool = False):
     """Sign ``user`` in through the provider's own form; return (context, page) on the dashboard."""
-    context, page = _open(browser, server)
+    context, page = _open(browser, server, charts)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name=user["sub"], exact=True).click(timeout=30_000)  # the provider's page
     page.wait_for_url(f"{server}/**", timeout=30_000)
@@ -184,7 +196,7 @@ def test_analyst_makes_a_drop_live_and_the_audit_names_the_account(
 
 
 def test_public_user_sees_suppressed_figures_only(browser, signed_in_server: str):
-    context, page = _sign_in(browser, signed_in_server, PUBLIC)
+    context, page = _sign_in(browser, signed_in_server, PUBLIC, charts=True)
     try:
         toggle = page.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]', has_text="Publication mode")
         switch = toggle.locator("input")
@@ -238,9 +250,9 @@ def test_twelve_sessions_at_once_on_a_cold_local_server(browser, store: Path, tm
         try:
             for path in paths:  # every session starts before any has finished its first run
                 context = browser.new_context(viewport={"width": 1200, "height": 800})
-                # The server runs each script whole either way; skipping the 4.7 MB chart bundle keeps
+                # The server runs each script whole either way; skipping the chart and table code keeps
                 # 12 renderers on 2 cores from taking minutes. Nothing leaves the machine.
-                context.route("**/PlotlyChart.*.js", lambda route: route.abort())
+                without_charts(context)
                 context.route(lambda u: not u.startswith(url), lambda route: route.abort())
                 page = context.new_page()
                 page.goto(f"{url}/{path}", wait_until="commit")

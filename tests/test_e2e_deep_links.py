@@ -6,7 +6,14 @@ file alone, with a folder-style menu and without ``dashboard.py``'s sidebar filt
 registered page, and for both ways of starting the app (``streamlit run dashboard.py`` and
 ``dev.py serve``), a *fresh* server's first request is the deep link; the page must open with the
 dashboard's own menu (page titles, never file names such as ``dashboard``) and its filters.
-Each case starts its own server, so the cases run on any test worker, one after another.
+Each case starts its own server (about 5 s of server CPU and 3 s of Chromium CPU a case).
+
+The cases are the two ways the guard is reached, on both ways of starting the app: the default page
+(no url path) and a page through ``render.start_page`` (Map and coverage), and the two pages that call
+``shared.run_through_dashboard`` themselves (Data, Briefing pack). What makes any other page's deep
+link work is the same guard, reached the same way; ``tests/test_pages.py`` checks statically that
+every registered page calls it before anything else and that every page's file stem is its url path
+(the two things a page of its own could get wrong), so a fresh server per page adds no check.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from browser_support import IDLE, registered_pages, require_chromium, streamlit_server
+from browser_support import IDLE, registered_pages, require_chromium, streamlit_server, without_charts
 
 pytestmark = pytest.mark.e2e
 require_chromium()
@@ -24,9 +31,12 @@ PAGES = registered_pages()
 TITLES = [title for _, _, title in PAGES]
 
 
-# Every page with a plain `streamlit run dashboard.py`; `dev.py serve` runs the same command in-process,
-# so the root page and one deep link are enough there.
-CASES = [("streamlit run", *p) for p in PAGES] + [("dev.py serve", *p) for p in PAGES if p[1] in ("", "briefing")]
+# `streamlit run dashboard.py`: the default page, a `render.start_page` page, and both pages calling
+# `shared.run_through_dashboard` themselves; `dev.py serve` runs the same command in-process, so the
+# root page and one deep link are enough there.
+CASES = [("streamlit run", *p) for p in PAGES if p[1] in ("", "coverage", "data", "briefing")] + [
+    ("dev.py serve", *p) for p in PAGES if p[1] in ("", "briefing")
+]
 
 
 @pytest.mark.parametrize(
@@ -40,6 +50,7 @@ def test_deep_link_on_a_fresh_server_opens_the_page_with_the_dashboard_around_it
 
 
 def _check_deep_link(page, server: str, how: str, url_path: str, title: str) -> None:
+    without_charts(page.context)  # what is checked is around the charts; test_e2e.py draws them
     page.goto(f"{server}/{url_path}", wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
     page.wait_for_selector(IDLE, timeout=60_000)

@@ -84,6 +84,30 @@ def test_pages_folder_holds_only_registered_pages_named_as_their_urls() -> None:
                 assert keywords["url_path"] == Path(node.args[0].value).stem
 
 
+def test_every_page_first_makes_sure_it_ran_through_the_dashboard() -> None:
+    """The first thing every page does is ``shared.run_through_dashboard`` (or ``render.start_page``,
+    which calls it first).
+
+    With the stem rule above, this is what lets a fresh server's first visitor follow a deep link to
+    any page: ``tests/test_e2e_deep_links.py`` proves the guard in Chromium on fresh servers for the
+    default page, a ``start_page`` page and the pages calling the guard themselves.
+    """
+    guards = {"start_page", "run_through_dashboard"}
+    skipped = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)
+    for page in PAGES:
+        tree = ast.parse((ROOT / page).read_text(encoding="utf-8"))
+        doing = [
+            s for s in tree.body if not isinstance(s, skipped) and any(isinstance(n, ast.Call) for n in ast.walk(s))
+        ]
+        decorated = [s for s in tree.body if isinstance(s, skipped[2:]) and s.decorator_list]
+        first = doing[0]
+        assert all(s.lineno > first.lineno for s in decorated), f"{page} runs a decorator before its guard"
+        called = {
+            getattr(n.func, "attr", getattr(n.func, "id", "")) for n in ast.walk(first) if isinstance(n, ast.Call)
+        }
+        assert called & guards, f"{page}: the first thing it does is line {first.lineno}, not the guard"
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_runs_without_exception(app: AppTest, page: str) -> None:
     at = open_page(app, page)
