@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import plotly.graph_objects as go
 import polars as pl
 
 from analytics.formatting import fmt_int
@@ -47,6 +46,7 @@ from analytics.publish.chart_style import (
     footnote_text,
     house_figure,
     house_template,
+    new_figure,
     plain_label,
     plot_data,
     register_template,
@@ -88,7 +88,7 @@ def bar_chart(
     flag = f"{y}{SUPPRESSED_SUFFIX}"
     horizontal = orientation == "h"
     symbol = rule().symbol
-    fig = go.Figure()
+    fig = new_figure()
     groups = [(None, frame)] if color is None else list(frame.group_by(color, maintain_order=True))
     colours = series_colours(len(groups)) if color is not None else [FOCUS]
     for k, ((key, part), colour) in enumerate(zip(groups, colours, strict=True)):
@@ -96,6 +96,7 @@ def bar_chart(
         texts = _texts(vals, value_format)
         name = measure if key is None else str(key[0])
         fig.add_bar(
+            _validate=False,
             x=vals if horizontal else cats,
             y=cats if horizontal else vals,
             orientation=orientation,
@@ -113,6 +114,7 @@ def bar_chart(
             # group, so grouped bars line up); no bar is drawn, not even one of height 0.
             zeros = [0] * len(hidden)
             fig.add_scatter(
+                _validate=False,
                 x=zeros if horizontal else hidden,
                 y=hidden if horizontal else zeros,
                 orientation=orientation,
@@ -159,12 +161,13 @@ def line_chart(
     """
     frame, _ = plot_data(data, y)
     groups = [(None, frame)] if color is None else list(frame.sort(color).group_by(color, maintain_order=True))
-    fig = go.Figure()
+    fig = new_figure()
     for (key, part), colour in zip(groups, series_colours(len(groups)), strict=True):
         part = part.sort(x)
         xs, ys = part[x].to_list(), part[y].to_list()
         name = measure if key is None else str(key[0])
         fig.add_scatter(
+            _validate=False,
             x=xs,
             y=ys,
             mode="lines+markers" if markers else "lines",
@@ -204,10 +207,11 @@ def stacked_bar(
     frame, _ = plot_data(data, y)
     horizontal = orientation == "h"
     parts = list(frame.group_by(color, maintain_order=True))
-    fig = go.Figure()
+    fig = new_figure()
     for (key, part), colour in zip(parts, series_colours(len(parts), ordered=ordered), strict=True):
         cats, vals = part[x].to_list(), part[y].to_list()
         fig.add_bar(
+            _validate=False,
             x=vals if horizontal else cats,
             y=cats if horizontal else vals,
             orientation=orientation,
