@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 
-import plotly.graph_objects as go
 import polars as pl
 
 from analytics.formatting import fmt_int
@@ -23,6 +22,8 @@ from analytics.publish.chart_style import (
     SEQUENTIAL_SCALE,
     ChartSpec,
     describe_extremes,
+    merge_layout,
+    new_figure,
     plot_data,
     series_colours,
 )
@@ -130,8 +131,9 @@ def choropleth_map(
     name = name or locations
     shown = frame.filter(pl.col(value).is_not_null())
     blank = frame.filter(pl.col(value).is_null())
-    fig = go.Figure()
+    fig = new_figure()
     fig.add_choroplethmap(
+        _validate=False,
         geojson=features_for(geojson, shown[locations].to_list(), featureidkey),
         featureidkey=featureidkey,
         locations=shown[locations].to_list(),
@@ -150,6 +152,7 @@ def choropleth_map(
         n_suppressed = sum(blank_flags)
         symbol = rule().symbol
         fig.add_choroplethmap(
+            _validate=False,
             geojson=features_for(geojson, blank[locations].to_list(), featureidkey),
             featureidkey=featureidkey,
             locations=blank[locations].to_list(),
@@ -166,7 +169,7 @@ def choropleth_map(
         )
     points = _corners(geojson)
     view = fit_view([p[0] for p in points], [p[1] for p in points]) if points else {"zoom": 5}
-    fig.update_layout(map={"style": BLANK_MAP_STYLE, **view}, showlegend=bool(blank.height))
+    merge_layout(fig, map={"style": BLANK_MAP_STYLE, **view}, showlegend=bool(blank.height))
     alt = describe_extremes(
         frame, name, value, measure=measure, value_format=value_format, noun=noun, suppressed=n_suppressed
     )
@@ -200,9 +203,10 @@ def bubble_map(
     n_suppressed = int(flags.sum()) if flags is not None else 0
     biggest = shown[size].max() or 1
     groups = [(None, shown)] if color is None else list(shown.group_by(color, maintain_order=True))
-    fig = go.Figure()
+    fig = new_figure()
     for (key, part), colour in zip(groups, series_colours(len(groups)) if color else [FOCUS], strict=True):
         fig.add_scattermap(
+            _validate=False,
             lat=part[lat].to_list(),
             lon=part[lon].to_list(),
             mode="markers",
@@ -224,7 +228,7 @@ def bubble_map(
         layers = [{"source": outline, "type": "line", "color": AXIS_LINE, "line": {"width": 1}, "below": "traces"}]
         points += list(_coordinates(outline))
     view = fit_view([p[0] for p in points], [p[1] for p in points]) if points else {"zoom": 5}
-    fig.update_layout(map={"style": BLANK_MAP_STYLE, "layers": layers, **view}, showlegend=color is not None)
+    merge_layout(fig, map={"style": BLANK_MAP_STYLE, "layers": layers, **view}, showlegend=color is not None)
     alt = describe_extremes(
         frame, name, size, measure=measure, value_format=value_format, noun=noun, suppressed=n_suppressed
     )
