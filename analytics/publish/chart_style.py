@@ -29,6 +29,7 @@ from datetime import date, datetime
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
+from _plotly_utils.utils import convert_to_base64
 
 from analytics.formatting import fmt_date, fmt_int, fmt_month
 from analytics.publish.suppression import IS_TOTAL, SUPPRESSED_SUFFIX, Suppressed, rule, suppression_rule_text
@@ -139,6 +140,42 @@ def _template_json() -> dict:
     return pio.templates[TEMPLATE_NAME].to_plotly_json()
 
 
+# Figure parts holding map outlines (a trace's ``geojson``, the map's ``layers``): thousands of
+# coordinates, never changed once drawn, and skipped by Plotly's own conversion of arrays.
+_OUTLINES = frozenset({"geojson", "layers"})
+
+
+def _copied(value: object, key: str | None = None) -> object:
+    if key in _OUTLINES:
+        return value
+    if isinstance(value, dict):
+        return {k: _copied(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, str | int | float | bool | None):
+        return value
+    return copy.deepcopy(value)
+
+
+class HouseFigure(go.Figure):
+    """A ``go.Figure`` whose ``to_dict`` shares map outlines instead of copying them.
+
+    ``st.plotly_chart``, ``pio.to_json``, pictures and the page cache's pickling all call
+    ``to_dict``, which deep-copies the whole figure first: for a map of 1,500 wards (the exit map
+    at 50x) that copy was most of the cost of drawing it, several times a run. The outlines are
+    only read, by JSON and pickle; everything else is copied as before.
+    """
+
+    def to_dict(self) -> dict:
+        """Return the figure as a dict (as ``go.Figure.to_dict``), map outlines shared, not copied."""
+        res = {"data": [_copied(t) for t in self._data], "layout": _copied(self._layout)}
+        frames = copy.deepcopy([frame._props for frame in self._frame_objs])
+        if frames:
+            res["frames"] = frames
+        convert_to_base64(res)
+        return res
+
+
 def new_figure() -> go.Figure:
     """Return an empty figure in the house template, built without Plotly's per-property validation.
 
@@ -150,7 +187,7 @@ def new_figure() -> go.Figure:
     in as the dict a validated ``template="house"`` stores, so ``house_figure`` need not set it.
     """
     # Given at construction, so Plotly does not first copy in its own default template.
-    return go.Figure(layout={"template": copy.deepcopy(_template_json())}, _validate=False)
+    return HouseFigure(layout={"template": copy.deepcopy(_template_json())}, _validate=False)
 
 
 def focus_colours(categories: Iterable[object], focus: Iterable[object]) -> list[str]:
@@ -445,8 +482,17 @@ class ChartSpec:
 
 def _chart_spec(state: dict) -> ChartSpec:
     """Rebuild a pickled ``ChartSpec`` (see ``ChartSpec.__reduce__``)."""
-    if state.get("figure") is not None:
-        state = {**state, "figure": go.Figure(state["figure"], _validate=False)}  # as Plotly loads its templates
+    figure = state.get("figure")
+    if figure is not None:
+        # Rebuilt as Plotly loads its templates (no validation). Map outlines are taken out first and
+        # put back by reference: the constructor deep-copies every trace twice, and this dict is
+        # the unpickled copy already (a cached exit map at 50x carries 1,500 wards).
+        outlines = [trace.pop("geojson", None) for trace in figure.get("data") or []]
+        fig = HouseFigure(figure, _validate=False)
+        for trace, outline in zip(fig.data, outlines, strict=True):
+            if outline is not None:
+                trace.geojson = outline
+        state = {**state, "figure": fig}
     return ChartSpec(**state)
 
 
@@ -560,6 +606,7 @@ __all__ = [
     "FOCUS_OTHER",
     "SEQUENTIAL",
     "ChartSpec",
+    "HouseFigure",
     "category_label",
     "describe_extremes",
     "describe_trend",

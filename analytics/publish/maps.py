@@ -134,7 +134,6 @@ def choropleth_map(
     fig = new_figure()
     fig.add_choroplethmap(
         _validate=False,
-        geojson=features_for(geojson, shown[locations].to_list(), featureidkey),
         featureidkey=featureidkey,
         locations=shown[locations].to_list(),
         z=shown[value].to_list(),
@@ -146,6 +145,9 @@ def choropleth_map(
         name=measure,
         showlegend=False,
     )
+    # Outlines go in after the trace, by reference: adding a trace deep-copies what it is given
+    # (1,500 wards' coordinates on the exit map at 50x), and nothing changes them once drawn.
+    fig.data[-1].geojson = features_for(geojson, shown[locations].to_list(), featureidkey)
     n_suppressed = 0
     if blank.height:
         blank_flags = blank[f"{value}{SUPPRESSED_SUFFIX}"].to_list() if flags is not None else [False] * blank.height
@@ -153,7 +155,6 @@ def choropleth_map(
         symbol = rule().symbol
         fig.add_choroplethmap(
             _validate=False,
-            geojson=features_for(geojson, blank[locations].to_list(), featureidkey),
             featureidkey=featureidkey,
             locations=blank[locations].to_list(),
             z=[0] * blank.height,  # colour index only; the value is never shown
@@ -167,6 +168,7 @@ def choropleth_map(
             name=f"Not shown ({symbol} or [x])",
             showlegend=True,
         )
+        fig.data[-1].geojson = features_for(geojson, blank[locations].to_list(), featureidkey)
     points = _corners(geojson)
     view = fit_view([p[0] for p in points], [p[1] for p in points]) if points else {"zoom": 5}
     merge_layout(fig, map={"style": BLANK_MAP_STYLE, **view}, showlegend=bool(blank.height))
