@@ -29,7 +29,8 @@ from datetime import date, datetime
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
-from _plotly_utils.utils import convert_to_base64
+from _plotly_utils.basevalidators import is_homogeneous_array
+from _plotly_utils.utils import convert_to_base64, to_typed_array_spec
 
 from analytics.formatting import fmt_date, fmt_int, fmt_month
 from analytics.publish.suppression import IS_TOTAL, SUPPRESSED_SUFFIX, Suppressed, rule, suppression_rule_text
@@ -143,36 +144,42 @@ def _template_json() -> dict:
 # Figure parts holding map outlines (a trace's ``geojson``, the map's ``layers``): thousands of
 # coordinates, never changed once drawn, and skipped by Plotly's own conversion of arrays.
 _OUTLINES = frozenset({"geojson", "layers"})
+_NOT_TYPED = frozenset({"geojson", "layer", "layers", "range"})  # Plotly's ``is_skipped_key``
 
 
-def _copied(value: object, key: str | None = None) -> object:
+def _plain(value: object, key: str | None = None) -> object:
+    """Return ``value`` copied as ``go.Figure.to_dict`` copies and converts it, outlines shared."""
     if key in _OUTLINES:
         return value
     if isinstance(value, dict):
-        return {k: _copied(v, k) for k, v in value.items()}
+        return {k: _plain(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [_copied(v) for v in value]
-    if isinstance(value, str | int | float | bool | None):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if key is not None and key not in _NOT_TYPED and is_homogeneous_array(value):
+        return to_typed_array_spec(value)  # numpy arrays go to the browser as typed arrays
     return copy.deepcopy(value)
 
 
 class HouseFigure(go.Figure):
     """A ``go.Figure`` whose ``to_dict`` shares map outlines instead of copying them.
 
-    ``st.plotly_chart``, ``pio.to_json``, pictures and the page cache's pickling all call
-    ``to_dict``, which deep-copies the whole figure first: for a map of 1,500 wards (the exit map
-    at 50x) that copy was most of the cost of drawing it, several times a run. The outlines are
-    only read, by JSON and pickle; everything else is copied as before.
+    ``st.plotly_chart``, ``pio.to_json`` and pictures call ``to_dict``, which deep-copies the whole
+    figure and then walks it again to turn arrays into typed arrays: for a map of 1,500 wards (the
+    exit map at 50x) the copy was most of the cost of drawing it. Here one pass copies and converts
+    everything but the outlines, which are only read (by JSON), as Plotly's conversion skips them.
     """
 
     def to_dict(self) -> dict:
-        """Return the figure as a dict (as ``go.Figure.to_dict``), map outlines shared, not copied."""
-        res = {"data": [_copied(t) for t in self._data], "layout": _copied(self._layout)}
+        """Return the figure as a dict, as ``go.Figure.to_dict`` does, map outlines shared, not copied."""
+        res = {"data": [_plain(t) for t in self._data], "layout": _plain(self._layout)}
         frames = copy.deepcopy([frame._props for frame in self._frame_objs])
         if frames:
             res["frames"] = frames
-        convert_to_base64(res)
+            convert_to_base64(frames)
         return res
 
 
@@ -440,7 +447,9 @@ class ChartSpec:
         """
         state = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.figure is not None:
-            state["figure"] = self.figure.to_dict()
+            # The figure's own property dicts, not a copy: pickle only reads them, and copy.deepcopy
+            # copies a reduced object's arguments itself.
+            state["figure"] = {"data": list(self.figure._data), "layout": self.figure._layout}
         return (_chart_spec, (state,))
 
     @property

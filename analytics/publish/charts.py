@@ -102,7 +102,7 @@ def bar_chart(
             orientation=orientation,
             name=name,
             offsetgroup=str(k),
-            marker_color=focus_colours(cats, focus) if focus is not None and color is None else colour,
+            marker={"color": focus_colours(cats, focus) if focus is not None and color is None else colour},
             text=texts if labels else None,
             textposition="outside",
             hovertext=[f"{category_label(c)}, {name}: {t}" for c, t in zip(cats, texts, strict=True)],
@@ -172,7 +172,7 @@ def line_chart(
             y=ys,
             mode="lines+markers" if markers else "lines",
             name=name,
-            line_color=colour,
+            line={"color": colour},
             connectgaps=False,
             hovertext=[f"{name}, {category_label(a)}: {t}" for a, t in zip(xs, _texts(ys, value_format), strict=True)],
             hoverinfo="text",
@@ -216,7 +216,7 @@ def stacked_bar(
             y=cats if horizontal else vals,
             orientation=orientation,
             name=str(key[0]),
-            marker_color=colour,
+            marker={"color": colour},
             hovertext=[
                 f"{key[0]}, {category_label(c)}: {t}" for c, t in zip(cats, _texts(vals, value_format), strict=True)
             ],
