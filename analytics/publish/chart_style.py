@@ -15,6 +15,13 @@ The builders are in ``analytics.publish.charts`` (bars, lines, stacked bars) and
 ``analytics.publish.maps`` (choropleth and bubble maps); import everything from ``charts``, which
 re-exports this module and the maps. Maps use the blank white style named here (no tiles, no
 glyphs), so they draw without a network.
+
+Figures are built without Plotly's per-property validation, which was most of a page's server
+time: start from ``new_figure()`` (a ``HouseFigure`` in the house template), add traces with
+``_validate=False`` and values in the form Plotly stores (nested dicts such as
+``marker={"color": ...}``, titles as ``{"text": ...}``), and set the layout with ``merge_layout``.
+``copy_figure`` copies one to change. ``tests/test_publication.py`` holds every registered chart
+equal to a validated copy of itself.
 """
 
 from __future__ import annotations
