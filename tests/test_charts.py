@@ -173,7 +173,34 @@ def test_a_chart_spec_survives_the_cache_copy_unchanged_without_revalidation():
         assert back.table.equals(chart.table) and back.alt_text == chart.alt_text
         assert back.figure.layout.title.text == chart.figure.layout.title.text
         assert back.figure._validate is False  # rebuilt as Plotly loads its own templates
-    assert chart.figure._validate is True  # the figure as built was validated
+
+
+def validated(fig: go.Figure) -> dict:
+    """Return ``fig`` as JSON after Plotly checks and coerces every property (raises on an invalid one)."""
+    return json.loads(pio.to_json(go.Figure(fig.to_dict())))
+
+
+def test_builders_give_the_figure_plotly_validation_would_store():
+    """Builders skip Plotly's per-property validation (``new_figure``, ``merge_layout``): what they
+    store must already be what validation would (no title as a bare string, no unknown property),
+    so the JSON a browser or Kaleido gets is the same, property for property."""
+    frame = pl.DataFrame({"ward": ["Abbey", "Brook", "Castle", "Dale"], "people": [0, 3, 40, 120]})
+    grouped = pl.DataFrame({"ward": ["A", "A", "B", "B"], "year": ["2025", "2026"] * 2, "people": [1, 2, 3, 4]})
+    months = [date(2026, m, 1) for m in (7, 8, 9, 10)]
+    lines = pl.DataFrame({"month": months * 2, "rate": [1.0, None, 3.0, 4.0] * 2, "kind": ["a"] * 4 + ["b"] * 4})
+    charts = [
+        bar_chart(suppress(frame, count_cols=["people"]), "ward", "people", spec=SPEC, measure="people waiting"),
+        bar_chart(frame, "ward", "people", spec=SPEC, measure="people", orientation="h", value_label="People"),
+        bar_chart(frame, "ward", "people", spec=SPEC, measure="people", focus=["Brook"], value_label="People"),
+        bar_chart(grouped, "ward", "people", spec=SPEC, measure="people", color="year"),
+        line_chart(lines, "month", "rate", spec=SPEC, measure="the rate", color="kind", markers=True, from_zero=True),
+        stacked_bar(grouped, "ward", "people", "year", spec=SPEC, measure="people", orientation="h"),
+    ]
+    for chart in charts:
+        assert chart.figure._validate is False
+        assert json.loads(pio.to_json(chart.figure)) == validated(chart.figure)
+        restyled = chart.style(chart.figure, height=300)  # as views restyle after adding a line
+        assert json.loads(pio.to_json(restyled)) == validated(restyled)
 
 
 def test_bar_chart_focus_and_groups():

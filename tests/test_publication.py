@@ -7,12 +7,14 @@ No browser is needed here.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import polars as pl
 import pytest
 
@@ -276,6 +278,19 @@ def test_chart_ids_are_stable_slugs_and_unique():
         assert chart_id == chart_id.lower() and " " not in chart_id and "_" not in chart_id
     for expected in ("waiting-people", "coverage-map-people-waiting", "rural-waits", "exit-map", "fees-gap-cost"):
         assert expected in ids
+
+
+def test_every_chart_is_the_figure_plotly_validation_would_store(cur, filters):
+    """Figures are built without Plotly's per-property validation (``new_figure``, ``merge_layout``,
+    for speed): every registered chart, as drawn and as published, must hold exactly what a validated
+    copy holds (no bare-string title, no unknown property), so browsers and pictures get the same JSON."""
+    for chart_id in chart_registry.chart_ids():
+        spec = chart_registry.build(cur, chart_id, filters)
+        published = chart_registry.publish_spec(cur, chart_id, spec, filters)
+        for figure in (spec.figure, published.figure):
+            if figure is not None:
+                shown = json.loads(pio.to_json(figure))
+                assert shown == json.loads(pio.to_json(go.Figure(figure.to_dict()))), chart_id
 
 
 @pytest.mark.parametrize("locality", [None, "Fellside"])

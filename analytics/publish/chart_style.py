@@ -15,10 +15,19 @@ The builders are in ``analytics.publish.charts`` (bars, lines, stacked bars) and
 ``analytics.publish.maps`` (choropleth and bubble maps); import everything from ``charts``, which
 re-exports this module and the maps. Maps use the blank white style named here (no tiles, no
 glyphs), so they draw without a network.
+
+Figures are built without Plotly's per-property validation, which was most of a page's server
+time: start from ``new_figure()`` (a ``HouseFigure`` in the house template), add traces with
+``_validate=False`` and values in the form Plotly stores (nested dicts such as
+``marker={"color": ...}``, titles as ``{"text": ...}``), and set the layout with ``merge_layout``.
+``copy_figure`` copies one to change. ``tests/test_publication.py`` holds every registered chart
+equal to a validated copy of itself.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
@@ -27,6 +36,8 @@ from datetime import date, datetime
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
+from _plotly_utils.basevalidators import is_homogeneous_array
+from _plotly_utils.utils import convert_to_base64, to_typed_array_spec
 
 from analytics.formatting import fmt_date, fmt_int, fmt_month
 from analytics.publish.suppression import IS_TOTAL, SUPPRESSED_SUFFIX, Suppressed, rule, suppression_rule_text
@@ -131,6 +142,84 @@ def register_template() -> str:
 register_template()
 
 
+@functools.cache
+def _template_json() -> dict:
+    """The house template as Plotly stores it in a figure's layout (a plain dict, validated once)."""
+    return pio.templates[TEMPLATE_NAME].to_plotly_json()
+
+
+# Figure parts holding map outlines (a trace's ``geojson``, the map's ``layers``): thousands of
+# coordinates, never changed once drawn, and skipped by Plotly's own conversion of arrays.
+_OUTLINES = frozenset({"geojson", "layers"})
+_NOT_TYPED = frozenset({"geojson", "layer", "layers", "range"})  # Plotly's ``is_skipped_key``
+
+
+def _plain(value: object, key: str | None = None) -> object:
+    """Return ``value`` copied as ``go.Figure.to_dict`` copies and converts it, outlines shared."""
+    if key in _OUTLINES:
+        return value
+    if isinstance(value, dict):
+        return {k: _plain(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if key is not None and key not in _NOT_TYPED and is_homogeneous_array(value):
+        return to_typed_array_spec(value)  # numpy arrays go to the browser as typed arrays
+    return copy.deepcopy(value)
+
+
+class HouseFigure(go.Figure):
+    """A ``go.Figure`` whose ``to_dict`` shares map outlines instead of copying them.
+
+    ``st.plotly_chart``, ``pio.to_json`` and pictures call ``to_dict``, which deep-copies the whole
+    figure and then walks it again to turn arrays into typed arrays: for a map of 1,500 wards (the
+    exit map at 50x) the copy was most of the cost of drawing it. Here one pass copies and converts
+    everything but the outlines, which are only read (by JSON), as Plotly's conversion skips them.
+    """
+
+    def to_dict(self) -> dict:
+        """Return the figure as a dict, as ``go.Figure.to_dict`` does, map outlines shared, not copied."""
+        res = {"data": [_plain(t) for t in self._data], "layout": _plain(self._layout)}
+        frames = copy.deepcopy([frame._props for frame in self._frame_objs])
+        if frames:
+            res["frames"] = frames
+            convert_to_base64(frames)
+        return res
+
+
+def copy_figure(fig: go.Figure) -> go.Figure:
+    """Return a copy of ``fig`` to change, as ``go.Figure(fig)`` but unvalidated, map outlines shared.
+
+    Publication mode copies a figure before hiding small counts and restyling it: ``go.Figure(fig)``
+    validated every property again and copied every map outline three times (a second and a half
+    of the Exit page's publication switch at 50x). Everything but the outlines is still copied.
+    """
+    data = [{k: v for k, v in trace.items() if k != "geojson"} for trace in fig._data]
+    outlines = [trace.get("geojson") for trace in fig._data]
+    copied = HouseFigure({"data": data, "layout": fig._layout}, _validate=False)
+    for trace, outline in zip(copied.data, outlines, strict=True):
+        if outline is not None:
+            trace.geojson = outline
+    return copied
+
+
+def new_figure() -> go.Figure:
+    """Return an empty figure in the house template, built without Plotly's per-property validation.
+
+    Plotly checks and copies every property it is given (a tenth of a second for a page of seven
+    charts, most of a filter change): the builders pass it values already in the form it would
+    store (lists, numbers, strings, dicts, ``title`` as ``{"text": ...}``), so the figure's JSON is
+    what a validated figure gives (``tests/test_charts.py`` compares the two). Adding traces and
+    updating the layout work as on any figure; they are just not checked. The house template goes
+    in as the dict a validated ``template="house"`` stores, so ``house_figure`` need not set it.
+    """
+    # Given at construction, so Plotly does not first copy in its own default template.
+    return HouseFigure(layout={"template": copy.deepcopy(_template_json())}, _validate=False)
+
+
 def focus_colours(categories: Iterable[object], focus: Iterable[object]) -> list[str]:
     """Return the focus palette for ``categories``: dark blue for those in ``focus``, grey for the rest."""
     wanted = set(focus)
@@ -218,6 +307,31 @@ def _left_note(name: str, text: str, *, y: float, yanchor: str, yshift: float, s
     }
 
 
+def _merged(base: dict, update: dict) -> dict:
+    """Return ``base`` with ``update`` merged in, nested dicts key by key (``base`` is changed)."""
+    for key, value in update.items():
+        old = base.get(key)
+        base[key] = _merged(old, value) if isinstance(value, dict) and isinstance(old, dict) else value
+    return base
+
+
+def merge_layout(fig: go.Figure, **updates: object) -> go.Figure:
+    """Update ``fig``'s layout as ``fig.update_layout(**updates)`` would, in one assignment per key; return it.
+
+    Nested dicts are merged into what the layout holds (``xaxis={"tickformat": ...}`` keeps the axis'
+    title); other values replace. Give nested dicts, not ``title_text``-style names. ``update_layout``
+    runs Plotly's change machinery for every leaf (path parsing, batching, relayout callbacks) even
+    on a figure from ``new_figure``, which skips validation: several milliseconds a chart, where
+    setting each top-level key once costs a few tens of microseconds.
+    """
+    for key, value in updates.items():
+        if isinstance(value, dict):
+            current = fig.layout[key]
+            value = _merged(current.to_plotly_json() if current is not None else {}, value)
+        fig.layout[key] = value
+    return fig
+
+
 def _has_house_template(fig: go.Figure) -> bool:
     """Whether ``fig`` already carries the house template (a figure styled before, e.g. re-published)."""
     template = fig.layout.template.layout
@@ -270,12 +384,11 @@ def house_figure(
     )
     is_map = any(t.type in {"choroplethmap", "scattermap", "densitymap"} for t in fig.data)
     horizontal = any(t.type == "bar" and t.orientation == "h" for t in fig.data)
-    if value_label and horizontal:
-        fig.update_xaxes(title_text=value_label)
     if horizontal:
         # The template caps y ticks at 8 (for gridlines); a category axis must label every bar.
-        fig.update_yaxes(nticks=0, gridcolor="rgba(0,0,0,0)", tickformat="")
-        fig.update_xaxes(tickformat=",~f")
+        x_title = {"title": {"text": value_label}} if value_label else {}
+        category_axis = {"nticks": 0, "gridcolor": "rgba(0,0,0,0)", "tickformat": ""}
+        merge_layout(fig, xaxis={**x_title, "tickformat": ",~f"}, yaxis=category_axis)
     label_above = bool(value_label) and not horizontal and not is_map
     has_x_title = bool(fig.layout.xaxis.title.text)
     axis_px = 0 if is_map else (64 if has_x_title else 40)
@@ -288,7 +401,7 @@ def house_figure(
 
     # Plotly validates every property it is given, and re-checks the whole layout when the template
     # changes after titles, margins and legends are set (about 10 ms a chart): so the template goes
-    # first, once, and the rest in one update (a third of the time of the step-by-step version).
+    # first, once (figures from ``new_figure`` carry it already), and the rest in one merge.
     if not _has_house_template(fig):
         fig.update_layout(template=TEMPLATE_NAME)
     notes = [_left_note("value_label", value_label, y=1, yanchor="bottom", yshift=_PAD, size=14)] if label_above else []
@@ -307,7 +420,8 @@ def house_figure(
         # Horizontal bars: the value axis is x, so the gridlines go there.
         axes["xaxis"].update(showgrid=True, gridcolor=GRID, showline=False, ticks="", zeroline=True)
         axes["yaxis"].update(showgrid=False, showline=True, linecolor=AXIS_LINE, autorange="reversed")
-    fig.update_layout(
+    merge_layout(
+        fig,
         height=height,
         margin={"l": _LEFT, "r": 24, "t": top, "b": bottom, "autoexpand": True},
         showlegend=has_legend,
@@ -356,7 +470,9 @@ class ChartSpec:
         """
         state = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.figure is not None:
-            state["figure"] = self.figure.to_dict()
+            # The figure's own property dicts, not a copy: pickle only reads them, and copy.deepcopy
+            # copies a reduced object's arguments itself.
+            state["figure"] = {"data": list(self.figure._data), "layout": self.figure._layout}
         return (_chart_spec, (state,))
 
     @property
@@ -398,8 +514,17 @@ class ChartSpec:
 
 def _chart_spec(state: dict) -> ChartSpec:
     """Rebuild a pickled ``ChartSpec`` (see ``ChartSpec.__reduce__``)."""
-    if state.get("figure") is not None:
-        state = {**state, "figure": go.Figure(state["figure"], _validate=False)}  # as Plotly loads its templates
+    figure = state.get("figure")
+    if figure is not None:
+        # Rebuilt as Plotly loads its templates (no validation). Map outlines are taken out first and
+        # put back by reference: the constructor deep-copies every trace twice, and this dict is
+        # the unpickled copy already (a cached exit map at 50x carries 1,500 wards).
+        outlines = [trace.pop("geojson", None) for trace in figure.get("data") or []]
+        fig = HouseFigure(figure, _validate=False)
+        for trace, outline in zip(fig.data, outlines, strict=True):
+            if outline is not None:
+                trace.geojson = outline
+        state = {**state, "figure": fig}
     return ChartSpec(**state)
 
 
@@ -513,6 +638,8 @@ __all__ = [
     "FOCUS_OTHER",
     "SEQUENTIAL",
     "ChartSpec",
+    "HouseFigure",
+    "copy_figure",
     "category_label",
     "describe_extremes",
     "describe_trend",
@@ -520,6 +647,8 @@ __all__ = [
     "footnote_text",
     "house_figure",
     "house_template",
+    "merge_layout",
+    "new_figure",
     "plot_data",
     "register_template",
     "series_colours",

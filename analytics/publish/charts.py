@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import plotly.graph_objects as go
 import polars as pl
 
 from analytics.formatting import fmt_int
@@ -41,12 +40,15 @@ from analytics.publish.chart_style import (
     TEXT,
     ChartSpec,
     category_label,
+    copy_figure,
     describe_extremes,
     describe_trend,
     focus_colours,
     footnote_text,
     house_figure,
     house_template,
+    merge_layout,
+    new_figure,
     plain_label,
     plot_data,
     register_template,
@@ -88,7 +90,7 @@ def bar_chart(
     flag = f"{y}{SUPPRESSED_SUFFIX}"
     horizontal = orientation == "h"
     symbol = rule().symbol
-    fig = go.Figure()
+    fig = new_figure()
     groups = [(None, frame)] if color is None else list(frame.group_by(color, maintain_order=True))
     colours = series_colours(len(groups)) if color is not None else [FOCUS]
     for k, ((key, part), colour) in enumerate(zip(groups, colours, strict=True)):
@@ -96,12 +98,13 @@ def bar_chart(
         texts = _texts(vals, value_format)
         name = measure if key is None else str(key[0])
         fig.add_bar(
+            _validate=False,
             x=vals if horizontal else cats,
             y=cats if horizontal else vals,
             orientation=orientation,
             name=name,
             offsetgroup=str(k),
-            marker_color=focus_colours(cats, focus) if focus is not None and color is None else colour,
+            marker={"color": focus_colours(cats, focus) if focus is not None and color is None else colour},
             text=texts if labels else None,
             textposition="outside",
             hovertext=[f"{category_label(c)}, {name}: {t}" for c, t in zip(cats, texts, strict=True)],
@@ -113,6 +116,7 @@ def bar_chart(
             # group, so grouped bars line up); no bar is drawn, not even one of height 0.
             zeros = [0] * len(hidden)
             fig.add_scatter(
+                _validate=False,
                 x=zeros if horizontal else hidden,
                 y=hidden if horizontal else zeros,
                 orientation=orientation,
@@ -159,17 +163,18 @@ def line_chart(
     """
     frame, _ = plot_data(data, y)
     groups = [(None, frame)] if color is None else list(frame.sort(color).group_by(color, maintain_order=True))
-    fig = go.Figure()
+    fig = new_figure()
     for (key, part), colour in zip(groups, series_colours(len(groups)), strict=True):
         part = part.sort(x)
         xs, ys = part[x].to_list(), part[y].to_list()
         name = measure if key is None else str(key[0])
         fig.add_scatter(
+            _validate=False,
             x=xs,
             y=ys,
             mode="lines+markers" if markers else "lines",
             name=name,
-            line_color=colour,
+            line={"color": colour},
             connectgaps=False,
             hovertext=[f"{name}, {category_label(a)}: {t}" for a, t in zip(xs, _texts(ys, value_format), strict=True)],
             hoverinfo="text",
@@ -204,15 +209,16 @@ def stacked_bar(
     frame, _ = plot_data(data, y)
     horizontal = orientation == "h"
     parts = list(frame.group_by(color, maintain_order=True))
-    fig = go.Figure()
+    fig = new_figure()
     for (key, part), colour in zip(parts, series_colours(len(parts), ordered=ordered), strict=True):
         cats, vals = part[x].to_list(), part[y].to_list()
         fig.add_bar(
+            _validate=False,
             x=vals if horizontal else cats,
             y=cats if horizontal else vals,
             orientation=orientation,
             name=str(key[0]),
-            marker_color=colour,
+            marker={"color": colour},
             hovertext=[
                 f"{key[0]}, {category_label(c)}: {t}" for c, t in zip(cats, _texts(vals, value_format), strict=True)
             ],
@@ -244,6 +250,7 @@ __all__ = [
     "bubble_map",
     "category_label",
     "choropleth_map",
+    "copy_figure",
     "describe_extremes",
     "describe_trend",
     "features_for",
@@ -253,6 +260,8 @@ __all__ = [
     "house_figure",
     "house_template",
     "line_chart",
+    "merge_layout",
+    "new_figure",
     "plain_label",
     "plot_data",
     "register_template",

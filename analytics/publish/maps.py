@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 
-import plotly.graph_objects as go
 import polars as pl
 
 from analytics.formatting import fmt_int
@@ -23,6 +22,8 @@ from analytics.publish.chart_style import (
     SEQUENTIAL_SCALE,
     ChartSpec,
     describe_extremes,
+    merge_layout,
+    new_figure,
     plot_data,
     series_colours,
 )
@@ -130,9 +131,9 @@ def choropleth_map(
     name = name or locations
     shown = frame.filter(pl.col(value).is_not_null())
     blank = frame.filter(pl.col(value).is_null())
-    fig = go.Figure()
+    fig = new_figure()
     fig.add_choroplethmap(
-        geojson=features_for(geojson, shown[locations].to_list(), featureidkey),
+        _validate=False,
         featureidkey=featureidkey,
         locations=shown[locations].to_list(),
         z=shown[value].to_list(),
@@ -144,13 +145,16 @@ def choropleth_map(
         name=measure,
         showlegend=False,
     )
+    # Outlines go in after the trace, by reference: adding a trace deep-copies what it is given
+    # (1,500 wards' coordinates on the exit map at 50x), and nothing changes them once drawn.
+    fig.data[-1].geojson = features_for(geojson, shown[locations].to_list(), featureidkey)
     n_suppressed = 0
     if blank.height:
         blank_flags = blank[f"{value}{SUPPRESSED_SUFFIX}"].to_list() if flags is not None else [False] * blank.height
         n_suppressed = sum(blank_flags)
         symbol = rule().symbol
         fig.add_choroplethmap(
-            geojson=features_for(geojson, blank[locations].to_list(), featureidkey),
+            _validate=False,
             featureidkey=featureidkey,
             locations=blank[locations].to_list(),
             z=[0] * blank.height,  # colour index only; the value is never shown
@@ -164,9 +168,10 @@ def choropleth_map(
             name=f"Not shown ({symbol} or [x])",
             showlegend=True,
         )
+        fig.data[-1].geojson = features_for(geojson, blank[locations].to_list(), featureidkey)
     points = _corners(geojson)
     view = fit_view([p[0] for p in points], [p[1] for p in points]) if points else {"zoom": 5}
-    fig.update_layout(map={"style": BLANK_MAP_STYLE, **view}, showlegend=bool(blank.height))
+    merge_layout(fig, map={"style": BLANK_MAP_STYLE, **view}, showlegend=bool(blank.height))
     alt = describe_extremes(
         frame, name, value, measure=measure, value_format=value_format, noun=noun, suppressed=n_suppressed
     )
@@ -200,9 +205,10 @@ def bubble_map(
     n_suppressed = int(flags.sum()) if flags is not None else 0
     biggest = shown[size].max() or 1
     groups = [(None, shown)] if color is None else list(shown.group_by(color, maintain_order=True))
-    fig = go.Figure()
+    fig = new_figure()
     for (key, part), colour in zip(groups, series_colours(len(groups)) if color else [FOCUS], strict=True):
         fig.add_scattermap(
+            _validate=False,
             lat=part[lat].to_list(),
             lon=part[lon].to_list(),
             mode="markers",
@@ -224,7 +230,7 @@ def bubble_map(
         layers = [{"source": outline, "type": "line", "color": AXIS_LINE, "line": {"width": 1}, "below": "traces"}]
         points += list(_coordinates(outline))
     view = fit_view([p[0] for p in points], [p[1] for p in points]) if points else {"zoom": 5}
-    fig.update_layout(map={"style": BLANK_MAP_STYLE, "layers": layers, **view}, showlegend=color is not None)
+    merge_layout(fig, map={"style": BLANK_MAP_STYLE, "layers": layers, **view}, showlegend=color is not None)
     alt = describe_extremes(
         frame, name, size, measure=measure, value_format=value_format, noun=noun, suppressed=n_suppressed
     )

@@ -36,12 +36,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
-import plotly.graph_objects as go
 import polars as pl
 
 from analytics.formatting import fmt_int, fmt_month, fmt_number
 from analytics.indicators import catalogue
-from analytics.publish.charts import ChartSpec, describe_extremes, describe_trend
+from analytics.publish.charts import ChartSpec, copy_figure, describe_extremes, describe_trend
 from analytics.publish.figure_patch import (
     NUMBER,
     Changes,
@@ -484,7 +483,7 @@ def publish(spec: ChartSpec, *, indicator_ids: Sequence[str] = (), council_level
     note = spec.suppression_note or published.rule_text
     if spec.figure is None:
         return replace(spec, data=published, suppression_note=note)
-    fig = go.Figure(spec.figure)
+    fig = copy_figure(spec.figure)
     ok, points = patch_figure(fig, raw, published)
     title, alt = spec.title, spec.alt_text
     if changes:
@@ -502,7 +501,7 @@ def _restyled(spec: ChartSpec) -> ChartSpec:
     """Re-apply the house style (title and footnote) to a copy of the figure."""
     if spec.figure is None:
         return spec
-    fig = go.Figure(spec.figure)
+    fig = copy_figure(spec.figure)
     spec.style(fig)
     return replace(spec, figure=fig)
 

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
-import plotly.graph_objects as go
 import polars as pl
 
 from analytics.formatting import fmt_date, fmt_int, fmt_month, fmt_number, fmt_pct
 from analytics.indicators.marts import read_mart
-from analytics.publish.charts import ChartSpec, bar_chart, line_chart
+from analytics.publish.charts import ChartSpec, bar_chart, line_chart, merge_layout, new_figure
 from analytics.views.common import DropInfo, Panel, drop_info, ignored_note, spec
 from analytics.views.filters import Filters
 
@@ -83,7 +82,7 @@ def timeline_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpe
     contracts = contracts_frame(cur)
     segments = read_mart(cur, "mart_contract_segments")
     order = contracts.get_column("name").to_list()[::-1]
-    fig = go.Figure()
+    fig = new_figure()
     for segment, colour in SEGMENT_COLOURS.items():
         part = segments.filter(pl.col("segment") == segment)
         if part.is_empty():
@@ -91,12 +90,13 @@ def timeline_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpe
         starts = part.get_column("start").to_list()
         ends = part.get_column("end").to_list()
         fig.add_bar(
+            _validate=False,
             y=part.get_column("name").to_list(),
             x=[((e - s).days + 1) * 86_400_000 for s, e in zip(starts, ends, strict=True)],  # ms on a date axis
             base=[s.isoformat() for s in starts],
             orientation="h",
             name=segment,
-            marker_color=colour,
+            marker={"color": colour},
             hovertext=[
                 f"{n}: {segment.lower()} {fmt_date(s)} to {fmt_date(e)}"
                 for n, s, e in zip(part.get_column("name").to_list(), starts, ends, strict=True)
@@ -112,6 +112,7 @@ def timeline_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpe
         if frame.is_empty():
             continue
         fig.add_scatter(
+            _validate=False,
             y=frame.get_column("name").to_list(),
             x=[d.isoformat() for d in frame.get_column("decision_date").to_list()],
             mode="markers",
@@ -120,9 +121,14 @@ def timeline_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpe
             hovertext=[f"{n}: decide by {fmt_date(d)}" for n, d in frame.select("name", "decision_date").iter_rows()],
             hoverinfo="text",
         )
-    fig.update_layout(barmode="overlay", showlegend=True, height=max(420, 60 + 34 * len(order)))
-    fig.update_yaxes(categoryorder="array", categoryarray=order, type="category")
-    fig.update_xaxes(type="date", tickformat="%b %Y")
+    merge_layout(
+        fig,
+        barmode="overlay",
+        showlegend=True,
+        height=max(420, 60 + 34 * len(order)),
+        yaxis={"categoryorder": "array", "categoryarray": order, "type": "category"},
+        xaxis={"type": "date", "tickformat": "%b %Y"},
+    )
     fig.add_vline(x=info.as_of.isoformat(), line={"color": "#505A5F", "dash": "dot", "width": 1})
     n_overdue = overdue.height
     due = contracts.filter(pl.col("status") == "due").height
@@ -150,7 +156,7 @@ def timeline_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpe
         f"Contract terms and decision dates (end less notice and procurement lead), as at {fmt_date(info.as_of)}",
     )
     chart = chart_spec.complete(fig, table, alt, bar_from_zero=False)
-    chart.figure.update_xaxes(type="date", tickformat="%b %Y", rangemode="normal", autorange=True)
+    merge_layout(chart.figure, xaxis={"type": "date", "tickformat": "%b %Y", "rangemode": "normal", "autorange": True})
     return chart
 
 

@@ -275,7 +275,13 @@ def concentration_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo) -
         line = {"color": "#3D3D3D", "width": 1.5, "dash": dash}
         built.figure.add_hline(y=level, line=line)
         built.figure.add_scatter(
-            x=[None], y=[None], mode="lines", line=line, name=f"{word}: HHI above {fmt_int(level)}", hoverinfo="skip"
+            _validate=False,
+            x=[None],
+            y=[None],
+            mode="lines",
+            line=line,
+            name=f"{word}: HHI above {fmt_int(level)}",
+            hoverinfo="skip",
         )
     built.figure.update_layout(showlegend=True)
     built.style(built.figure)

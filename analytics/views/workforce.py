@@ -51,6 +51,7 @@ def add_reference(chart: ChartSpec, value: float | None, name: str, dash: str = 
         return
     chart.figure.add_vline(x=value, line_dash=dash, line_color=SECONDARY_TEXT, line_width=2)
     chart.figure.add_scatter(
+        _validate=False,
         x=[None],
         y=[None],
         mode="lines",
