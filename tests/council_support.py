@@ -1,5 +1,6 @@
 """What the council-variety tests share (``tests/test_councils.py``): the generated councils' data
-stores, reading what a page drew in AppTest (points drawn per chart, info boxes) and the
+stores, reading what a page drew in AppTest (points drawn per chart, info boxes, its structure),
+the AppTest walk of each council's pages shared by the AppTest and Chromium sweeps, and the
 per-council table printed at the end of the run (``conftest.pytest_terminal_summary``)."""
 
 from __future__ import annotations
@@ -234,5 +235,6 @@ def write_summary(terminalreporter) -> None:
     exceptions = sum(_exceptions(row) or 0 for row in RESULTS.values())
     write(
         f"{len(RESULTS)} councils, {exceptions} exceptions in all (northdale, the demo, runs in Chromium in "
-        "tests/test_e2e.py; headlines are checked when tests/headline_audit.py is there)"
+        "tests/test_e2e.py; the others in Chromium on the pages their shape changes; headlines are checked when "
+        "tests/headline_audit.py is there)"
     )
