@@ -1,5 +1,6 @@
 """What the council-variety tests share (``tests/test_councils.py``): the generated councils' data
-stores, reading what a page drew in AppTest (points drawn per chart, info boxes) and the
+stores, reading what a page drew in AppTest (points drawn per chart, info boxes, its structure),
+the AppTest walk of each council's pages shared by the AppTest and Chromium sweeps, and the
 per-council table printed at the end of the run (``conftest.pytest_terminal_summary``)."""
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -56,6 +59,89 @@ def charts(at: AppTest) -> list[tuple[str, int]]:
 def messages(at: AppTest) -> list[str]:
     """Return the text of every info, warning and error box on the page."""
     return [m.value for m in (*at.info, *at.warning, *at.error)]
+
+
+NOTICES = ("info", "warning", "error", "success", "exception")
+
+
+def _points(count: int) -> str:
+    """Return what the frontend has to draw for ``count`` points: none, a lone point, or a series."""
+    return "none" if count == 0 else "one" if count == 1 else "many"
+
+
+def structure(at: AppTest) -> list[str]:
+    """Return what Streamlit's frontend draws in the page's main area, without the figures that vary.
+
+    One entry per element, in order: its type (blocks too: columns, tabs, expanders); a chart
+    adds each trace's type and whether it draws no point, one or many, and whether it has
+    boundaries (``geojson``); a table adds whether it has rows; a notice (info, warning, error)
+    adds its text with digits masked. Two councils whose pages give the same list are drawn by the
+    browser the same way, up to the numbers. Headline and caption wording is left out: it carries
+    the figures, and Chromium draws markdown the same whatever it says.
+    """
+    out: list[str] = []
+
+    def walk(node) -> None:
+        kind = getattr(node, "type", type(node).__name__)
+        if kind == "plotly_chart":
+            figure = json.loads(node.proto.spec)
+            traces = [
+                f"{t.get('type', 'scatter')}:{_points(trace_points(t))}{':geojson' if t.get('geojson') else ''}"
+                for t in figure.get("data", [])
+            ]
+            geo = figure.get("layout", {}).get("map", {}).get("layers")
+            out.append(f"plotly_chart[{','.join(traces)}]{'+layers' if geo else ''}")
+        elif kind == "dataframe":
+            out.append(f"dataframe:{'rows' if len(node.value) else 'empty'}")
+        elif kind in NOTICES:
+            out.append(f"{kind}:{re.sub(r'[0-9][0-9,.]*', '#', str(getattr(node, 'value', '')))}")
+        else:
+            out.append(str(kind))
+        for key in sorted(getattr(node, "children", {}) or {}):
+            walk(node.children[key])
+
+    walk(at.main)
+    return out
+
+
+def walk_pages(store: Path, pages: list[str], default: str, dashboard: Path) -> dict[str, dict]:
+    """Walk ``pages`` of the dashboard on ``store`` in one ``AppTest`` session, as a user moves through the menu.
+
+    Returns ``{page: {"exceptions": [...], "messages": [...], "charts": [[title, points], ...],
+    "structure": [...]}}`` (``messages``, ``charts``, ``structure`` above): what the AppTest sweep
+    checks and what decides which pages the Chromium sweep walks.
+    """
+    saved = os.environ.get("MARKET_DATA_DIR")
+    os.environ["MARKET_DATA_DIR"] = str(store)
+    try:
+        at = AppTest.from_file(str(dashboard), default_timeout=60).run()
+        seen = {}
+        for page in pages:
+            if page != default:
+                at.switch_page(page).run()
+            seen[page] = {
+                "exceptions": [e.message for e in at.exception],
+                "messages": messages(at),
+                "charts": [list(c) for c in charts(at)],
+                "structure": structure(at),
+            }
+        return seen
+    finally:
+        if saved is None:
+            os.environ.pop("MARKET_DATA_DIR", None)
+        else:
+            os.environ["MARKET_DATA_DIR"] = saved
+
+
+def shared_walk(tmp_path_factory, council: str, store: Path, pages: list[str], default: str, dashboard: Path) -> dict:
+    """Return ``walk_pages`` of ``council``, walked once per run whichever test or worker asks first."""
+    from parallel_support import built_once
+
+    def build(folder: Path) -> None:
+        walked = walk_pages(store, pages, default, dashboard)
+        (folder / "walk.json").write_text(json.dumps(walked), encoding="utf-8")
+
+    return json.loads((built_once(tmp_path_factory, f"walk-{council}", build) / "walk.json").read_text("utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,5 +235,6 @@ def write_summary(terminalreporter) -> None:
     exceptions = sum(_exceptions(row) or 0 for row in RESULTS.values())
     write(
         f"{len(RESULTS)} councils, {exceptions} exceptions in all (northdale, the demo, runs in Chromium in "
-        "tests/test_e2e.py; headlines are checked when tests/headline_audit.py is there)"
+        "tests/test_e2e.py; the others in Chromium on the pages their shape changes; headlines are checked when "
+        "tests/headline_audit.py is there)"
     )

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 SLOW_FIRST = (
-    "test_councils.py",  # what is left of it once SPREAD is taken out: 13 councils x 12 pages in Chromium
+    "test_councils.py",  # without SPREAD: the pages each council's shape changes, in Chromium
     "test_e2e_access.py",  # a sign-in provider and server; 12 sessions at once on a cold server
     "test_e2e.py",
     "test_store.py",

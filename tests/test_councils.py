@@ -7,9 +7,13 @@ provider, 200 providers with long names, providers whose packages have all ended
 demand, several service types), each loaded once per run when a test first needs it and shared by
 the test workers (``conftest.council_stores``).
 
-* Under ``AppTest``: every page registered in dashboard.py, one session per council walking the menu.
-* In headless Chromium: one server whose data folder is a link switched from council to council
-  (a refresh swaps the live file the same way), one browser; no ``stException`` on any page.
+* Under ``AppTest``: every page registered in dashboard.py, one session per council walking the menu
+  (``council_support.shared_walk``: walked once per run, its findings shared with the Chromium sweep).
+* In headless Chromium: two servers whose data folders are links switched from council to council
+  (a refresh swaps the live file the same way), one browser; no ``stException`` nor JavaScript error
+  on the pages each council's shape changes: those whose AppTest structure (element types, chart
+  trace types and none/one/many points, empty tables, notices) differs from the demo's, whose every
+  page runs in Chromium in tests/test_e2e.py; every page of ``minimal``, the oddest shape.
 * Through the chart registry: every chart builds (or says it cannot) and, when
   ``tests/headline_audit.py`` is there, every headline is checked against its chart's data.
 
@@ -26,8 +30,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from council_support import charts, messages, record
-from streamlit.testing.v1 import AppTest
+from council_support import record, shared_walk
 from test_pages import default_page, registered_pages
 
 from analytics.demo import SHAPES
@@ -124,26 +127,29 @@ def test_generated_drops_have_the_shape_their_names_say(council_stores: dict[str
 # AppTest: every page, every council
 
 
+def _walk(council: str, council_stores, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Every page of ``council`` walked in one AppTest session (shared by the AppTest and Chromium sweeps)."""
+    return shared_walk(tmp_path_factory, council, council_stores[council], PAGES, default_page(), DASHBOARD)
+
+
 @pytest.mark.parametrize("council", COUNCILS)
 def test_every_page_runs_and_says_what_it_cannot_show(
-    council: str, council_stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+    council: str, council_stores: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    monkeypatch.setenv("MARKET_DATA_DIR", str(council_stores[council]))
     lacking = gaps.missing(_cursor(council_stores[council]))
-    at = AppTest.from_file(str(DASHBOARD), default_timeout=60).run()
+    walked = _walk(council, council_stores, tmp_path_factory)
+    assert list(walked) == PAGES
     failures, notes = [], 0
     for page in PAGES:
-        if page != default_page():
-            at.switch_page(page).run()
-        failures += [f"{page}: {e.message}" for e in at.exception]
-        shown = messages(at)
+        failures += [f"{page}: {e}" for e in walked[page]["exceptions"]]
+        shown = walked[page]["messages"]
         notes += sum(any(c in m for c in CANNOT) for m in shown)
         title = _title_of(page) if "start_page" in (ROOT / page).read_text() else ""
         for gap in gaps.PAGE_NEEDS.get(title, ()):
             if gap in lacking:  # the page leads with what it cannot show and why
                 assert any(gaps.NOTES[gap][:40] in m.replace("\\", "") for m in shown), (council, page, gap)
         if "requests" in lacking and page == "pages/waiting.py":
-            assert charts(at) == [], "no invented zeros: nothing is charted without a waiting list"
+            assert walked[page]["charts"] == [], "no invented zeros: nothing is charted without a waiting list"
     record(council, apptest_pages=len(PAGES), apptest_exceptions=len(failures), cannot_show=notes)
     assert failures == []
 
@@ -182,14 +188,55 @@ def test_every_chart_builds_and_its_headline_matches_its_data(council: str, coun
 
 
 # ---------------------------------------------------------------------------------------------
-# Headless Chromium: two servers, one browser, every page of every council
+# Headless Chromium: two servers, one browser, the pages each council's shape changes
 
-SERVERS, TABS = 2, 1
-"""Councils shown at once (one server each: two processes use both cores) and tabs per server. One tab
-walks a council's whole menu: a second tab per server cost another page load (the app's start-up in
-the browser, about 3 s of Chromium CPU) per council for no page more."""
-BROWSER_COUNCILS = [c for c in COUNCILS if c != "northdale"]  # the demo runs in Chromium in tests/test_e2e.py
+SERVERS = 2
+"""Councils shown at once (one server each: two processes use both cores); one tab per server walks its council."""
+DEMO = "northdale"
+BROWSER_COUNCILS = [c for c in COUNCILS if c != DEMO]  # the demo's every page runs in Chromium in tests/test_e2e.py
 GROUPS = [tuple(BROWSER_COUNCILS[k : k + SERVERS]) for k in range(0, len(BROWSER_COUNCILS), SERVERS)]
+FULL_WALKS = ("minimal",)
+"""Councils walked on every page whatever their pages look like: the oddest shape (six files absent), so
+the menu is clicked through to every page on a council unlike the demo."""
+
+
+def chromium_pages(council: str, council_stores, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Return the pages (files, menu order) the Chromium sweep walks for ``council``.
+
+    Every page whose AppTest ``structure`` (element types in order, chart trace types with none/one/many
+    points and boundaries, tables empty or not, notices' texts) differs from the demo's on that page;
+    every page for ``FULL_WALKS``. A page built the same way as the demo's is drawn by the browser the
+    same way, and the demo's pages run in Chromium in tests/test_e2e.py.
+    """
+    if council in FULL_WALKS:
+        return list(PAGES)
+    demo = _walk(DEMO, council_stores, tmp_path_factory)
+    mine = _walk(council, council_stores, tmp_path_factory)
+    return [page for page in PAGES if mine[page]["structure"] != demo[page]["structure"]]
+
+
+def test_chromium_walks_every_page_a_shape_changes(
+    council_stores: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The selection is not empty where it must not be: a page that names a file the council lacks is walked.
+
+    Checked from the data (``gaps.PAGE_NEEDS``, the files a drop lacks), not from ``structure``: a page that
+    leads with a 'cannot show' notice the demo does not have must be among the pages walked in Chromium.
+    """
+    must = {}
+    for council in BROWSER_COUNCILS:
+        lacking = gaps.missing(_cursor(council_stores[council]))
+        must[council] = [
+            page
+            for page in PAGES
+            if "start_page" in (ROOT / page).read_text()
+            and any(gap in lacking for gap in gaps.PAGE_NEEDS.get(_title_of(page), ()))
+        ]
+        walked = chromium_pages(council, council_stores, tmp_path_factory)
+        assert set(must[council]) <= set(walked), (council, sorted(set(must[council]) - set(walked)))
+    assert len(must["minimal"]) >= 4 and all(must[c] for c in ("no-requests", "no-delivery", "no-workforce"))
+    demo = _walk(DEMO, council_stores, tmp_path_factory)
+    assert all(demo[page]["structure"] for page in PAGES), "every page draws something to compare"
 
 
 @pytest.fixture(scope="module")
@@ -220,11 +267,11 @@ def council_servers(council_stores: dict[str, Path], tmp_path_factory: pytest.Te
 
 @pytest.fixture(scope="module")
 def tabs(browser):
-    """``SERVERS`` x ``TABS`` tabs of one 1400x900 context, and the JavaScript errors they raise."""
+    """``SERVERS`` tabs of one 1400x900 context, and the JavaScript errors they raise."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
     opened = []
-    for _ in range(SERVERS * TABS):
+    for _ in range(SERVERS):
         tab = context.new_page()
         tab.on("pageerror", lambda exc: errors.append(str(exc)))
         opened.append(tab)
@@ -234,18 +281,27 @@ def tabs(browser):
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("councils", GROUPS, ids=["+".join(g) for g in GROUPS])
-def test_every_page_renders_in_chromium(councils: tuple[str, ...], council_servers, tabs) -> None:
+def test_every_page_renders_in_chromium(
+    councils: tuple[str, ...], council_servers, tabs, council_stores, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Each council's pages unlike the demo's (``chromium_pages``) show their title and no exception in Chromium."""
     from browser_support import IDLE
     from browser_support import registered_pages as menu
 
     urls, switch = council_servers
     opened, errors = tabs
-    pages = menu()
-    walks = []  # (tab, url, council, its share of the menu): each tab walks part of one council's menu
+    by_file = {file: (file, path, title) for file, path, title in menu()}
+    walks = []  # (tab, url, council, the pages it walks)
     for k, council in enumerate(councils):
         switch(k, council)
-        for t in range(TABS):
-            walks.append((opened[k * TABS + t], urls[k], council, pages[t::TABS]))
+        walks.append(
+            (
+                opened[k],
+                urls[k],
+                council,
+                [by_file[f] for f in chromium_pages(council, council_stores, tmp_path_factory)],
+            )
+        )
     failures: dict[str, list[str]] = {c: [] for c in councils}
     rendered = dict.fromkeys(councils, 0)
     for step in range(max(len(w[3]) for w in walks)):
@@ -265,4 +321,6 @@ def test_every_page_renders_in_chromium(councils: tuple[str, ...], council_serve
     for council in councils:
         record(council, chromium_pages=rendered[council], chromium_exceptions=len(failures[council]))
     assert all(f == [] for f in failures.values()) and errors == [], (failures, errors)
-    assert all(n == len(pages) for n in rendered.values()), f"pages that showed their title: {rendered}"
+    assert {c: rendered[c] for c in councils} == {c: len(share) for _, _, c, share in walks}, (
+        "pages that showed their title"
+    )
