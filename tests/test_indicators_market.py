@@ -698,3 +698,25 @@ def test_locality_filter_unknown_locality_gives_none_not_error() -> None:
     for module in (quality, price, workforce, delivery):
         values = module.headline(staged(), D, "Nowhere")
         assert all(v is None for v in values.values()), module.__name__
+
+
+def test_bands_do_not_move_with_the_last_bits_of_a_sum() -> None:
+    """A rate or HHI that is on its threshold stays on it whatever order its rows were added in:
+    3.8 + 3.8 + 3.8 hours of 12 is 95% (green at an amber line of 95%), although summed in one order it
+    is 94.99999999999999%; an HHI a hair above its line (2000.0000000004) is not above it."""
+    import polars as pl
+
+    from analytics.config import settings
+    from analytics.indicators.concentration import hhi_band_expr
+    from analytics.indicators.delivery import _rag_expr
+
+    hours = [3.8, 3.8, 3.8]
+    one_order = sum(hours) / 12 * 100  # 94.99999999999999
+    assert one_order != 95.0
+    rates = pl.DataFrame({"delivery_rate_pct": [one_order, 95.0, 94.9, None]})
+    assert rates.select(_rag_expr(90.0, 95.0)).to_series().to_list() == ["green", "green", "amber", None]
+    line = float(settings()["thresholds"]["hhi_highly_concentrated"])
+    hair = line + 4e-13  # the next floats above the line, as a sum of squared shares can land
+    assert hair > line
+    hhi = pl.DataFrame({"hhi": [hair, line + 1.0]})
+    assert hhi.select(hhi_band_expr()).to_series().to_list() == ["concentrated", "highly concentrated"]

@@ -24,6 +24,7 @@ from analytics.config import settings
 from analytics.indicators.common import (
     SUMMARY_KEYS,
     active_at_months,
+    comparable,
     enriched_packages,
     fill_grid,
     filter_locality,
@@ -113,7 +114,7 @@ def concentration_by_month(packages: pl.DataFrame, months: pl.DataFrame) -> pl.D
 def hhi_band_expr(hhi: pl.Expr | None = None) -> pl.Expr:
     """Return the HHI band: ``unconcentrated``, ``concentrated`` or ``highly concentrated`` (config
     thresholds ``hhi_concentrated`` and ``hhi_highly_concentrated``, strictly above); null for null."""
-    hhi = pl.col("hhi") if hhi is None else hhi
+    hhi = comparable(pl.col("hhi") if hhi is None else hhi)
     t = settings()["thresholds"]
     return (
         pl.when(hhi.is_null())

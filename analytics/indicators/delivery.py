@@ -34,6 +34,7 @@ from analytics.indicators.common import (
     PROVIDER_MONTH_SCHEMA,
     Frame,
     area_attributes,
+    comparable,
     fill_in_order,
     filter_locality,
     geography_grid,
@@ -63,7 +64,7 @@ PROVIDER_MONTH_COLUMNS = (
 
 def _rag_expr(red: float, amber: float) -> pl.Expr:
     """Return ``rag``: red below ``red`` %, amber below ``amber`` %, else green (null without a rate)."""
-    rate = pl.col("delivery_rate_pct")
+    rate = comparable(pl.col("delivery_rate_pct"))
     return (
         pl.when(rate.is_null())
         .then(pl.lit(None, dtype=pl.String))

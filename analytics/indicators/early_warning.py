@@ -35,6 +35,7 @@ from analytics.indicators.churn import HANDBACK, months_before
 from analytics.indicators.common import (
     PROVIDER_MONTH_SCHEMA,
     active_at_months,
+    comparable,
     filter_locality,
     mart_months,
     months_frame,
@@ -161,7 +162,7 @@ def _points(frame: pl.DataFrame, opts: dict[str, float]) -> pl.DataFrame:
     rating_points = pl.when(poor & (pl.col("rating") == "Inadequate")).then(2).when(poor).then(1).otherwise(
         0
     ) + pl.when(poor & recent).then(1).otherwise(0)
-    handback_pct = pl.col("handback_hours_3m") / pl.col("hours") * 100
+    handback_pct = comparable(pl.col("handback_hours_3m") / pl.col("hours") * 100)
     handback_points = (
         pl.when(pl.col("handback_hours_3m") <= 0)
         .then(0)
@@ -171,7 +172,7 @@ def _points(frame: pl.DataFrame, opts: dict[str, float]) -> pl.DataFrame:
         .then(1)
         .otherwise(0)
     )
-    vacancy = pl.col("vacancy_rate_pct").fill_nan(None)
+    vacancy = comparable(pl.col("vacancy_rate_pct").fill_nan(None))
     vacancy_points = (
         pl.when(vacancy >= opts["vacancy_red_pct"])
         .then(2)
@@ -179,8 +180,10 @@ def _points(frame: pl.DataFrame, opts: dict[str, float]) -> pl.DataFrame:
         .then(1)
         .otherwise(0)
     )
-    fee_points = pl.when(pl.col("fee_gap_pct").fill_nan(None) >= opts["fee_gap_amber_pct"]).then(1).otherwise(0)
-    share = pl.col("share_pct")
+    fee_points = (
+        pl.when(comparable(pl.col("fee_gap_pct").fill_nan(None)) >= opts["fee_gap_amber_pct"]).then(1).otherwise(0)
+    )
+    share = comparable(pl.col("share_pct"))
     share_points = (
         pl.when(share >= opts["share_red_pct"]).then(2).when(share >= opts["share_amber_pct"]).then(1).otherwise(0)
     )
