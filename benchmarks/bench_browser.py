@@ -58,23 +58,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_pages import DASHBOARD, build_demo_store, registered_pages, steady_navigation, timed, versions  # noqa: E402
+from browser_support import ARGS  # noqa: E402  (Chromium is launched exactly as the tests launch it)
 
 FLOOR_APP = ROOT / "benchmarks" / "floor_app.py"
 OUT = ROOT / "benchmarks" / "browser.md"
 RESULTS = ROOT / "benchmarks" / "results"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1400, "height": 900}
 TARGET = 2.0
 TIMEOUT_MS = 90_000

@@ -81,6 +81,17 @@ CHART_CODE = ("PlotlyChart", "DataFrame")
 and tables (a canvas grid): the bulk of what Chromium spends on a page."""
 
 
+@contextlib.contextmanager
+def checked_tab(context) -> Iterator:
+    """Yield a new tab of ``context`` (a fresh Streamlit session); fail if it raised a JavaScript error."""
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield opened
+    opened.close()
+    assert errors == [], errors
+
+
 def without_charts(context) -> None:
     """Make a Playwright context (or one page) refuse Streamlit's chart and table code (``CHART_CODE``).
 

@@ -96,13 +96,12 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A 1400x900 page in a fresh context; the test fails if the page raised a JavaScript error."""
+    from browser_support import checked_tab
+
     context = browser.new_context(viewport={"width": 1400, "height": 900})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield opened
+    with checked_tab(context) as opened:
+        yield opened
     context.close()
-    assert errors == [], errors
 
 
 @pytest.fixture(autouse=True)

@@ -42,12 +42,10 @@ def context(browser):
 @pytest.fixture
 def page(context):
     """A tab of its own (a fresh Streamlit session); the test fails if the page raised a JavaScript error."""
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield opened
-    opened.close()
-    assert errors == [], errors
+    from browser_support import checked_tab
+
+    with checked_tab(context) as opened:
+        yield opened
 
 
 def _open(page, url: str) -> None:
