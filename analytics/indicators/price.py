@@ -25,6 +25,7 @@ import polars as pl
 
 from analytics.config import financial_year, reference_for_year
 from analytics.indicators.common import (
+    Frame,
     active_at_months,
     active_on,
     by_level_and_service_type,
@@ -63,6 +64,15 @@ def _rate_aggs() -> list[pl.Expr]:
         hours.filter(has_rate).sum().cast(pl.Float64).alias("rated_hours"),
         (pl.col("hourly_rate") * hours).filter(has_rate).sum().cast(pl.Float64).alias("__rate_x_hours"),
     ]
+
+
+CELL_KEYS = ("locality", "rural_class", "service_type", "month")
+"""The finest cells the price marts are summed from: every geography and service type is a set of them."""
+
+
+def _summed_rates(cells: Frame, by: list[str]) -> Frame:
+    """Return ``_rate_aggs`` by ``by`` from cells already holding them (hours and rate x hours add up)."""
+    return cells.group_by(by).agg(pl.col("hours", "rated_hours", "__rate_x_hours").sum())
 
 
 def _rate_columns() -> list[pl.Expr]:
@@ -224,9 +234,8 @@ def price_by_geography(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
         "locality", "rural_class", "service_type", "hourly_rate", "planned_hours_per_week", "start_date", "end_date"
     )
     keys = ["geography_level", "geography", "service_type", "month"]
-    stats = by_level_and_service_type(
-        active_at_months(packages, months), lambda f, by: f.group_by(by).agg(_rate_aggs()), ["month"]
-    )
+    cells = active_at_months(packages, months).lazy().group_by(CELL_KEYS).agg(_rate_aggs()).collect()
+    stats = by_level_and_service_type(cells, _summed_rates, ["month"])
     return (
         fill_geography_months(staged, months, stats)
         .with_columns(_rate_columns())

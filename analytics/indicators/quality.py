@@ -251,14 +251,23 @@ def rating_mix_by_geography(staged: Staged, months: pl.DataFrame, stale_after_ye
         schema={"month": pl.Date, "__cutoff": pl.Date},
     )
     packages = enriched_packages(staged).select(
-        "area_code", "locality", "rural_class", "service_type", "provider_id",
-        "planned_hours_per_week", "start_date", "end_date",
-    )  # fmt: skip
+        "locality", "rural_class", "service_type", "provider_id", "planned_hours_per_week", "start_date", "end_date"
+    )
+    place = ["locality", "rural_class", "service_type", "month"]
+    # cells: hours add up, so each provider's hours per place and month are rated once (not per package)
+    provider_hours = (
+        active_at_months(packages, months)
+        .lazy()
+        .group_by(*place, "provider_id")
+        .agg(pl.col("planned_hours_per_week").sum())
+        .collect()
+    )
     active = (
-        active_at_months(with_ratings(packages, staged.providers), months)
+        with_ratings(provider_hours, staged.providers)
         .join(cutoffs, on="month", how="left")
         .with_columns(_currency_expr(pl.col("__cutoff")))
-        .select("locality", "rural_class", "service_type", "month", "rating", "currency", "planned_hours_per_week")
+        .group_by(*place, "rating", "currency")
+        .agg(pl.col("planned_hours_per_week").sum())
     )
     keys = ["geography_level", "geography", "service_type", "month"]
     stats = by_level_and_service_type(active, _mix_stats, ["month"])
