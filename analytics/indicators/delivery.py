@@ -96,6 +96,14 @@ def with_area(delivery: Frame, packages: Frame) -> Frame:
     )
 
 
+def _summed_delivery() -> list[pl.Expr]:
+    """``_delivery_aggs`` of rows already holding them (cells): sums add up, ``any`` of ``any``."""
+    return [
+        pl.col("commissioned_hours", "delivered_hours", "__delivered_matched").sum(),
+        pl.col("__any_commissioned").any(),
+    ]
+
+
 def _delivery_aggs() -> list[pl.Expr]:
     has_commissioned = pl.col("commissioned_hours").is_not_null()
     return [
@@ -231,18 +239,21 @@ def delivery_by_geography(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
     The council row counts every delivery row (with no area and no package too); a locality or rural
     class counts rows whose area (``with_area``) is one of its areas.
     """
-    rows = _in_months(staged.delivery, months).select(
+    rows = _in_months(staged.delivery.lazy(), months).select(
         "area_code", "package_id", "month", "commissioned_hours", "delivered_hours"
     )
+    # cells: every measure adds up (sums, any), so each area's month is summed once and every
+    # geography from those cells; rows with no area (nor package) stay in a blank-area cell (council)
+    cells = with_area(rows, staged.packages.lazy()).group_by("area_code", "month").agg(_delivery_aggs()).collect()
     attrs = area_attributes(staged.areas).select("area_code", "locality", "rural_class")
-    located = with_area(rows.lazy(), staged.packages.lazy()).join(attrs.lazy(), on="area_code", how="left")
+    located = cells.join(attrs, on="area_code", how="left")
     keys = ["geography_level", "geography", "month"]
 
     def aggregate(frame: pl.LazyFrame) -> pl.LazyFrame:
-        return frame.group_by(keys).agg(_delivery_aggs())
+        return frame.group_by(keys).agg(_summed_delivery())
 
     council = aggregate(
-        rows.lazy().with_columns(pl.lit(COUNCIL).alias("geography_level"), pl.lit(ALL).alias("geography"))
+        cells.lazy().with_columns(pl.lit(COUNCIL).alias("geography_level"), pl.lit(ALL).alias("geography"))
     ).collect()
     areas = per_level(located, aggregate, levels=("locality", "rural_class"))
     stats = pl.concat([council, areas], how="vertical_relaxed").with_columns(_delivery_columns())
