@@ -655,10 +655,14 @@ def summary_by_geography(
     ``cells``, when given, first collapses the snapshot into smaller rows that ``stats`` can add up
     again (e.g. hours by locality, rural class, service type, month and provider: a fraction of the
     package-month rows when only additive measures are needed). Columns: ``SUMMARY_KEYS`` then
-    whatever ``stats`` returns.
+    whatever ``stats`` returns. ``person_id`` and ``provider_id`` reach ``stats`` as Categorical (sorted
+    as text): cast back to String anything that outputs an identifier.
     """
     packages = enriched_packages(staged)
-    snapshot = active_at_months(packages.select(*_SNAPSHOT_COLUMNS), months)
+    # provider_id as Categorical too (person_id already is): distinct counts and groups over whole numbers
+    snapshot = active_at_months(
+        packages.select(*_SNAPSHOT_COLUMNS).with_columns(pl.col("provider_id").cast(pl.Categorical)), months
+    )
     if cells is not None:
         snapshot = cells(snapshot)
     by_level = per_level(

@@ -161,7 +161,8 @@ def concentration_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
     Columns: geography_level, geography, service_type (``all`` or one type), month, ``SUMMARY``, hhi_band.
     """
     summary = summary_by_geography(staged, months, _concentration, zero=["providers_active"], cells=_provider_hours)
-    return summary.select(*SUMMARY_KEYS, *SUMMARY, hhi_band_expr())
+    largest = pl.col("largest_provider_id").cast(pl.String)  # Categorical in the snapshot
+    return summary.with_columns(largest).select(*SUMMARY_KEYS, *SUMMARY, hhi_band_expr())
 
 
 def provider_share_mart(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
