@@ -24,6 +24,8 @@ from analytics.config import settings
 from analytics.indicators.common import (
     SUMMARY_KEYS,
     active_at_months,
+    as_text,
+    coded,
     comparable,
     enriched_packages,
     fill_grid,
@@ -172,20 +174,11 @@ def provider_share_mart(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
     people_in_service, planned_hours_per_week, share_pct, rank.
     """
     keys = ["geography_level", "geography"]
-    snapshot = active_at_months(
-        enriched_packages(staged).select(
-            "locality",
-            "rural_class",
-            "service_type",
-            "person_id",
-            "provider_id",
-            "planned_hours_per_week",
-            "start_date",
-            "end_date",
-        ),
-        months,
-    )
+    columns = ["locality", "rural_class", "service_type", "person_id", "provider_id"]
+    packages = enriched_packages(staged).select(*columns, "planned_hours_per_week", "start_date", "end_date")
+    snapshot = active_at_months(coded(packages, ["locality", "rural_class", "service_type", "provider_id"]), months)
     shares = per_level(snapshot, lambda f: provider_shares_by_month(f, keys), ("council", "locality"))
+    shares = as_text(shares, ["provider_id"])  # Categorical (sorted as text) while exploded
     names = staged.providers.select("provider_id", "provider_name", "provider_type")
     return (
         shares.join(names, on="provider_id", how="left")

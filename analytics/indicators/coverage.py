@@ -23,6 +23,8 @@ from analytics.indicators.common import (
     active_at_months,
     all_and_each_service_type,
     area_attributes,
+    as_text,
+    coded,
     enriched_packages,
     filter_locality,
     mart_months,
@@ -90,27 +92,16 @@ def coverage_by_area_month(
     minimum = min_providers() if minimum is None else minimum
     by = ["month", "area_code"]
     grid = months.select("month").join(area_attributes(areas), how="cross")
-    snapshot = active_at_months(
-        packages.select(
-            "area_code",
-            "service_type",
-            "provider_id",
-            "provider_type",
-            "person_id",
-            "planned_hours_per_week",
-            "start_date",
-            "end_date",
-        ),
-        months,
-    )
+    text = ["area_code", "service_type", "provider_id", "provider_type"]  # Categorical while exploded
+    columns = ["person_id", "planned_hours_per_week", "start_date", "end_date"]
+    filled = packages.select(*text, *columns).with_columns(pl.col("service_type").fill_null("home_care"))
+    snapshot = active_at_months(coded(filled, text), months)
     if by_service_type:
         grid = grid.join(service_type_frame(packages), how="cross")
-        supply = all_and_each_service_type(
-            snapshot.lazy().with_columns(pl.col("service_type").fill_null("home_care")), by, _area_supply
-        ).collect()
+        supply = as_text(all_and_each_service_type(snapshot.lazy(), by, _area_supply), text).collect()
         keys = [*by, "service_type"]
     else:
-        supply, keys = _area_supply(snapshot.lazy(), by).collect(), by
+        supply, keys = as_text(_area_supply(snapshot.lazy(), by), text).collect(), by
     waiting = (
         waiting_at_months(requests, months)
         .group_by(by)

@@ -23,7 +23,10 @@ import polars as pl
 from analytics.indicators.common import (
     GEOGRAPHY_LEVELS,
     MICROENTERPRISE,
+    Frame,
     active_at_months,
+    as_text,
+    coded,
     collected,
     enriched_packages,
     filter_locality,
@@ -66,14 +69,15 @@ def microenterprise_stats(
     months: pl.DataFrame,
     keys: Sequence[str],
     grid: pl.DataFrame,
-    snapshot: pl.DataFrame | None = None,
+    snapshot: Frame | None = None,
 ) -> pl.DataFrame:
     """Return microenterprise measures for every row of ``grid`` (columns ``keys`` + ``month``).
 
     ``packages`` must carry ``provider_type`` and the ``keys`` columns (e.g. geography). Columns:
     ``keys``, month, ``COUNTS`` (Int64; hours Float64) then ``RATIOS`` (Float64, null when the
     denominator is 0). New/closed are counted per key group (module docstring). ``snapshot``, if
-    given, is ``common.active_at_months(packages, months)`` already computed.
+    given, is ``common.active_at_months(packages, months)`` already computed (eager or lazy). Text
+    keys may come in as Categorical (``common.coded``); they come out as String.
     """
     keys = list(keys)
     by = [*keys, "month"]
@@ -82,13 +86,18 @@ def microenterprise_stats(
     lazy = snapshot.lazy()  # lazy group_by: about half the CPU of an eager one on package-month rows
     people, me = collected(
         [
-            lazy.group_by(by).agg(pl.col("person_id").n_unique().cast(pl.Int64).alias("people_in_service")),
-            lazy.filter(is_me)
-            .group_by(by)
-            .agg(
-                pl.col("provider_id").n_unique().cast(pl.Int64).alias("microenterprises_active"),
-                pl.col("person_id").n_unique().cast(pl.Int64).alias("microenterprise_customers"),
-                pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("microenterprise_hours_per_week"),
+            as_text(
+                lazy.group_by(by).agg(pl.col("person_id").n_unique().cast(pl.Int64).alias("people_in_service")), by
+            ),
+            as_text(
+                lazy.filter(is_me)
+                .group_by(by)
+                .agg(
+                    pl.col("provider_id").n_unique().cast(pl.Int64).alias("microenterprises_active"),
+                    pl.col("person_id").n_unique().cast(pl.Int64).alias("microenterprise_customers"),
+                    pl.col("planned_hours_per_week").sum().cast(pl.Float64).alias("microenterprise_hours_per_week"),
+                ),
+                by,
             ),
         ]
     )
@@ -107,7 +116,7 @@ def microenterprise_stats(
 
     def flow(column: str, alias: str) -> pl.DataFrame:
         dated = per_me.filter(pl.col(column).is_not_null()).rename({column: "month"})
-        return dated.group_by(by).agg(pl.len().cast(pl.Int64).alias(alias))
+        return as_text(dated.group_by(by).agg(pl.len().cast(pl.Int64).alias(alias)), by)
 
     out = (
         grid.join(me, on=by, how="left")
@@ -166,7 +175,7 @@ def microenterprise_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFram
     """
     keys = ["geography_level", "geography"]
     packages = enriched_packages(staged).select(*ME_PACKAGE_COLUMNS, "locality", "rural_class")
-    snapshot = active_at_months(packages, months)
+    snapshot = active_at_months(coded(packages, ["provider_type", "provider_id", "locality", "rural_class"]), months)
     grid = geography_frame(staged.areas).join(months.select("month"), how="cross")
     frames = [
         microenterprise_stats(
@@ -174,7 +183,7 @@ def microenterprise_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFram
             months,
             keys,
             grid.filter(pl.col("geography_level") == level),
-            snapshot=with_level(snapshot, level),
+            snapshot=with_level(snapshot.lazy(), level),  # lazy: no copy of the snapshot per level
         )
         for level in GEOGRAPHY_LEVELS
     ]

@@ -28,7 +28,9 @@ from analytics.indicators.common import (
     Frame,
     active_at_months,
     active_on,
+    as_text,
     by_level_and_service_type,
+    coded,
     enriched_packages,
     fill_geography_months,
     filter_locality,
@@ -234,7 +236,9 @@ def price_by_geography(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
         "locality", "rural_class", "service_type", "hourly_rate", "planned_hours_per_week", "start_date", "end_date"
     )
     keys = ["geography_level", "geography", "service_type", "month"]
-    cells = active_at_months(packages, months).lazy().group_by(CELL_KEYS).agg(_rate_aggs()).collect()
+    text = ["locality", "rural_class", "service_type"]  # Categorical while exploded to months
+    cells = active_at_months(coded(packages, text), months).lazy().group_by(CELL_KEYS).agg(_rate_aggs())
+    cells = as_text(cells, text).collect()
     stats = by_level_and_service_type(cells, _summed_rates, ["month"])
     return (
         fill_geography_months(staged, months, stats)

@@ -26,7 +26,9 @@ from analytics.contract import CQC_RATINGS
 from analytics.indicators.common import (
     active_at_months,
     active_on,
+    as_text,
     by_level_and_service_type,
+    coded,
     enriched_packages,
     fill_geography_months,
     filter_locality,
@@ -255,13 +257,14 @@ def rating_mix_by_geography(staged: Staged, months: pl.DataFrame, stale_after_ye
     )
     place = ["locality", "rural_class", "service_type", "month"]
     # cells: hours add up, so each provider's hours per place and month are rated once (not per package)
-    provider_hours = (
-        active_at_months(packages, months)
+    text = ["locality", "rural_class", "service_type", "provider_id"]  # Categorical while exploded to months
+    provider_hours = as_text(
+        active_at_months(coded(packages, text), months)
         .lazy()
         .group_by(*place, "provider_id")
-        .agg(pl.col("planned_hours_per_week").sum())
-        .collect()
-    )
+        .agg(pl.col("planned_hours_per_week").sum()),
+        text,
+    ).collect()
     active = (
         with_ratings(provider_hours, staged.providers)
         .join(cutoffs, on="month", how="left")

@@ -22,6 +22,8 @@ import polars as pl
 from analytics.indicators.common import (
     active_at_months,
     area_attributes,
+    as_text,
+    coded,
     enriched_packages,
     enriched_requests,
     fill_grid,
@@ -86,7 +88,7 @@ def class_measures(
     groups = area_attrs.select(keys).unique() if keys else pl.DataFrame()
     grid = (groups.join(classes, how="cross") if keys else classes).join(months.select("month"), how="cross")
     snapshot = active_at_months(packages, months)
-    supply = fill_grid(grid, supply_stats(snapshot.lazy(), by).collect(), by, SUPPLY_COUNTS)
+    supply = fill_grid(grid, as_text(supply_stats(snapshot.lazy(), by), by).collect(), by, SUPPLY_COUNTS)
     waiting = waiting_stats_grid(requests, months, group, grid, recorded).select(
         *by, "people_waiting", "hours_waiting", "median_wait_days", "p90_wait_days"
     )
@@ -211,10 +213,11 @@ def build_marts(staged: Staged) -> dict[str, pl.DataFrame]:
     requests = enriched_requests(staged)
     attrs = area_attributes(staged.areas)
     classes, gaps = [], []
+    text = ["provider_type", "provider_id", "locality", "rural_class", "geography"]  # Categorical while exploded
     for level in ("council", "locality"):
         level_attrs = with_level(attrs, level)
         measures = class_measures(
-            with_level(packages, level), with_level(requests, level), level_attrs, months, keys, recorded
+            coded(with_level(packages, level), text), with_level(requests, level), level_attrs, months, keys, recorded
         )
         classes.append(measures)
         gaps.append(rural_gap(measures, level_attrs, keys))

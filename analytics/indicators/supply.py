@@ -94,7 +94,10 @@ def supply_detail(packages: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
     keys = ["month", "area_code", "locality", "rural_class", "service_type", "funding", "client_group", "provider_type"]
     by = ["month", "area_code", "service_type", "funding", "client_group", "provider_type"]  # an area has one locality
     measures = ["person_id", "provider_id", "planned_hours_per_week", "start_date", "end_date"]
-    stats = supply_stats(active_at_months(packages.select(*by[1:], *measures), months).lazy(), by).collect()
+    # keys and provider as Categorical while exploded to months (a third of the memory), text again after
+    coded = packages.select(*by[1:], *measures).with_columns(pl.col(*by[1:], "provider_id").cast(pl.Categorical))
+    stats = supply_stats(active_at_months(coded, months).lazy(), by).with_columns(pl.col(*by[1:]).cast(pl.String))
+    stats = stats.collect()
     places = packages.select("area_code", "locality", "rural_class").unique(subset="area_code")
     detail = stats.join(places, on="area_code", how="left", nulls_equal=True).select(*keys, *COUNTS)
     return sorted_by_keys(detail, keys, nulls_last=True)
