@@ -534,6 +534,26 @@ def sorted_by_keys(frame: pl.DataFrame, keys: Sequence[str], nulls_last: bool = 
     return frame.with_columns(codes).sort(names, nulls_last=nulls_last).drop(names)
 
 
+def sort_codes(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """Return ``frame`` with each text column of ``columns`` swapped for its position (UInt32) among
+    its own distinct values sorted, and those values (to ``decoded`` with).
+
+    Codes group like the text and sort like it (nulls stay null), so a frame exploded to months can
+    be grouped and sorted by whole numbers and decoded once it is small.
+    """
+    values = {c: frame.get_column(c).drop_nulls().unique().sort() for c in columns}
+    codes = [
+        pl.col(c).replace_strict(v, pl.Series(range(v.len()), dtype=pl.UInt32), default=None, return_dtype=pl.UInt32)
+        for c, v in values.items()
+    ]
+    return frame.with_columns(codes), values
+
+
+def decoded(frame: Frame, values: dict[str, pl.Series]) -> Frame:
+    """Return ``frame`` with the columns coded by ``sort_codes`` back as their text."""
+    return frame.with_columns(pl.lit(v).gather(pl.col(c)).alias(c) for c, v in values.items())
+
+
 def fill_grid(grid: pl.DataFrame, stats: pl.DataFrame, keys: Sequence[str], zero: Sequence[str] = ()) -> pl.DataFrame:
     """Return ``grid`` (every key combination wanted) left-joined to ``stats`` on ``keys``, sorted by ``keys``.
 

@@ -17,6 +17,7 @@ from analytics.indicators.common import (
     SUMMARY_KEYS,
     Frame,
     active_at_months,
+    decoded,
     dense_months,
     enriched_packages,
     filter_locality,
@@ -27,7 +28,7 @@ from analytics.indicators.common import (
     ratio_expr,
     rounded,
     safe_div,
-    sorted_by_keys,
+    sort_codes,
     summary_by_geography,
 )
 from analytics.ingest.staged import Staged
@@ -94,13 +95,15 @@ def supply_detail(packages: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
     keys = ["month", "area_code", "locality", "rural_class", "service_type", "funding", "client_group", "provider_type"]
     by = ["month", "area_code", "service_type", "funding", "client_group", "provider_type"]  # an area has one locality
     measures = ["person_id", "provider_id", "planned_hours_per_week", "start_date", "end_date"]
-    # keys and provider as Categorical while exploded to months (a third of the memory), text again after
-    coded = packages.select(*by[1:], *measures).with_columns(pl.col(*by[1:], "provider_id").cast(pl.Categorical))
-    stats = supply_stats(active_at_months(coded, months).lazy(), by).with_columns(pl.col(*by[1:]).cast(pl.String))
-    stats = stats.collect()
+    # keys as sortable codes while exploded to months: grouped and sorted by whole numbers, text again after
+    coded, values = sort_codes(packages.select(*by[1:], *measures), by[1:])
+    coded = coded.with_columns(pl.col("provider_id").cast(pl.Categorical))
+    stats = supply_stats(active_at_months(coded, months).lazy(), by).sort(by, nulls_last=True)
     places = packages.select("area_code", "locality", "rural_class").unique(subset="area_code")
-    detail = stats.join(places, on="area_code", how="left", nulls_equal=True).select(*keys, *COUNTS)
-    return sorted_by_keys(detail, keys, nulls_last=True)
+    detail = decoded(stats, values).join(
+        places.lazy(), on="area_code", how="left", nulls_equal=True, maintain_order="left"
+    )
+    return detail.select(*keys, *COUNTS).collect()  # an area has one locality and rural class: sorted by keys
 
 
 def supply_summary(staged: Staged, months: pl.DataFrame) -> pl.DataFrame:
