@@ -32,6 +32,12 @@ over geographies any more (that rescanned the whole drop once per geography and 
 of it); the looping helpers ``geographies`` + ``per_geography`` remain as the oracle
 ``tests/test_marts_grouped.py`` compares the grouped marts with (``by_level_and_service_type``,
 ``geography_grid`` and ``fill_in_order`` build them, in the loop's row order).
+
+Package-month frames (millions of rows for a region) carry their text keys as Categorical
+(``coded``, back to text with ``as_text``) or as sortable whole-number codes (``sort_codes``,
+``decoded``) while exploded to months, and measures that add up (hours, counts, rates x hours) are
+first summed into small cells (locality x rural class x service type x month) that every geography
+is summed from; distinct counts (people, providers) are counted per geography from the rows.
 """
 
 from __future__ import annotations
