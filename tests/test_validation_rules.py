@@ -190,3 +190,22 @@ def test_quick_parse_equals_the_full_rules(dtype: str) -> None:
         same(values)
 
     generated()
+
+
+def test_a_csv_is_known_free_of_control_characters_only_when_no_byte_is_one(tmp_path):
+    """Validation skips the per-cell control-character check for a CSV whose bytes hold none
+    (``RawFile.control_free``); accents, tabs, CRLF and quotes keep a file clean, a DEL or ESC
+    anywhere does not (and the corpus in tests/bad_inputs.py shows such cells are still refused)."""
+    from analytics.ingest.drop_reader import _read_csv
+
+    cases = {
+        "plain.csv": (b"a,b\r\n1,\"Caf\xc3\xa9,\tx\"\r\n", True),
+        "del.csv": (b"a,b\n1,two\x7f\n", False),
+        "esc.csv": (b"a,b\n1,\x1b[31mred\n", False),
+        "nul.csv": (b"a,b\n1,x\x00y\n", False),
+        "cp1252.csv": (b"a,b\n1,Caf\xe9\n", True),  # re-encoded as UTF-8 first: still clean
+    }
+    for name, (data, clean) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert _read_csv(path)[2] is clean, name

@@ -55,6 +55,9 @@ class RawFile:
     sha256: str
 
     row_count: int | None = None
+    control_free: bool = False
+    """True when the file's bytes hold no control character (a CSV, checked as it is read), so no
+    cell can: validation then skips that check per cell."""
 
     @property
     def rows(self) -> int:
@@ -291,9 +294,10 @@ def _read_boundaries(drop: RawDrop, path: Path) -> None:
 def _read_table(drop: RawDrop, name: str, path: Path, lim: Limits) -> RawFile | None:
     suffix = path.suffix.lower()
     encoding = None
+    control_free = False
     try:
         if suffix == ".csv":
-            frame, encoding = _read_csv(path)
+            frame, encoding, control_free = _read_csv(path)
         elif suffix == ".xlsx":
             frame = _read_xlsx(path, name, lim)
         else:
@@ -320,7 +324,9 @@ def _read_table(drop: RawDrop, name: str, path: Path, lim: Limits) -> RawFile | 
         return None
     frame = frame.rename({c: normalise_header(c) for c in frame.columns})
     frame = _clean_cells(frame)
-    return RawFile(name, path.name, path, suffix[1:], encoding, frame, original, sha256_file(path))
+    return RawFile(
+        name, path.name, path, suffix[1:], encoding, frame, original, sha256_file(path), control_free=control_free
+    )
 
 
 class UnreadableFile(ValueError):
@@ -331,8 +337,15 @@ def _count_norm(columns: list[str], column: str) -> int:
     return sum(normalise_header(c) == normalise_header(column) for c in columns)
 
 
-def _read_csv(path: Path) -> tuple[pl.DataFrame, str]:
-    """Read a CSV as strings, trying UTF-8 (with or without BOM) then Windows-1252.
+TEXT_BYTES = bytes(range(32, 127)) + b"\t\n\r" + bytes(range(128, 256))
+"""Bytes that are not a control character in UTF-8 text: printable ASCII, tab, line ends and every
+byte of a multi-byte character (C0 controls and DEL are single bytes below 128)."""
+
+
+def _read_csv(path: Path) -> tuple[pl.DataFrame, str, bool]:
+    """Read a CSV as strings, trying UTF-8 (with or without BOM) then Windows-1252; return the frame,
+    the encoding used and whether the file holds no control character at all (one pass over its
+    bytes, many times faster than a regular expression over every cell).
 
     Refuses (``UnreadableFile``) an empty file, CR-only line endings, an unclosed double quote and
     a row with more values than the header, each in plain words with the row as Excel numbers it.
@@ -371,7 +384,7 @@ def _read_csv(path: Path) -> tuple[pl.DataFrame, str]:
         raise UnreadableFile(
             _ragged_row(data.decode("utf-8")) or "the file cannot be read as CSV (save it again as 'CSV UTF-8')"
         ) from exc
-    return frame, used
+    return frame, used, not data.translate(None, TEXT_BYTES)
 
 
 def _unclosed_quote_line(text: str) -> int:

@@ -222,7 +222,7 @@ def _validate_file(raw: RawDrop, spec: FileSpec, lim: Limits) -> tuple[list[pl.D
         if column.name not in frame.columns:
             typed_cols.append(pl.lit(None, dtype=POLARS_TYPES[column.dtype]).alias(column.name))
             continue
-        col_issues, values = _column_checks(frame, column, source.filename, lim)
+        col_issues, values = _column_checks(frame, column, source.filename, lim, source.control_free)
         found.extend(col_issues)
         typed_cols.append(values)
     typed = frame.select(pl.col(ROW_COLUMN), *typed_cols)
@@ -303,9 +303,12 @@ def _expected_type(column: Column) -> str:
 
 
 def _column_checks(
-    frame: pl.DataFrame, column: Column, filename: str, lim: Limits
+    frame: pl.DataFrame, column: Column, filename: str, lim: Limits, control_free: bool = False
 ) -> tuple[list[pl.DataFrame], pl.Series]:
     """Check one column; return its issues and the column typed (``parsed``, or its default when blank).
+
+    ``control_free``: the whole file is known to hold no control character (``RawFile.control_free``),
+    so that check is not run per cell.
 
     Every check is a flag computed in one pass over the column; only the rows that fail one are
     kept to build findings (the value shown in a finding is worked out for those rows alone), so a
@@ -314,7 +317,7 @@ def _column_checks(
     name = column.name
     parsed = _parsed(frame, column)
     checked = frame.select(pl.col(ROW_COLUMN).alias("row"), pl.col(name).alias("raw")).with_columns(parsed)
-    flags = _column_flags(column, lim)
+    flags = _column_flags(column, lim, control_free)
     suspect = checked.filter(pl.any_horizontal(list(flags.values()))).with_columns(**flags)
     found = _column_issues(suspect, column, filename, lim) if suspect.height else []
     typed = parsed.alias(name)
@@ -325,12 +328,12 @@ def _column_checks(
     return found, typed
 
 
-def _column_flags(column: Column, lim: Limits) -> dict[str, pl.Expr]:
+def _column_flags(column: Column, lim: Limits, control_free: bool = False) -> dict[str, pl.Expr]:
     """Return one boolean expression per check of ``column`` over ``row, raw, parsed`` (True = fails)."""
     raw, value = pl.col("raw"), pl.col("parsed")
     flags = {
         "_long": raw.str.len_bytes() > lim.max_cell_chars,  # bytes >= characters: a cheap first cut
-        "_control": raw.str.contains(CONTROL_CHARS),
+        "_control": pl.lit(False) if control_free else raw.str.contains(CONTROL_CHARS),
         "_bad_type": raw.is_not_null() & value.is_null(),
     }
     if column.required:
