@@ -199,7 +199,7 @@ def test_a_csv_is_known_free_of_control_characters_only_when_no_byte_is_one(tmp_
     from analytics.ingest.drop_reader import _read_csv
 
     cases = {
-        "plain.csv": (b"a,b\r\n1,\"Caf\xc3\xa9,\tx\"\r\n", True),
+        "plain.csv": (b'a,b\r\n1,"Caf\xc3\xa9,\tx"\r\n', True),
         "del.csv": (b"a,b\n1,two\x7f\n", False),
         "esc.csv": (b"a,b\n1,\x1b[31mred\n", False),
         "nul.csv": (b"a,b\n1,x\x00y\n", False),
