@@ -60,7 +60,7 @@ def start_page(title: str) -> Filters | None:
     st.title(title)
     if not shared.require_data():
         return None
-    for note in cached(gaps.page_notes, title):
+    for note in gaps.notes_for(title, cached(gaps.missing)):  # the gaps every chart checks, read once
         st.info(markdown_text(note), icon=":material/info:")
     return shared.current_filters()
 

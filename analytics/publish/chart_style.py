@@ -272,16 +272,29 @@ _TRACE_TEXT = ("x", "y", "text", "hovertext", "labels", "name", "customdata", "i
 
 def _plain_trace(trace) -> None:  # noqa: ANN001 - any Plotly trace
     """Escape every text label of ``trace`` in place (categories, text, hover text, names, custom data)."""
+    props = trace._props or {}  # read the stored values: Plotly's getters copy every array they return
     for attr in _TRACE_TEXT:
-        value = getattr(trace, attr, None) if attr in trace else None
-        if value is None:
+        value = props.get(attr)
+        if value is None or attr not in trace:
             continue
+        # Written back only when escaping changed something: Plotly compares and copies every value
+        # it is given, and most labels hold no ``<`` or ``>`` (a restyled chart's none do).
         if isinstance(value, str):
-            trace[attr] = plain_label(value)
+            if plain_label(value) != value:
+                trace[attr] = plain_label(value)
         elif _is_sequence(value):
             items = list(value)
             if any(isinstance(v, str) or _is_sequence(v) for v in items):
-                trace[attr] = [[plain_label(x) for x in v] if _is_sequence(v) else plain_label(v) for v in items]
+                escaped = [[plain_label(x) for x in v] if _is_sequence(v) else plain_label(v) for v in items]
+                if any(_changed(old, new) for old, new in zip(items, escaped, strict=True)):
+                    trace[attr] = escaped
+
+
+def _changed(old: object, new: object) -> bool:
+    """Whether escaping turned ``old`` into something else (``new`` is a label or a list of them)."""
+    if isinstance(new, list):
+        return any(_changed(a, b) for a, b in zip(old, new, strict=True))
+    return old != new if isinstance(new, str) else old is not new
 
 
 def _is_sequence(value: object) -> bool:
@@ -334,6 +347,11 @@ def merge_layout(fig: go.Figure, **updates: object) -> go.Figure:
 
 def _has_house_template(fig: go.Figure) -> bool:
     """Whether ``fig`` already carries the house template (a figure styled before, e.g. re-published)."""
+    # The stored dict where there is one: ``fig.layout.template`` builds the template's objects on each read.
+    stored = fig._layout.get("template")
+    if isinstance(stored, dict) and isinstance(stored.get("layout"), dict):
+        template = stored["layout"]
+        return template.get("separators") == ".," and tuple(template.get("colorway") or ()) == tuple(CATEGORICAL)
     template = fig.layout.template.layout
     return template.separators == ".," and tuple(template.colorway or ()) == tuple(CATEGORICAL)
 

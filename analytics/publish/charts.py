@@ -131,7 +131,7 @@ def bar_chart(
                 hoverinfo="text",
                 cliponaxis=False,
             )
-    fig.update_layout(barmode="group", scattermode="group")
+    merge_layout(fig, barmode="group", scattermode="group")
     n_suppressed = int(frame[flag].sum()) if flag in frame.columns else 0
     described = frame
     if color is not None:
@@ -179,10 +179,12 @@ def line_chart(
             hovertext=[f"{name}, {category_label(a)}: {t}" for a, t in zip(xs, _texts(ys, value_format), strict=True)],
             hoverinfo="text",
         )
+    # merge_layout, not update_xaxes/update_yaxes: a figure with one pair of axes gets the same
+    # layout, without Plotly's change machinery (about half a millisecond a call).
     if frame[x].dtype in (pl.Date, pl.Datetime):
-        fig.update_xaxes(tickformat="%b %Y")
+        merge_layout(fig, xaxis={"tickformat": "%b %Y"})
     if from_zero:
-        fig.update_yaxes(rangemode="tozero")
+        merge_layout(fig, yaxis={"rangemode": "tozero"})
     alt = describe_trend(frame, x, y, measure=measure, color=color, value_format=value_format)
     return spec.complete(fig, data, alt, bar_from_zero=False, value_label=value_label)
 
@@ -224,7 +226,7 @@ def stacked_bar(
             ],
             hoverinfo="text",
         )
-    fig.update_layout(barmode="stack", showlegend=True)
+    merge_layout(fig, barmode="stack", showlegend=True)
     totals = frame.group_by(x, maintain_order=True).agg(pl.col(y).sum())
     alt = describe_extremes(totals, x, y, measure=f"the total of {measure}", value_format=value_format, noun=noun)
     return spec.complete(fig, data, alt, value_label=value_label)

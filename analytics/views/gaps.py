@@ -6,8 +6,8 @@ A chart drawn from such a drop would be empty or, worse, show invented zeros ("N
 waiting" when nobody sent a waiting list). So:
 
 * ``missing(cur)`` names the drop's gaps (keys of ``NOTES``);
-* ``page_notes(cur, title)`` returns the sentences a page leads with (``ui.render.start_page``
-  shows them): "No delivery file in this drop: hours delivered ... can't be shown.";
+* ``page_notes(cur, title)`` (or ``notes_for(title, gaps)``) returns the sentences a page leads
+  with (``ui.render.start_page`` shows them): "No delivery file in this drop: hours delivered ... can't be shown.";
 * ``explain(spec, gaps)`` turns a chart that needs a missing source into one that says so
   instead of drawing (``figure`` None; title and text "People waiting can't be shown: no
   requests file in this drop."): pages (``ui.render.show_chart``)
@@ -111,7 +111,11 @@ def missing(cur: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
 
 def page_notes(cur: duckdb.DuckDBPyConnection, title: str) -> list[str]:
     """Return the sentences page ``title`` leads with: each gap of the drop it would otherwise hide."""
-    gaps = missing(cur)
+    return notes_for(title, missing(cur))
+
+
+def notes_for(title: str, gaps: tuple[str, ...]) -> list[str]:
+    """Return ``page_notes`` from the drop's ``gaps`` (``missing``), already read (pages cache them once)."""
     return [NOTES[key] for key in PAGE_NEEDS.get(title, ()) if key in gaps]
 
 
