@@ -18,7 +18,7 @@ from analytics.config import financial_year
 from analytics.formatting import fmt_gbp, fmt_month, fmt_month_range
 from analytics.indicators.marts import read_mart
 from analytics.indicators.price import WEEKS_PER_YEAR
-from analytics.publish.charts import ChartSpec
+from analytics.publish.charts import ChartSpec, merge_layout
 from analytics.views.common import (
     drop_info,
     geography,
@@ -235,7 +235,7 @@ def gap_cost_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.D
     )
     biggest = data.get_column("gbp_per_year").max()
     if chart.figure is not None and biggest:
-        chart.figure.update_xaxes(range=[0, biggest * 1.2])  # room for the "£10.1 million" labels
+        merge_layout(chart.figure, xaxis={"range": [0, biggest * 1.2]})  # room for the "£10.1 million" labels
         chart.style(chart.figure, height=340)
     return chart
 

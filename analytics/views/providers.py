@@ -25,7 +25,7 @@ from analytics.config import settings
 from analytics.formatting import fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
 from analytics.indicators.concentration import provider_shares
 from analytics.indicators.marts import read_mart
-from analytics.publish.charts import FOCUS, ChartSpec, bar_chart, line_chart
+from analytics.publish.charts import FOCUS, ChartSpec, add_line, bar_chart, line_chart, merge_layout
 from analytics.publish.headlines import trend_headline
 from analytics.publish.suppression import suppress
 from analytics.views.common import (
@@ -199,7 +199,7 @@ def share_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo, top: int 
         scale=(fmt_pct, "Share of planned hours (%)"),
     )
     # The house template caps value axes at 8 ticks; a category axis needs a label per bar.
-    built.figure.update_yaxes(nticks=data.height + 1)
+    merge_layout(built.figure, yaxis={"nticks": data.height + 1})
     if data.height > 2:
         top3 = float(frame.head(3)["share_pct"].sum())
         built = replace(built, alt_text=f"{built.alt_text} The largest 3 providers have {fmt_pct(top3)}.")
@@ -273,7 +273,7 @@ def concentration_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo) -
     built.figure.update_traces(showlegend=False, selector={"type": "bar"})
     for level, word, dash in ((low, "Concentrated", "dot"), (high, "Highly concentrated", "dash")):
         line = {"color": "#3D3D3D", "width": 1.5, "dash": dash}
-        built.figure.add_hline(y=level, line=line)
+        add_line(built.figure, y=level, line=line)
         built.figure.add_scatter(
             _validate=False,
             x=[None],
@@ -283,7 +283,7 @@ def concentration_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo) -
             name=f"{word}: HHI above {fmt_int(level)}",
             hoverinfo="skip",
         )
-    built.figure.update_layout(showlegend=True)
+    merge_layout(built.figure, showlegend=True)
     built.style(built.figure)
     return built
 
@@ -404,7 +404,7 @@ def provider_trend(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id
         noun="months",
     )
     handbacks.figure.update_traces(marker_color=FOCUS)
-    handbacks.figure.update_xaxes(tickformat="%b %Y")  # the template's number format would garble dates
+    merge_layout(handbacks.figure, xaxis={"tickformat": "%b %Y"})  # the template's number format would garble dates
     note = "Shares and people cover all service types; hand-backs follow the service type filter."
     return [
         Panel(hours, ("planned_hours_per_week",), note),

@@ -16,7 +16,7 @@ import polars as pl
 from analytics.config import settings
 from analytics.formatting import fmt_month, fmt_month_range, fmt_pct
 from analytics.indicators.marts import read_mart
-from analytics.publish.charts import SECONDARY_TEXT, ChartSpec, bar_chart
+from analytics.publish.charts import SECONDARY_TEXT, ChartSpec, add_line, bar_chart, merge_layout
 from analytics.views.common import (
     drop_info,
     month_lines,
@@ -49,7 +49,7 @@ def add_reference(chart: ChartSpec, value: float | None, name: str, dash: str = 
     """Mark ``value`` on a horizontal bar chart with a vertical line named in the legend (no overlapping labels)."""
     if value is None or chart.figure is None:
         return
-    chart.figure.add_vline(x=value, line_dash=dash, line_color=SECONDARY_TEXT, line_width=2)
+    add_line(chart.figure, x=value, line={"dash": dash, "color": SECONDARY_TEXT, "width": 2})
     chart.figure.add_scatter(
         _validate=False,
         x=[None],
@@ -60,7 +60,7 @@ def add_reference(chart: ChartSpec, value: float | None, name: str, dash: str = 
         showlegend=True,
         hoverinfo="skip",
     )
-    chart.figure.update_layout(showlegend=True)
+    merge_layout(chart.figure, showlegend=True)
 
 
 # --- which providers -----------------------------------------------------------------------------
