@@ -190,16 +190,19 @@ def _memo(key: tuple, make: Callable[[], object]) -> object:
     return value
 
 
-def _publishing(spec: ChartSpec, indicator_ids: Sequence[str] = ()) -> Callable[[Callable[[], object]], ChartSpec]:
+def _publishing(
+    spec: ChartSpec, indicator_ids: Sequence[str] = (), spec_key: tuple | None = None
+) -> Callable[[Callable[[], object]], ChartSpec]:
     """Return ``publish(cursor)``: ``spec`` as it may leave the dashboard, cached per snapshot, chart, filters and data.
 
     Reads the session now (the registry's page choices, the filters), so the returned function can
     also run later on another thread, where there is no session (a download's click). ``cursor``
-    makes the DuckDB cursor it needs (``shared.cursor`` in a script run).
+    makes the DuckDB cursor it needs (``shared.cursor`` in a script run). ``spec_key``: ``_spec_key(spec)``
+    when the caller has it already.
     """
     found = chart_registry.resolve(spec.id, st.session_state)
     filters = shared.current_filters()
-    key = ("published", *_spec_key(spec), tuple(indicator_ids))
+    key = ("published", *(spec_key or _spec_key(spec)), tuple(indicator_ids))
 
     def make(cursor: Callable[[], object]) -> ChartSpec:
         if found is not None and filters is not None:
@@ -436,12 +439,13 @@ def export_buttons(spec: ChartSpec) -> None:
     """
     # Publishing (counts by area, suppression, restyling) happens on a click, in each file's maker
     # (on Streamlit's download thread): done here it was 40% of a page's run on a filter change.
-    publishing = _publishing(spec) if spec.data is not None else None
+    spec_key = _spec_key(spec)  # hashes the chart's data: once
+    publishing = _publishing(spec, spec_key=spec_key) if spec.data is not None else None
 
     def publish_now() -> ChartSpec:
         return publishing(_own_cursor) if publishing is not None else spec
 
-    key = ("published", *_spec_key(spec))
+    key = ("published", *spec_key)
     stem = _file_stem(spec)
     pictures = spec.figure is not None
     no_browser = browser_path() is None

@@ -137,10 +137,10 @@ def sidebar_filters() -> flt.Filters | None:
 def current_filters() -> flt.Filters | None:
     """Return the filters chosen in the sidebar this run (set by ``dashboard.py``)."""
     chosen = st.session_state.get(FILTER_STATE)
+    if chosen is not None:  # the usual case: the snapshot's signature (a stat of the live file) is not needed
+        return chosen
     version = live_version()
-    if chosen is None and version is not None:
-        return flt.default_filters(options(version))
-    return chosen
+    return None if version is None else flt.default_filters(options(version))
 
 
 def with_month(filters: flt.Filters, month) -> flt.Filters:
