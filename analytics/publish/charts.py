@@ -91,47 +91,52 @@ def bar_chart(
     flag = f"{y}{SUPPRESSED_SUFFIX}"
     horizontal = orientation == "h"
     symbol = rule().symbol
-    fig = new_figure()
+    traces: list[dict] = []  # the figure is built once from them (``new_figure``)
     groups = [(None, frame)] if color is None else list(frame.group_by(color, maintain_order=True))
     colours = series_colours(len(groups)) if color is not None else [FOCUS]
     for k, ((key, part), colour) in enumerate(zip(groups, colours, strict=True)):
         cats, vals = part[x].to_list(), part[y].to_list()
         texts = _texts(vals, value_format)
         name = measure if key is None else str(key[0])
-        fig.add_bar(
-            _validate=False,
-            x=vals if horizontal else cats,
-            y=cats if horizontal else vals,
-            orientation=orientation,
-            name=name,
-            offsetgroup=str(k),
-            marker={"color": focus_colours(cats, focus) if focus is not None and color is None else colour},
-            text=texts if labels else None,
-            textposition="outside",
-            hovertext=[f"{category_label(c)}, {name}: {t}" for c, t in zip(cats, texts, strict=True)],
-            hoverinfo="text",
+        traces.append(
+            dict(
+                type="bar",
+                x=vals if horizontal else cats,
+                y=cats if horizontal else vals,
+                orientation=orientation,
+                name=name,
+                offsetgroup=str(k),
+                marker={"color": focus_colours(cats, focus) if focus is not None and color is None else colour},
+                text=texts if labels else None,
+                textposition="outside",
+                hovertext=[f"{category_label(c)}, {name}: {t}" for c, t in zip(cats, texts, strict=True)],
+                hoverinfo="text",
+            )
         )
         hidden = [c for c, h in zip(cats, part[flag].to_list(), strict=True) if h] if flag in part.columns else []
         if hidden:
             # The [c] label sits where the bar would be (a text-only trace in the same offset
             # group, so grouped bars line up); no bar is drawn, not even one of height 0.
             zeros = [0] * len(hidden)
-            fig.add_scatter(
-                _validate=False,
-                x=zeros if horizontal else hidden,
-                y=hidden if horizontal else zeros,
-                orientation=orientation,
-                mode="text",
-                text=[symbol] * len(hidden),
-                textposition="middle right" if horizontal else "top center",
-                textfont={"size": 13, "color": SECONDARY_TEXT},
-                offsetgroup=str(k),
-                name=f"{name} {symbol}",
-                showlegend=False,
-                hovertext=[f"{category_label(c)}, {name}: {symbol}" for c in hidden],
-                hoverinfo="text",
-                cliponaxis=False,
+            traces.append(
+                dict(
+                    type="scatter",
+                    x=zeros if horizontal else hidden,
+                    y=hidden if horizontal else zeros,
+                    orientation=orientation,
+                    mode="text",
+                    text=[symbol] * len(hidden),
+                    textposition="middle right" if horizontal else "top center",
+                    textfont={"size": 13, "color": SECONDARY_TEXT},
+                    offsetgroup=str(k),
+                    name=f"{name} {symbol}",
+                    showlegend=False,
+                    hovertext=[f"{category_label(c)}, {name}: {symbol}" for c in hidden],
+                    hoverinfo="text",
+                    cliponaxis=False,
+                )
             )
+    fig = new_figure(traces)
     merge_layout(fig, barmode="group", scattermode="group")
     n_suppressed = int(frame[flag].sum()) if flag in frame.columns else 0
     described = frame
@@ -164,22 +169,27 @@ def line_chart(
     """
     frame, _ = plot_data(data, y)
     groups = [(None, frame)] if color is None else list(frame.sort(color).group_by(color, maintain_order=True))
-    fig = new_figure()
+    traces: list[dict] = []  # the figure is built once from them (``new_figure``)
     for (key, part), colour in zip(groups, series_colours(len(groups)), strict=True):
         part = part.sort(x)
         xs, ys = part[x].to_list(), part[y].to_list()
         name = measure if key is None else str(key[0])
-        fig.add_scatter(
-            _validate=False,
-            x=xs,
-            y=ys,
-            mode="lines+markers" if markers else "lines",
-            name=name,
-            line={"color": colour},
-            connectgaps=False,
-            hovertext=[f"{name}, {category_label(a)}: {t}" for a, t in zip(xs, _texts(ys, value_format), strict=True)],
-            hoverinfo="text",
+        traces.append(
+            dict(
+                type="scatter",
+                x=xs,
+                y=ys,
+                mode="lines+markers" if markers else "lines",
+                name=name,
+                line={"color": colour},
+                connectgaps=False,
+                hovertext=[
+                    f"{name}, {category_label(a)}: {t}" for a, t in zip(xs, _texts(ys, value_format), strict=True)
+                ],
+                hoverinfo="text",
+            )
         )
+    fig = new_figure(traces)
     # merge_layout, not update_xaxes/update_yaxes: a figure with one pair of axes gets the same
     # layout, without Plotly's change machinery (about half a millisecond a call).
     if frame[x].dtype in (pl.Date, pl.Datetime):
@@ -212,21 +222,24 @@ def stacked_bar(
     frame, _ = plot_data(data, y)
     horizontal = orientation == "h"
     parts = list(frame.group_by(color, maintain_order=True))
-    fig = new_figure()
+    traces: list[dict] = []  # the figure is built once from them (``new_figure``)
     for (key, part), colour in zip(parts, series_colours(len(parts), ordered=ordered), strict=True):
         cats, vals = part[x].to_list(), part[y].to_list()
-        fig.add_bar(
-            _validate=False,
-            x=vals if horizontal else cats,
-            y=cats if horizontal else vals,
-            orientation=orientation,
-            name=str(key[0]),
-            marker={"color": colour},
-            hovertext=[
-                f"{key[0]}, {category_label(c)}: {t}" for c, t in zip(cats, _texts(vals, value_format), strict=True)
-            ],
-            hoverinfo="text",
+        traces.append(
+            dict(
+                type="bar",
+                x=vals if horizontal else cats,
+                y=cats if horizontal else vals,
+                orientation=orientation,
+                name=str(key[0]),
+                marker={"color": colour},
+                hovertext=[
+                    f"{key[0]}, {category_label(c)}: {t}" for c, t in zip(cats, _texts(vals, value_format), strict=True)
+                ],
+                hoverinfo="text",
+            )
         )
+    fig = new_figure(traces)
     merge_layout(fig, barmode="stack", showlegend=True)
     totals = frame.group_by(x, maintain_order=True).agg(pl.col(y).sum())
     alt = describe_extremes(totals, x, y, measure=f"the total of {measure}", value_format=value_format, noun=noun)
