@@ -130,9 +130,33 @@ def workforce_series(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Dat
         "month", "provider_id"
     )
     rows = read_mart(cur, "mart_workforce_provider_month").join(share, on=["month", "provider_id"])
+    # ``rates`` of each month's providers, from sums taken in one pass (a loop of 36 small frames
+    # cost 10 ms); the counts are whole numbers, so the sums and the ratios are the same.
+    vacancies_known = pl.col("vacancies").is_not_null() & pl.col("filled_posts").is_not_null()
+    leavers_known = pl.col("leavers_12m").is_not_null() & pl.col("filled_posts").is_not_null()
+    sums = (
+        rows.filter(pl.col("month") <= filters.month)
+        .group_by("month")
+        .agg(
+            pl.col("vacancies").filter(vacancies_known).sum().alias("vacancies"),
+            pl.col("filled_posts").filter(vacancies_known).sum().alias("posts_filled"),
+            pl.col("leavers_12m").filter(leavers_known).sum().alias("leavers"),
+            pl.col("filled_posts").filter(leavers_known).sum().alias("leavers_filled"),
+            pl.len().alias("providers_reporting"),
+        )
+    )
     out = []
-    for (month,), part in rows.filter(pl.col("month") <= filters.month).group_by("month"):
-        out.append({"month": month, **rates(part)})
+    for row in sums.iter_rows(named=True):
+        posts = row["posts_filled"] + row["vacancies"]
+        filled = row["leavers_filled"]
+        out.append(
+            {
+                "month": row["month"],
+                "vacancy_rate_pct": row["vacancies"] * 100.0 / posts if posts else None,
+                "turnover_rate_pct": row["leavers"] * 100.0 / filled if filled else None,
+                "providers_reporting": row["providers_reporting"],
+            }
+        )
     schema = {
         "month": pl.Date,
         "vacancy_rate_pct": pl.Float64,
