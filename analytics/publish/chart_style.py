@@ -599,7 +599,7 @@ def describe_extremes(
     E.g. "The number of people waiting is highest in Ward E (120) and lowest in Ward C (10) across
     5 areas; 1 is shown as [c] to protect privacy."
     """
-    shown = frame.select(label, value).drop_nulls(value)
+    shown = frame.lazy().select(label, value).drop_nulls(value).collect()
     n = frame.height
     tail = ""
     if suppressed:
@@ -622,6 +622,14 @@ def describe_extremes(
     return _sentence(body + tail + ".")
 
 
+def series_parts(frame: pl.DataFrame, color: str) -> list[tuple[tuple, pl.DataFrame]]:
+    """Return ``(key, rows)`` of each ``color`` value, in value order, as ``group_by(color)`` iterates them.
+
+    One ``partition_by`` of the sorted frame: iterating a ``group_by`` costs about 0.2 ms a group.
+    """
+    return list(frame.sort(color).partition_by(color, maintain_order=True, as_dict=True).items())
+
+
 def describe_trend(
     frame: pl.DataFrame,
     x: str,
@@ -635,10 +643,10 @@ def describe_trend(
 
     E.g. "The delivery rate went from 91.0% in March 2025 to 95.5% in October 2026."
     """
-    series = [(None, frame)] if color is None else list(frame.sort(color).group_by(color, maintain_order=True))
+    series = [(None, frame)] if color is None else series_parts(frame, color)
     clauses = []
     for key, part in series[:4]:
-        points = part.select(x, y).drop_nulls().sort(x)
+        points = part.lazy().select(x, y).drop_nulls().sort(x).collect()  # one query: each eager step costs 0.1 ms
         if points.is_empty():
             continue
         (x0, y0), (x1, y1) = points.row(0), points.row(-1)
@@ -690,5 +698,6 @@ __all__ = [
     "plot_data",
     "register_template",
     "series_colours",
+    "series_parts",
     "suppression_rule_text",
 ]

@@ -54,6 +54,7 @@ from analytics.publish.chart_style import (
     plot_data,
     register_template,
     series_colours,
+    series_parts,
     suppression_rule_text,
 )
 from analytics.publish.maps import bubble_map, choropleth_map, features_for, fit_view
@@ -168,7 +169,7 @@ def line_chart(
     ``from_zero`` starts the value axis at zero (worth it for counts; rates may not need it).
     """
     frame, _ = plot_data(data, y)
-    groups = [(None, frame)] if color is None else list(frame.sort(color).group_by(color, maintain_order=True))
+    groups = [(None, frame)] if color is None else series_parts(frame, color)
     traces: list[dict] = []  # the figure is built once from them (``new_figure``)
     for (key, part), colour in zip(groups, series_colours(len(groups)), strict=True):
         part = part.sort(x)
@@ -283,6 +284,7 @@ __all__ = [
     "plot_data",
     "register_template",
     "series_colours",
+    "series_parts",
     "stacked_bar",
     "suppression_rule_text",
 ]

@@ -64,7 +64,7 @@ def trend_of(frame: pl.DataFrame, column: str, x: str = "month") -> Trend | None
     """
     if column not in frame.columns or x not in frame.columns:
         return None
-    points = frame.select(x, column).drop_nulls().sort(x)
+    points = frame.lazy().select(x, column).drop_nulls().sort(x).collect()  # one query, not three
     if points.is_empty():
         return None
     xs, ys = points.get_column(x).to_list(), [float(v) for v in points.get_column(column).to_list()]

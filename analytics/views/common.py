@@ -343,6 +343,14 @@ def value_at(frame: pl.DataFrame, column: str, month: date | None) -> float | No
     """Return ``frame[column]`` in the row for ``month`` (``None`` for no month, row or value)."""
     if month is None or column not in frame.columns:
         return None
+    months = frame.get_column("month")
+    if months.dtype == pl.Date and type(month) is date:
+        # The first row of that month, looked up in Python: a frame filter costs 0.15 ms, and tiles
+        # and sentences look up two dozen values a page.
+        try:
+            return _as_float(frame.get_column(column)[months.to_list().index(month)])
+        except ValueError:
+            return None
     row = frame.filter(pl.col("month") == month)
     return None if row.is_empty() else _as_float(row.item(0, column))
 
