@@ -65,6 +65,20 @@ def _texts(values: Sequence[float | None], value_format: Callable[[float], str])
     return ["" if v is None else value_format(v) for v in values]
 
 
+def _by_x(part: pl.DataFrame, x: str, y: str) -> tuple[list, list]:
+    """Return the ``x`` and ``y`` values of ``part`` ordered by ``x``, as ``part.sort(x)`` orders them.
+
+    Sorted in Python when the ``x`` values are distinct and known (a line's months): a Polars sort
+    of a small frame is a query of about 0.15 ms.
+    """
+    xs, ys = part.get_column(x).to_list(), part.get_column(y).to_list()
+    if None in xs or len(set(xs)) != len(xs):
+        ordered = part.sort(x)
+        return ordered.get_column(x).to_list(), ordered.get_column(y).to_list()
+    order = sorted(range(len(xs)), key=xs.__getitem__)
+    return [xs[i] for i in order], [ys[i] for i in order]
+
+
 def bar_chart(
     data: pl.DataFrame | Suppressed,
     x: str,
@@ -172,8 +186,7 @@ def line_chart(
     groups = [(None, frame)] if color is None else series_parts(frame, color)
     traces: list[dict] = []  # the figure is built once from them (``new_figure``)
     for (key, part), colour in zip(groups, series_colours(len(groups)), strict=True):
-        part = part.sort(x)
-        xs, ys = part[x].to_list(), part[y].to_list()
+        xs, ys = _by_x(part, x, y)
         name = measure if key is None else str(key[0])
         traces.append(
             dict(
@@ -197,7 +210,7 @@ def line_chart(
         merge_layout(fig, xaxis={"tickformat": "%b %Y"})
     if from_zero:
         merge_layout(fig, yaxis={"rangemode": "tozero"})
-    alt = describe_trend(frame, x, y, measure=measure, color=color, value_format=value_format)
+    alt = describe_trend(frame, x, y, measure=measure, color=color, value_format=value_format, parts=groups)
     return spec.complete(fig, data, alt, bar_from_zero=False, value_label=value_label)
 
 
