@@ -630,7 +630,7 @@ def sorted_points(frame: pl.DataFrame, x: str, y: str) -> list[tuple]:
     """
     points = [(a, b) for a, b in zip(frame.get_column(x).to_list(), frame.get_column(y).to_list(), strict=True)]
     points = [p for p in points if p[0] is not None and p[1] is not None]
-    if len({p[0] for p in points}) == len(points):
+    if len({p[0] for p in points}) == len(points) and all(p[0] == p[0] for p in points):  # distinct, no NaN
         return sorted(points, key=lambda p: p[0])
     return frame.select(x, y).drop_nulls().sort(x).rows()  # ties in x: as Polars orders them
 

@@ -72,7 +72,7 @@ def _by_x(part: pl.DataFrame, x: str, y: str) -> tuple[list, list]:
     of a small frame is a query of about 0.15 ms.
     """
     xs, ys = part.get_column(x).to_list(), part.get_column(y).to_list()
-    if None in xs or len(set(xs)) != len(xs):
+    if None in xs or len(set(xs)) != len(xs) or any(v != v for v in xs):  # nulls, ties or NaN: as Polars sorts
         ordered = part.sort(x)
         return ordered.get_column(x).to_list(), ordered.get_column(y).to_list()
     order = sorted(range(len(xs)), key=xs.__getitem__)
