@@ -16,6 +16,7 @@ from analytics.publish.charts import ChartSpec
 from analytics.views.common import Tile, drop_info, ignored_note, trend_tile
 from analytics.views.fees import (
     benchmark_notes,
+    benchmarks_now,
     fmt_gbp_short,
     gap_cost_chart,
     price_series,
@@ -178,8 +179,9 @@ def fees_part(cur: duckdb.DuckDBPyConnection, filters: Filters) -> FeesPart:
 def rates_part(cur: duckdb.DuckDBPyConnection, locality: str | None) -> RatesPart:
     """Return each provider's hourly rate on the drop's date, providers of ``locality`` (``None``: all)."""
     filters = Filters(month=drop_info(cur).as_of, locality=locality)  # rates are the drop's date's
-    rates_now = provider_rates(cur, filters)
-    return RatesPart(provider_rate_chart=provider_rate_chart(cur, filters, rates_now), provider_rates=rates_now)
+    bench = benchmarks_now(cur)
+    rates_now = provider_rates(cur, filters, bench)
+    return RatesPart(provider_rate_chart=provider_rate_chart(cur, filters, rates_now, bench), provider_rates=rates_now)
 
 
 def page_notes(filters: Filters, fees: FeesPart) -> list[str]:
