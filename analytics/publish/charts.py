@@ -65,6 +65,12 @@ def _texts(values: Sequence[float | None], value_format: Callable[[float], str])
     return ["" if v is None else value_format(v) for v in values]
 
 
+def _groups(frame: pl.DataFrame, color: str) -> list[tuple[tuple, pl.DataFrame]]:
+    """Return ``(key, rows)`` per ``color`` value in order of appearance, as ``group_by(color, maintain_order=True)``
+    iterates them: one ``partition_by`` (iterating a ``group_by`` costs about 0.2 ms a group)."""
+    return list(frame.partition_by(color, maintain_order=True, as_dict=True).items())
+
+
 def _by_x(part: pl.DataFrame, x: str, y: str) -> tuple[list, list]:
     """Return the ``x`` and ``y`` values of ``part`` ordered by ``x``, as ``part.sort(x)`` orders them.
 
@@ -107,7 +113,7 @@ def bar_chart(
     horizontal = orientation == "h"
     symbol = rule().symbol
     traces: list[dict] = []  # the figure is built once from them (``new_figure``)
-    groups = [(None, frame)] if color is None else list(frame.group_by(color, maintain_order=True))
+    groups = [(None, frame)] if color is None else _groups(frame, color)
     colours = series_colours(len(groups)) if color is not None else [FOCUS]
     for k, ((key, part), colour) in enumerate(zip(groups, colours, strict=True)):
         cats, vals = part[x].to_list(), part[y].to_list()
@@ -235,7 +241,7 @@ def stacked_bar(
     """
     frame, _ = plot_data(data, y)
     horizontal = orientation == "h"
-    parts = list(frame.group_by(color, maintain_order=True))
+    parts = _groups(frame, color)
     traces: list[dict] = []  # the figure is built once from them (``new_figure``)
     for (key, part), colour in zip(parts, series_colours(len(parts), ordered=ordered), strict=True):
         cats, vals = part[x].to_list(), part[y].to_list()
