@@ -343,8 +343,10 @@ def merge_layout(fig: go.Figure, **updates: object) -> go.Figure:
     """
     for key, value in updates.items():
         if isinstance(value, dict):
-            current = fig.layout[key]
-            value = _merged(current.to_plotly_json() if current is not None else {}, value)
+            # A copy of what the layout holds (what ``fig.layout[key].to_plotly_json()`` returns,
+            # without building the Plotly object first).
+            current = fig._layout.get(key)
+            value = _merged(copy.deepcopy(current) if isinstance(current, dict) else {}, value)
         fig.layout[key] = value
     return fig
 
@@ -398,9 +400,13 @@ def house_figure(
     title for horizontal bars. Height defaults to the figure's own, else 520 px; margins are fixed
     so the footnote sits under the axis.
     """
-    height = height or fig.layout.height or DEFAULT_HEIGHT
+    # Read from the figure's stored dicts: Plotly's getters build an object for every value read
+    # (most of this function's time when they were used).
+    layout, traces = fig._layout, fig._data
+    notes_now = list(layout.get("annotations") or ())
+    height = height or layout.get("height") or DEFAULT_HEIGHT
     if value_label is None:  # restyling keeps a value label placed earlier
-        value_label = next((a.text for a in fig.layout.annotations if a.name == "value_label"), None)
+        value_label = next((a.get("text") for a in notes_now if a.get("name") == "value_label"), None)
     title_lines = [plain_label(line) for line in _wrap(title, _TITLE_WRAP)] if len(title) > _TITLE_WRAP else None
     title, value_label = plain_label(title), plain_label(value_label)
     if title_lines:
@@ -415,19 +421,19 @@ def house_figure(
             _FOOTNOTE_WRAP,
         )
     ]
-    in_legend = [t for t in fig.data if t.showlegend is not False]
-    has_legend = bool(in_legend) and (
-        fig.layout.showlegend is True or (fig.layout.showlegend is None and len(in_legend) > 1)
-    )
-    is_map = any(t.type in {"choroplethmap", "scattermap", "densitymap"} for t in fig.data)
-    horizontal = any(t.type == "bar" and t.orientation == "h" for t in fig.data)
+    in_legend = [t for t in traces if t.get("showlegend") is not False]
+    showlegend = layout.get("showlegend")
+    has_legend = bool(in_legend) and (showlegend is True or (showlegend is None and len(in_legend) > 1))
+    is_map = any(t.get("type") in {"choroplethmap", "scattermap", "densitymap"} for t in traces)
+    horizontal = any(t.get("type") == "bar" and t.get("orientation") == "h" for t in traces)
     if horizontal:
         # The template caps y ticks at 8 (for gridlines); a category axis must label every bar.
         x_title = {"title": {"text": value_label}} if value_label else {}
         category_axis = {"nticks": 0, "gridcolor": "rgba(0,0,0,0)", "tickformat": ""}
         merge_layout(fig, xaxis={**x_title, "tickformat": ",~f"}, yaxis=category_axis)
     label_above = bool(value_label) and not horizontal and not is_map
-    has_x_title = bool(fig.layout.xaxis.title.text)
+    x_axis_title = (fig._layout.get("xaxis") or {}).get("title")
+    has_x_title = bool(x_axis_title.get("text") if isinstance(x_axis_title, dict) else fig.layout.xaxis.title.text)
     axis_px = 0 if is_map else (64 if has_x_title else 40)
     label_px = _LINE_PX + _PAD if label_above else 0
     extra_title_px = _TITLE_LINE_PX * (len(title_lines) - 1) if title_lines else 0
@@ -447,12 +453,12 @@ def house_figure(
     )
     # Replaced, not updated (an update would merge into the annotations by position); styling twice
     # must not stack a second footnote.
-    fig.layout.annotations = [a for a in fig.layout.annotations if a.name not in ("footnote", "value_label")] + notes
+    fig.layout.annotations = [a for a in notes_now if a.get("name") not in ("footnote", "value_label")] + notes
     axes: dict[str, dict] = {"xaxis": {}, "yaxis": {}}
-    if bar_from_zero and any(trace.type == "bar" for trace in fig.data):
-        for trace in fig.data:
-            if trace.type == "bar":
-                axes["xaxis" if trace.orientation == "h" else "yaxis"]["rangemode"] = "tozero"
+    if bar_from_zero and any(trace.get("type") == "bar" for trace in traces):
+        for trace in traces:
+            if trace.get("type") == "bar":
+                axes["xaxis" if trace.get("orientation") == "h" else "yaxis"]["rangemode"] = "tozero"
     if horizontal:
         # Horizontal bars: the value axis is x, so the gridlines go there.
         axes["xaxis"].update(showgrid=True, gridcolor=GRID, showline=False, ticks="", zeroline=True)
