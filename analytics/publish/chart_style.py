@@ -279,18 +279,19 @@ def _plain_trace(trace) -> None:  # noqa: ANN001 - any Plotly trace
     props = trace._props or {}  # read the stored values: Plotly's getters copy every array they return
     for attr in _TRACE_TEXT:
         value = props.get(attr)
-        if value is None or attr not in trace:
+        if value is None:
             continue
-        # Written back only when escaping changed something: Plotly compares and copies every value
-        # it is given, and most labels hold no ``<`` or ``>`` (a restyled chart's none do).
+        # Written back only when escaping changed something (and the trace has that property):
+        # Plotly compares and copies every value it is given, and most labels hold no ``<`` or
+        # ``>`` (a restyled chart's none do).
         if isinstance(value, str):
-            if plain_label(value) != value:
+            if plain_label(value) != value and attr in trace:
                 trace[attr] = plain_label(value)
         elif _is_sequence(value):
             items = list(value)
             if any(isinstance(v, str) or _is_sequence(v) for v in items):
                 escaped = [[plain_label(x) for x in v] if _is_sequence(v) else plain_label(v) for v in items]
-                if any(_changed(old, new) for old, new in zip(items, escaped, strict=True)):
+                if any(_changed(old, new) for old, new in zip(items, escaped, strict=True)) and attr in trace:
                     trace[attr] = escaped
 
 
