@@ -12,6 +12,7 @@ What it loaded is then frozen out of the garbage collector's full passes (``gc.f
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import pkgutil
@@ -81,4 +82,5 @@ def preload() -> None:
         # script run allocated past the threshold (after: under 2 ms).
         gc.collect()
         gc.freeze()
+        atexit.register(gc.unfreeze)  # collected as usual at exit (DuckDB's bindings report what is left)
         _done = True
