@@ -10,7 +10,13 @@ if filters is not None:
     primary = st.slider(
         "Primary providers per lot (lot cover check)", min_value=1, max_value=8, value=2, key="lots_primary"
     )
-    view = render.cached(contracts.contracts_view, filters, primary)
+    # Each part cached on what it depends on: a filter the contracts ignore rebuilds only the notes.
+    view = contracts.assemble(
+        render.cached(contracts.page_notes, filters),
+        render.cached(contracts.contracts_part, filters.locality),
+        render.cached(contracts.lots_part, primary),
+        render.cached(contracts.programme_part),
+    )
     for note in view.notes:
         render.show_note(note)
     st.header("Contracts and the decisions they need")

@@ -8,7 +8,9 @@ from ui import render
 
 filters = render.start_page("Provider exit and demand")
 if filters is not None:
-    ranking = render.cached(exit_demand.ranking_view, filters)
+    # The stress test and the projection read the month and locality only: other filters rebuild nothing.
+    area = filters.only("locality")
+    ranking = render.cached(exit_demand.ranking_view, area)
     render.area_caption(filters)
 
     st.header("If a provider left tomorrow")
@@ -24,10 +26,10 @@ if filters is not None:
             format_func=labels.get,
             key="exit_provider",
         )
-        view = render.cached(exit_demand.exit_view, filters, provider)
+        view = render.cached(exit_demand.exit_view, area, provider)
         st.subheader(markdown_text(view.title))
         render.show_tiles(view.tiles, columns=5)
-        render.show_notes(view.notes)
+        render.show_notes(exit_demand.page_notes(filters))
         render.show_chart(view.map_chart, indicator_ids=["exit_uncovered_hours_by_provider"])
         render.show_chart(view.outcome_chart, indicator_ids=["exit_uncovered_hours_by_provider"])
         with st.expander("Displaced people and hours by area and locality", icon=":material/table:"):
@@ -52,7 +54,7 @@ if filters is not None:
         format="%.1f%%",
         key="growth_rate",
     )
-    projection = render.cached(exit_demand.projection_view, filters, float(growth))
+    projection = render.cached(exit_demand.projection_view, area, float(growth))
     render.show_tiles(projection.tiles, columns=3)
     render.show_chart(
         projection.chart,

@@ -16,7 +16,15 @@ if filters is not None:
         horizontal=True,
         key="wf_measure",
     )
-    view = render.cached(workforce_fees.workforce_fees_page, filters, measure)
+    # Each part cached on what it depends on: a filter or measure a part ignores does not rebuild it.
+    area = filters.only("locality")
+    view = workforce_fees.assemble(
+        filters,
+        render.cached(workforce_fees.workforce_part, area),
+        render.cached(workforce_fees.provider_part, area, measure),
+        render.cached(workforce_fees.fees_part, filters.only("locality", "service_type")),
+        render.cached(workforce_fees.rates_part, filters.locality),
+    )
     render.area_caption(filters)
     render.show_tiles(view.tiles, columns=3)
     render.show_notes(view.notes)

@@ -7,7 +7,8 @@ from ui import render
 
 filters = render.start_page("Providers and concentration")
 if filters is not None:
-    view = render.cached(providers.providers, filters)
+    # The client group and funding filters shape nothing here: built once for every choice of them.
+    view = render.cached(providers.providers, filters.only("locality", "service_type", "provider_type"))
     render.show_panel(view.shares)
     render.show_panel(view.concentration)
     st.markdown(view.bands)
@@ -20,13 +21,13 @@ if filters is not None:
     chosen_ratings = pick_rating.multiselect("CQC rating", ratings, key="providers_rating")
     shown = providers.filter_table(view.providers, types=chosen_types, ratings=chosen_ratings)
     render.show_table(providers.provider_table(shown), key="providers_table")
-    render.show_notes(view.notes)
+    render.show_notes(providers.page_notes(filters))
 
     st.subheader("One provider over time")
     options = providers.provider_options(shown if shown.height else view.providers)
     if options:
         chosen = st.selectbox("Provider", list(options), format_func=options.get, key="provider_drilldown")
-        panels = render.cached(providers.provider_trend, filters, chosen)
+        panels = render.cached(providers.provider_trend, filters.only("locality", "service_type"), chosen)
         for column, panel in zip(st.columns(2), panels[:2], strict=False):
             with column:
                 render.show_panel(panel)

@@ -7,7 +7,13 @@ from ui import render
 
 filters = render.start_page("Quality and market dynamics")
 if filters is not None:
-    view = render.cached(quality.quality_view, filters)
+    # Each part cached on what it depends on: a filter a part ignores does not rebuild it.
+    view = quality.assemble(
+        quality.page_notes(filters),
+        render.cached(quality.area_part, filters.only("locality", "service_type")),
+        render.cached(quality.ratings_part),
+        render.cached(quality.council_part, filters.only()),
+    )
     render.show_section(
         "Provider early-warning list",
         view.warning_sentence,

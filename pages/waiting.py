@@ -7,11 +7,12 @@ from ui import render
 
 filters = render.start_page("Waiting and sourcing")
 if filters is not None:
-    view = render.cached(waiting.waiting_page, filters)
+    # Requests carry only an area: the figures are built once per month and locality, whatever else is chosen.
+    view = render.cached(waiting.waiting_page, filters.only("locality"))
     render.area_caption(filters)
     render.show_tiles(view.tiles, columns=3)
     render.show_sentences(view.sentences)
-    render.show_notes(view.notes)
+    render.show_notes(waiting.page_notes(filters))
 
     st.subheader("Is the backlog rising?")
     render.show_chart(view.people_chart, indicator_ids=["people_waiting"])

@@ -417,3 +417,69 @@ def test_projection_for_a_locality_has_no_capacity(cur) -> None:
     assert view.frame.get_column("capacity_hours").is_null().all()
     assert view.chart.title.startswith("At 1.8% growth a year, Fellside would need")
     assert any("whole council only" in a for a in view.assumptions)
+
+
+# --- what a page caches its views on ------------------------------------------------------------
+
+
+def test_filters_only_keeps_the_month_and_the_filters_named() -> None:
+    full = Filters(AS_OF, "Fellside", "home_care", "older_people", "self_funded", "microenterprise")
+    assert full.only("locality") == Filters(AS_OF, "Fellside", None, None, None, None)
+    assert full.only() == Filters(AS_OF, None, None, None, None, None)
+    narrowed = full.only("service_type", "provider_type")
+    assert narrowed == Filters(AS_OF, None, "home_care", None, None, "microenterprise")
+    with pytest.raises(ValueError, match="not a filter: month"):
+        full.only("month")
+
+
+def _shown(value: object) -> object:
+    """What a view's result shows, comparable: charts as wording, parsed figure and table; notes left out
+    (they name the filters a view ignores, so pages take them from the full filters)."""
+    import dataclasses
+    import json
+
+    from analytics.publish.charts import ChartSpec
+
+    if isinstance(value, ChartSpec):
+        figure = json.loads(value.figure.to_json()) if value.figure is not None else None
+        return (value.id, value.title, value.subtitle, value.alt_text, figure, _shown(value.table))
+    if isinstance(value, pl.DataFrame):
+        return (value.columns, value.rows())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _shown(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "notes"}
+    if isinstance(value, list | tuple):
+        return [_shown(v) for v in value]
+    return value
+
+
+def test_a_view_is_the_same_for_the_filters_its_page_does_not_cache_it_on(cur, localities) -> None:
+    """Pages cache a view on ``filters.only(...)``: the filters left out must not change what it shows,
+    or a page would show the view of the first choice made for them (the numbers would be wrong)."""
+    from analytics.store.queries import filter_options
+    from analytics.views import providers, quality
+
+    options = filter_options(cur)
+    full = Filters(
+        month=options.months[2],
+        locality=localities[0],
+        service_type=options.service_types[0],
+        client_group=options.client_groups[-1],
+        funding=options.funding[-1],
+        provider_type=options.provider_types[0],
+    )
+    provider = providers.provider_frame(cur, full.only("locality", "service_type"))["provider_id"][0]
+    cached_on = [  # (view, the filters its page keys it on: pages/*.py)
+        (waiting.waiting_page, ("locality",)),
+        (quality.area_part, ("locality", "service_type")),
+        (quality.council_part, ()),
+        (workforce_fees.workforce_part, ("locality",)),
+        (lambda c, f: workforce_fees.provider_part(c, f, "turnover"), ("locality",)),
+        (workforce_fees.fees_part, ("locality", "service_type")),
+        (providers.providers, ("locality", "service_type", "provider_type")),
+        (lambda c, f: providers.provider_trend(c, f, provider), ("locality", "service_type")),
+        (exit_demand.ranking_view, ("locality",)),
+        (lambda c, f: exit_demand.exit_view(c, f, exit_demand.ranking_view(c, f).default_provider), ("locality",)),
+        (lambda c, f: exit_demand.projection_view(c, f, 1.5), ("locality",)),
+    ]
+    for view, fields in cached_on:
+        assert _shown(view(cur, full)) == _shown(view(cur, full.only(*fields))), (view, fields)

@@ -23,6 +23,7 @@ Not a page. ``dashboard.py`` calls ``read_url()`` (before the filters, which rew
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -172,9 +173,17 @@ def _digest(frame: pl.DataFrame | Suppressed | None) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def _spec_key(spec: ChartSpec) -> tuple:
-    """What makes a chart's picture and table: live snapshot, id, filters, wording and data."""
-    return (shared.live_version(), spec.id, shared.current_filters(), spec.title, spec.subtitle, _digest(spec.data))
+def _key_parts(spec: ChartSpec) -> tuple:
+    """The parts of ``_spec_key`` read from the session (live snapshot, filters) and the wording."""
+    return (shared.live_version(), spec.id, shared.current_filters(), spec.title, spec.subtitle)
+
+
+def _spec_key(spec: ChartSpec, parts: tuple | None = None) -> tuple:
+    """What makes a chart's picture and table: live snapshot, id, filters, wording and data.
+
+    ``parts``: ``_key_parts(spec)`` read earlier (in the script run, where the session is).
+    """
+    return (*(parts or _key_parts(spec)), _digest(spec.data))
 
 
 def _memo(key: tuple, make: Callable[[], object]) -> object:
@@ -190,23 +199,26 @@ def _memo(key: tuple, make: Callable[[], object]) -> object:
     return value
 
 
-def _publishing(spec: ChartSpec, indicator_ids: Sequence[str] = ()) -> Callable[[Callable[[], object]], ChartSpec]:
+def _publishing(
+    spec: ChartSpec, indicator_ids: Sequence[str] = (), parts: tuple | None = None
+) -> Callable[[Callable[[], object]], ChartSpec]:
     """Return ``publish(cursor)``: ``spec`` as it may leave the dashboard, cached per snapshot, chart, filters and data.
 
     Reads the session now (the registry's page choices, the filters), so the returned function can
     also run later on another thread, where there is no session (a download's click). ``cursor``
-    makes the DuckDB cursor it needs (``shared.cursor`` in a script run).
+    makes the DuckDB cursor it needs (``shared.cursor`` in a script run). ``parts``: ``_key_parts(spec)``
+    when the caller has them already. The data is hashed for the cache key when the function runs.
     """
     found = chart_registry.resolve(spec.id, st.session_state)
     filters = shared.current_filters()
-    key = ("published", *_spec_key(spec), tuple(indicator_ids))
+    parts = parts or _key_parts(spec)
 
     def make(cursor: Callable[[], object]) -> ChartSpec:
         if found is not None and filters is not None:
             return chart_registry.publish_spec(cursor(), found[0].id, spec, filters)
         return publish(spec, indicator_ids=indicator_ids)
 
-    return lambda cursor: _memo(key, lambda: make(cursor))
+    return lambda cursor: _memo(("published", *_spec_key(spec, parts), tuple(indicator_ids)), lambda: make(cursor))
 
 
 def published(spec: ChartSpec, indicator_ids: Sequence[str] = ()) -> ChartSpec:
@@ -346,11 +358,11 @@ def _file_stem(spec: ChartSpec) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", "-".join(parts)).strip("-").lower()
 
 
-def _lazy(key: tuple, make: Callable[[], bytes]) -> Callable[[], bytes]:
-    """Return a callable for ``st.download_button``: made on click, cached by ``key``."""
+def _lazy(key: Callable[[], tuple], make: Callable[[], bytes]) -> Callable[[], bytes]:
+    """Return a callable for ``st.download_button``: made on click, cached by ``key()`` (worked out then)."""
 
     def data() -> bytes:
-        return _memo(key, make)
+        return _memo(key(), make)
 
     return data
 
@@ -436,12 +448,18 @@ def export_buttons(spec: ChartSpec) -> None:
     """
     # Publishing (counts by area, suppression, restyling) happens on a click, in each file's maker
     # (on Streamlit's download thread): done here it was 40% of a page's run on a filter change.
-    publishing = _publishing(spec) if spec.data is not None else None
+    # The session's part of the cache key is read now; the chart's data is hashed on a click (it was
+    # hashed for every chart on every run, to name files nobody had asked for yet).
+    parts = _key_parts(spec)
+    publishing = _publishing(spec, parts=parts) if spec.data is not None else None
 
     def publish_now() -> ChartSpec:
         return publishing(_own_cursor) if publishing is not None else spec
 
-    key = ("published", *_spec_key(spec))
+    @functools.cache
+    def key() -> tuple:
+        return ("published", *_spec_key(spec, parts))
+
     stem = _file_stem(spec)
     pictures = spec.figure is not None
     no_browser = browser_path() is None
@@ -451,7 +469,7 @@ def export_buttons(spec: ChartSpec) -> None:
         for fmt in DOWNLOADS:
             st.download_button(
                 fmt.label,
-                data=_lazy((fmt.ext, *key), lambda make=fmt.make: make(publish_now())),
+                data=_lazy(lambda ext=fmt.ext: (ext, *key()), lambda make=fmt.make: make(publish_now())),
                 file_name=f"{stem}.{fmt.ext}",
                 mime=fmt.mime,
                 key=f"dl_{fmt.ext}_{spec.id}",

@@ -20,6 +20,7 @@ a new visitor's browser its code and layout, about a sixth of a page with seven 
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -60,7 +61,7 @@ def start_page(title: str) -> Filters | None:
     st.title(title)
     if not shared.require_data():
         return None
-    for note in cached(gaps.page_notes, title):
+    for note in gaps.notes_for(title, drop_gaps()):
         st.info(markdown_text(note), icon=":material/info:")
     return shared.current_filters()
 
@@ -91,6 +92,23 @@ def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     strings, numbers, tuples). A refresh or rollback changes the version, so nothing stale is shown.
     """
     return _cached_call(shared.live_version(), fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())))
+
+
+_thread = threading.local()  # a script run is one thread
+
+
+def drop_gaps() -> tuple[str, ...]:
+    """Return the live drop's gaps (``gaps.missing``, cached), read once a script run.
+
+    Every chart checks them: a cached read costs most of a millisecond (Streamlit hashes the
+    arguments and unpickles the value), and a page draws up to nine charts.
+    """
+    version = shared.live_version()
+    held = getattr(_thread, "gaps", None)
+    if held is None or held[0] != version:
+        held = (version, cached(gaps.missing))
+        _thread.gaps = held
+    return held[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,7 +146,7 @@ def show_chart(spec: ChartSpec, *, indicator_ids: Sequence[str] = (), note: str 
 
     ``note`` is an extra caption (e.g. "This chart ignores the client group filter").
     """
-    spec = modes.shown(gaps.explain(spec, cached(gaps.missing)), indicator_ids)
+    spec = modes.shown(gaps.explain(spec, drop_gaps()), indicator_ids)
     if spec.figure is None:
         st.info(markdown_text(spec.alt_text or spec.title))
         return
@@ -281,6 +299,7 @@ __all__ = [
     "cached",
     "chart_actions",
     "chart_table",
+    "drop_gaps",
     "rag_badge",
     "show_chart",
     "show_definitions",

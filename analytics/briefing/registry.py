@@ -113,7 +113,7 @@ def resolve(spec_id: str, state: Mapping[str, Any] | None = None) -> tuple[Chart
     ``state`` is the session state (widget values): it picks the variant (coverage measure) and
     supplies the chosen provider or growth rate.
     """
-    state = state or {}
+    state = {} if state is None else state  # not ``state or {}``: session state builds a dict to answer len()
     candidates = [e for e in REGISTRY.values() if e.view_id == spec_id]
     if not candidates:
         return None

@@ -31,6 +31,7 @@ from typing import Literal
 import polars as pl
 
 from analytics.formatting import fmt_int, fmt_month
+from analytics.publish.chart_style import sorted_points
 
 Formatter = Callable[[float | None], str]
 Direction = Literal["up", "down", "same"]
@@ -64,10 +65,10 @@ def trend_of(frame: pl.DataFrame, column: str, x: str = "month") -> Trend | None
     """
     if column not in frame.columns or x not in frame.columns:
         return None
-    points = frame.select(x, column).drop_nulls().sort(x)
-    if points.is_empty():
+    points = sorted_points(frame, x, column)
+    if not points:
         return None
-    xs, ys = points.get_column(x).to_list(), [float(v) for v in points.get_column(column).to_list()]
+    xs, ys = [p[0] for p in points], [float(p[1]) for p in points]
     hi, lo = max(ys), min(ys)
     peak_i = max(i for i, v in enumerate(ys) if v == hi)
     low_i = max(i for i, v in enumerate(ys) if v == lo)
@@ -167,8 +168,13 @@ def first_month(frame: pl.DataFrame, column: str, x: str = "month") -> date | No
     """Return the first month of ``frame`` with a value in ``column`` (the series' coverage start)."""
     if column not in frame.columns or x not in frame.columns:
         return None
-    known = frame.filter(pl.col(column).is_not_null())
-    return None if known.is_empty() else known.get_column(x).min()
+    # In Python: a Polars filter is a query of about 0.15 ms, and every headline tile asks this.
+    known = [
+        m
+        for m, v in zip(frame.get_column(x).to_list(), frame.get_column(column).to_list(), strict=True)
+        if v is not None and m is not None
+    ]
+    return min(known) if known else None
 
 
 __all__ = [

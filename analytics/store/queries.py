@@ -101,19 +101,31 @@ class FilterOptions:
 def filter_options(cur: duckdb.DuckDBPyConnection, months: int = 36) -> FilterOptions:
     """Return the filter choices present in the live drop; months are month ends up to ``as_of``."""
     as_of = cur.sql("select as_of from meta_drop").fetchall()[0][0]
+    # Every filter's distinct values in one query (a query costs about a millisecond however small).
+    rows = cur.sql(
+        """
+        select 'locality', locality from (select distinct locality from stg_areas)
+        union all select 'service_type', service_type from (select distinct service_type from stg_packages)
+        union all select 'client_group', client_group from (select distinct client_group from stg_packages)
+        union all select 'funding', funding from (select distinct funding from stg_packages)
+        union all select 'provider_type', provider_type from (select distinct provider_type from stg_providers)
+        """
+    ).fetchall()
+    values: dict[str, list] = {}
+    for name, value in rows:
+        values.setdefault(name, []).append(value)
 
-    def present(sql: str, order: tuple[str, ...]) -> list[str]:
-        found = {r[0] for r in cur.sql(sql).fetchall() if r[0] is not None}
+    def present(name: str, order: tuple[str, ...]) -> list[str]:
+        found = {v for v in values.get(name, []) if v is not None}
         return [v for v in order if v in found]
 
-    localities = sorted({r[0] or "Unassigned" for r in cur.sql("select distinct locality from stg_areas").fetchall()})
     return FilterOptions(
         months=month_ends(as_of, months),
-        localities=localities,
-        service_types=present("select distinct service_type from stg_packages", SERVICE_TYPES),
-        client_groups=present("select distinct client_group from stg_packages", CLIENT_GROUPS),
-        funding=present("select distinct funding from stg_packages", FUNDING),
-        provider_types=present("select distinct provider_type from stg_providers", PROVIDER_TYPES),
+        localities=sorted({v or "Unassigned" for v in values.get("locality", [])}),
+        service_types=present("service_type", SERVICE_TYPES),
+        client_groups=present("client_group", CLIENT_GROUPS),
+        funding=present("funding", FUNDING),
+        provider_types=present("provider_type", PROVIDER_TYPES),
     )
 
 

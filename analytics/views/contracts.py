@@ -18,7 +18,7 @@ import polars as pl
 
 from analytics.formatting import fmt_date, fmt_int, fmt_month, fmt_number, fmt_pct
 from analytics.indicators.marts import read_mart
-from analytics.publish.charts import ChartSpec, bar_chart, line_chart, merge_layout, new_figure
+from analytics.publish.charts import ChartSpec, add_line, bar_chart, line_chart, merge_layout, new_figure
 from analytics.views.common import DropInfo, Panel, drop_info, ignored_note, spec
 from analytics.views.filters import Filters
 
@@ -58,28 +58,51 @@ def _as_of_note(info: DropInfo, filters: Filters) -> str | None:
 # --- contracts ---------------------------------------------------------------------------------
 
 
-def contracts_frame(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Return ``mart_contracts`` (one row per contract), by decision date."""
-    return read_mart(cur, "mart_contracts").sort("decision_date", "contract_id")
+def contracts_frame(cur: duckdb.DuckDBPyConnection, mart: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Return ``mart_contracts`` (one row per contract), by decision date (``mart``: the mart already read)."""
+    return (read_mart(cur, "mart_contracts") if mart is None else mart).sort("decision_date", "contract_id")
 
 
-def locality_hours(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
-    """Return ``contract_id, hours_per_week, people, hours_share_pct`` for the filters' area on the drop's date."""
+def locality_hours(cur: duckdb.DuckDBPyConnection, filters: Filters, mart: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Return ``contract_id, hours_per_week, people, hours_share_pct`` for the filters' area on the drop's date.
+
+    ``mart`` is ``mart_contracts`` already read (the whole council's figures are its columns).
+    """
     if filters.locality:
         return read_mart(cur, "mart_contract_locality", locality=filters.locality).select(
             "contract_id", "hours_per_week", "people", "hours_share_pct"
         )
-    return read_mart(cur, "mart_contracts").select("contract_id", "hours_per_week", "people", "hours_share_pct")
+    mart = read_mart(cur, "mart_contracts") if mart is None else mart
+    return mart.select("contract_id", "hours_per_week", "people", "hours_share_pct")
 
 
-def timeline_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
+@dataclass(frozen=True)
+class _Read:
+    """What the contract figures are made from, each read once: the drop, contracts, the area's hours."""
+
+    info: DropInfo
+    contracts: pl.DataFrame  # ``contracts_frame``: by decision date
+    hours: pl.DataFrame  # ``locality_hours``
+
+    @classmethod
+    def of(cls, cur: duckdb.DuckDBPyConnection, filters: Filters) -> _Read:
+        """Read the drop, ``mart_contracts`` (once) and the hours of the filters' locality."""
+        mart = read_mart(cur, "mart_contracts")
+        return cls(drop_info(cur), contracts_frame(cur, mart), locality_hours(cur, filters, mart))
+
+
+def _read(cur: duckdb.DuckDBPyConnection, filters: Filters, read: _Read | None) -> _Read:
+    return _Read.of(cur, filters) if read is None else read
+
+
+def timeline_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, read: _Read | None = None) -> ChartSpec:
     """Return the timeline: each contract's core term, extensions used and options left, and its decision date.
 
     A red cross marks a decision date that has passed with no milestone done; a dark diamond any
-    other decision date; a vertical line the drop's date.
+    other decision date; a vertical line the drop's date. ``read``: the contracts already read.
     """
-    info = drop_info(cur)
-    contracts = contracts_frame(cur)
+    read = _read(cur, filters, read)
+    info, contracts = read.info, read.contracts
     segments = read_mart(cur, "mart_contract_segments")
     order = contracts.get_column("name").to_list()[::-1]
     fig = new_figure()
@@ -129,7 +152,7 @@ def timeline_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpe
         yaxis={"categoryorder": "array", "categoryarray": order, "type": "category"},
         xaxis={"type": "date", "tickformat": "%b %Y"},
     )
-    fig.add_vline(x=info.as_of.isoformat(), line={"color": "#505A5F", "dash": "dot", "width": 1})
+    add_line(fig, x=info.as_of.isoformat(), line={"color": "#505A5F", "dash": "dot", "width": 1})
     n_overdue = overdue.height
     due = contracts.filter(pl.col("status") == "due").height
     if contracts.is_empty():
@@ -165,11 +188,12 @@ def _short(name: str) -> str:
     return name.rsplit(", ", 1)[-1]
 
 
-def share_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
+def share_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, read: _Read | None = None) -> ChartSpec:
     """Return each contract's share of today's hours (filters' area), largest first."""
-    info = drop_info(cur)
-    contracts = contracts_frame(cur).select("contract_id", "name", "end_date")
-    hours = locality_hours(cur, filters)
+    read = _read(cur, filters, read)
+    info = read.info
+    contracts = read.contracts.select("contract_id", "name", "end_date")
+    hours = read.hours
     limit = _months_after(info.as_of, HORIZON_MONTHS)
     data = (
         contracts.join(hours, on="contract_id", how="left")
@@ -185,7 +209,7 @@ def share_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
             .alias("ends"),
         )
     )
-    title = ending_sentence(cur, filters) or "No hours are linked to a contract"
+    title = ending_sentence(cur, filters, read) or "No hours are linked to a contract"
     return bar_chart(
         data,
         "contract",
@@ -204,11 +228,12 @@ def share_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
     )
 
 
-def ending_share(cur: duckdb.DuckDBPyConnection, filters: Filters) -> float | None:
+def ending_share(cur: duckdb.DuckDBPyConnection, filters: Filters, read: _Read | None = None) -> float | None:
     """Return the % of the area's hours under contracts ending within 18 months (``None`` if none linked)."""
-    info = drop_info(cur)
-    contracts = contracts_frame(cur).select("contract_id", "end_date")
-    hours = locality_hours(cur, filters)
+    read = _read(cur, filters, read)
+    info = read.info
+    contracts = read.contracts.select("contract_id", "end_date")
+    hours = read.hours
     if hours.is_empty() or float(hours.get_column("hours_per_week").sum() or 0) <= 0:
         return None
     limit = _months_after(info.as_of, HORIZON_MONTHS)
@@ -226,13 +251,14 @@ def _months_after(d: date, months: int) -> date:
     return date(year, month + 1, min(d.day, calendar.monthrange(year, month + 1)[1]))
 
 
-def ending_sentence(cur: duckdb.DuckDBPyConnection, filters: Filters) -> str | None:
+def ending_sentence(cur: duckdb.DuckDBPyConnection, filters: Filters, read: _Read | None = None) -> str | None:
     """Return "Contracts carrying 80% of hours end within 18 months; the decision on Lot 2 was due in June 2025."."""
-    share = ending_share(cur, filters)
+    read = _read(cur, filters, read)
+    share = ending_share(cur, filters, read)
     if share is None:
         return None
     text = f"Contracts carrying {fmt_pct(share, 0)} of hours end within {HORIZON_MONTHS} months"
-    overdue = contracts_frame(cur).filter(pl.col("status") == "overdue")
+    overdue = read.contracts.filter(pl.col("status") == "overdue")
     if overdue.height:
         first = overdue.row(0, named=True)
         text += f"; the decision on {_short(first['name'])} was due in {fmt_month(first['decision_date'])}"
@@ -241,9 +267,12 @@ def ending_sentence(cur: duckdb.DuckDBPyConnection, filters: Filters) -> str | N
     return text + "."
 
 
-def decisions_table(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Return the decisions due in the next 18 months or overdue, with a status in words (never colour alone)."""
-    rows = contracts_frame(cur).filter(
+def decisions_table(cur: duckdb.DuckDBPyConnection, contracts: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Return the decisions due in the next 18 months or overdue, with a status in words (never colour alone).
+
+    ``contracts``: ``contracts_frame`` already read.
+    """
+    rows = (contracts_frame(cur) if contracts is None else contracts).filter(
         pl.col("status").is_in(["overdue", "due", "decision passed, milestones under way"])
     )
     return rows.select(
@@ -274,15 +303,14 @@ def decisions_table(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
-def contracts_table(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+def contracts_table(cur: duckdb.DuckDBPyConnection, filters: Filters, read: _Read | None = None) -> pl.DataFrame:
     """Return every contract: terms, decision, share of the area's hours and people, annual value.
 
     People are counts of people: the page shows them to commissioners; exports go through suppression.
     """
-    hours = locality_hours(cur, filters).rename(
-        {"hours_per_week": "__hours", "people": "__people", "hours_share_pct": "__share"}
-    )
-    frame = contracts_frame(cur).join(hours, on="contract_id", how="left")
+    read = _read(cur, filters, read)
+    hours = read.hours.rename({"hours_per_week": "__hours", "people": "__people", "hours_share_pct": "__share"})
+    frame = read.contracts.join(hours, on="contract_id", how="left")
     return frame.select(
         pl.col("name").alias("Contract"),
         pl.col("provider_name").alias("Provider"),
@@ -302,9 +330,9 @@ def contracts_table(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Data
     )
 
 
-def milestones_table(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Return every milestone with its status (done, late, planned), late first."""
-    rows = read_mart(cur, "mart_milestones")
+def milestones_table(cur: duckdb.DuckDBPyConnection, milestones: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Return every milestone with its status (done, late, planned), late first (``milestones``: the mart read)."""
+    rows = read_mart(cur, "mart_milestones") if milestones is None else milestones
     return rows.sort(pl.col("status") != "late", "planned_date", "name").select(
         pl.col("name").alias("Contract"),
         pl.col("milestone").alias("Milestone"),
@@ -371,10 +399,15 @@ def lots_sentence(lots: pl.DataFrame) -> str:
     )
 
 
-def lots_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, n: int | None = None) -> ChartSpec:
-    """Return hours a week left over in each lot if only its ``n`` largest providers carried it."""
+def lots_chart(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, n: int | None = None, lots: pl.DataFrame | None = None
+) -> ChartSpec:
+    """Return hours a week left over in each lot if only its ``n`` largest providers carried it.
+
+    ``lots``: ``lots_frame(cur, n)`` already read.
+    """
     info = drop_info(cur)
-    lots = lots_frame(cur, n)
+    lots = lots_frame(cur, n) if lots is None else lots
     data = lots.select("lot", pl.col("left_over_at_n").round(1).alias("hours_left_over"))
     n_used = int(lots.item(0, "primary_n")) if lots.height else (n or 0)
     failing = lots.filter(pl.col("fails_at_n"))
@@ -434,10 +467,10 @@ def programme_frame(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return read_mart(cur, "mart_me_programme")
 
 
-def programme_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-    """Return each programme measure's progress against its target, %."""
+def programme_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.DataFrame | None = None) -> ChartSpec:
+    """Return each programme measure's progress against its target, % (``frame``: ``programme_frame`` read)."""
     info = drop_info(cur)
-    frame = programme_frame(cur)
+    frame = programme_frame(cur) if frame is None else frame
     data = frame.select(pl.col("label").alias("measure"), pl.col("progress_pct").round(1))
     met = frame.filter(pl.col("progress_pct") >= 100)
     if frame.is_empty():
@@ -520,6 +553,43 @@ def programme_table(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 # --- the page ----------------------------------------------------------------------------------
+# The page caches its parts apart, each on what it depends on: the contracts on the locality (the
+# hours by contract), the lots on the number of primary providers, the programme on nothing, the
+# notes on every filter. A change of month, service type, client group, funding or provider type
+# then builds nothing but the notes.
+
+
+@dataclass(frozen=True)
+class ContractsPart:
+    """The contracts section for one locality (``None``: whole council); ``has_contracts`` false: none."""
+
+    has_contracts: bool
+    empty_message: str
+    sentences: list[str]
+    timeline: Panel | None
+    share: Panel | None
+    decisions: pl.DataFrame
+    contracts: pl.DataFrame
+    milestones: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class LotsPart:
+    """The lots section for ``primary_n`` primary providers per lot."""
+
+    lots: Panel
+    lots_sentence: str
+    lots_table: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class ProgrammePart:
+    """The microenterprise programme section (``programme`` None: no programme evidence)."""
+
+    programme: Panel | None
+    programme_trend: Panel | None
+    programme_sentences: list[str]
+    programme_table: pl.DataFrame
 
 
 @dataclass(frozen=True)
@@ -544,57 +614,105 @@ class ContractsView:
     notes: list[str]
 
 
-def contracts_view(cur: duckdb.DuckDBPyConnection, filters: Filters, primary_n: int | None = None) -> ContractsView:
-    """Return the Contracts and decisions page for ``filters`` (locality only) and ``primary_n`` providers per lot."""
+def page_notes(cur: duckdb.DuckDBPyConnection, filters: Filters) -> list[str]:
+    """Return the page's notes: figures as at the drop's date, filters it ignores, what a locality changes."""
     info = drop_info(cur)
-    has = not contracts_frame(cur).is_empty()
-    lots = lots_frame(cur, primary_n)
-    programme = programme_frame(cur)
     notes = [n for n in (_as_of_note(info, filters), ignored_note(filters, supported=("locality",))) if n]
-    if has and filters.locality:
+    if filters.locality and not read_mart(cur, "mart_contracts").is_empty():
         notes.append(
             "Hours and people by contract are for the chosen locality; terms, decisions, lots and the "
             "programme are the whole council's."
         )
+    return notes
+
+
+def contracts_part(cur: duckdb.DuckDBPyConnection, locality: str | None) -> ContractsPart:
+    """Return the contracts section for ``locality`` (``None``: whole council), on the drop's date."""
+    info = drop_info(cur)
+    filters = Filters(month=info.as_of, locality=locality)  # the charts read the locality only
+    read = _Read.of(cur, filters)
+    has = not read.contracts.is_empty()
+    if not has:
+        empty = pl.DataFrame()
+        return ContractsPart(False, NO_CONTRACTS, [], None, None, empty, empty, empty)
+    milestones = read_mart(cur, "mart_milestones")
     sentences: list[str] = []
-    if has:
-        ending = ending_sentence(cur, filters)
-        if ending:
-            sentences.append(ending)
-        due = contracts_frame(cur).filter(pl.col("status") == "due")
-        if due.height:
-            sentences.append(
-                f"{fmt_int(due.height)} more decision{'s are' if due.height != 1 else ' is'} due in the next "
-                f"{HORIZON_MONTHS} months, the first by {fmt_date(due.item(0, 'decision_date'))} "
-                f"({due.item(0, 'name')})."
-            )
-        late = read_mart(cur, "mart_milestones").filter(pl.col("status") == "late")
-        if late.height:
-            sentences.append(
-                f"{fmt_int(late.height)} milestone{'s are' if late.height != 1 else ' is'} late, the earliest "
-                f"'{late.sort('planned_date').item(0, 'milestone')}' planned for "
-                f"{fmt_date(late.sort('planned_date').item(0, 'planned_date'))}."
-            )
-    return ContractsView(
-        has_contracts=has,
-        empty_message="" if has else NO_CONTRACTS,
+    ending = ending_sentence(cur, filters, read)
+    if ending:
+        sentences.append(ending)
+    due = read.contracts.filter(pl.col("status") == "due")
+    if due.height:
+        sentences.append(
+            f"{fmt_int(due.height)} more decision{'s are' if due.height != 1 else ' is'} due in the next "
+            f"{HORIZON_MONTHS} months, the first by {fmt_date(due.item(0, 'decision_date'))} "
+            f"({due.item(0, 'name')})."
+        )
+    late = milestones.filter(pl.col("status") == "late")
+    if late.height:
+        sentences.append(
+            f"{fmt_int(late.height)} milestone{'s are' if late.height != 1 else ' is'} late, the earliest "
+            f"'{late.sort('planned_date').item(0, 'milestone')}' planned for "
+            f"{fmt_date(late.sort('planned_date').item(0, 'planned_date'))}."
+        )
+    return ContractsPart(
+        has_contracts=True,
+        empty_message="",
         sentences=sentences,
-        timeline=Panel(timeline_chart(cur, filters), ("contract_decision_date", "decisions_overdue")) if has else None,
-        share=Panel(share_chart(cur, filters), ("contract_hours_share", "contracts_ending_18m_hours_share"))
-        if has
-        else None,
-        decisions=decisions_table(cur) if has else pl.DataFrame(),
-        contracts=contracts_table(cur, filters) if has else pl.DataFrame(),
-        milestones=milestones_table(cur) if has else pl.DataFrame(),
-        lots=Panel(lots_chart(cur, filters, primary_n), ("lots_failing_primary_cover", "lot_providers_needed")),
-        lots_sentence=lots_sentence(lots),
-        lots_table=lots_table(lots),
-        programme=Panel(programme_chart(cur, filters), ("me_programme_evidence",)) if programme.height else None,
-        programme_trend=Panel(programme_trend(cur, filters), ("me_net_new_since_start",)) if programme.height else None,
-        programme_sentences=programme_sentences(programme) if programme.height else [NO_PROGRAMME],
-        programme_table=programme_table(programme),
-        notes=notes,
+        timeline=Panel(timeline_chart(cur, filters, read), ("contract_decision_date", "decisions_overdue")),
+        share=Panel(share_chart(cur, filters, read), ("contract_hours_share", "contracts_ending_18m_hours_share")),
+        decisions=decisions_table(cur, read.contracts),
+        contracts=contracts_table(cur, filters, read),
+        milestones=milestones_table(cur, milestones),
     )
 
 
-__all__ = ["ContractsView", "contracts_view"]
+def lots_part(cur: duckdb.DuckDBPyConnection, primary_n: int | None = None) -> LotsPart:
+    """Return the lots section: the cover check redone for ``primary_n`` primary providers (``None``: as built)."""
+    lots = lots_frame(cur, primary_n)
+    info = drop_info(cur)
+    chart = lots_chart(cur, Filters(month=info.as_of), primary_n, lots)  # whole council, on the drop's date
+    return LotsPart(
+        lots=Panel(chart, ("lots_failing_primary_cover", "lot_providers_needed")),
+        lots_sentence=lots_sentence(lots),
+        lots_table=lots_table(lots),
+    )
+
+
+def programme_part(cur: duckdb.DuckDBPyConnection) -> ProgrammePart:
+    """Return the microenterprise programme section (whole council, on the drop's date)."""
+    programme = programme_frame(cur)
+    if not programme.height:
+        return ProgrammePart(None, None, [NO_PROGRAMME], programme_table(programme))
+    filters = Filters(month=drop_info(cur).as_of)
+    return ProgrammePart(
+        programme=Panel(programme_chart(cur, filters, programme), ("me_programme_evidence",)),
+        programme_trend=Panel(programme_trend(cur, filters), ("me_net_new_since_start",)),
+        programme_sentences=programme_sentences(programme),
+        programme_table=programme_table(programme),
+    )
+
+
+def assemble(notes: list[str], contracts: ContractsPart, lots: LotsPart, programme: ProgrammePart) -> ContractsView:
+    """Return the page's view from its parts (each cached on what it depends on)."""
+    return ContractsView(**vars(contracts), **vars(lots), **vars(programme), notes=notes)
+
+
+def contracts_view(cur: duckdb.DuckDBPyConnection, filters: Filters, primary_n: int | None = None) -> ContractsView:
+    """Return the Contracts and decisions page for ``filters`` (locality only) and ``primary_n`` providers per lot."""
+    return assemble(
+        page_notes(cur, filters), contracts_part(cur, filters.locality), lots_part(cur, primary_n), programme_part(cur)
+    )
+
+
+__all__ = [
+    "ContractsPart",
+    "ContractsView",
+    "LotsPart",
+    "ProgrammePart",
+    "assemble",
+    "contracts_part",
+    "contracts_view",
+    "lots_part",
+    "page_notes",
+    "programme_part",
+]

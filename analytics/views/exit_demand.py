@@ -394,15 +394,9 @@ class ExitView:
     notes: list[str]
 
 
-def exit_view(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str) -> ExitView:
-    """Return ``provider_id``'s exit on ``filters.month`` (displaced hours of the locality, if filtered).
-
-    Spare capacity is council-wide (``exit_stress.exit_impact``). Raises ``KeyError`` for an unknown id.
-    """
-    staged, month_market = market(cur, filters.month)
-    impact = exit_stress.exit_impact(staged, provider_id, filters.month, filters.locality, month_market)
-    areas = _areas(cur, filters)
-    notes = [
+def page_notes(filters: Filters) -> list[str]:
+    """Return the exit stress test's notes: the filters it ignores, and that people by area are not suppressed."""
+    return [
         n
         for n in (
             ignored_note(filters, what="Exit stress test figures", covers=EVERY_BREAKDOWN),
@@ -410,6 +404,19 @@ def exit_view(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str
         )
         if n
     ]
+
+
+def exit_view(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str) -> ExitView:
+    """Return ``provider_id``'s exit on ``filters.month`` (displaced hours of the locality, if filtered).
+
+    Spare capacity is council-wide (``exit_stress.exit_impact``). Raises ``KeyError`` for an unknown id.
+    Only the month and locality shape it: the page caches it on ``filters.only("locality")`` and shows
+    ``page_notes`` of the full filters.
+    """
+    staged, month_market = market(cur, filters.month)
+    impact = exit_stress.exit_impact(staged, provider_id, filters.month, filters.locality, month_market)
+    areas = _areas(cur, filters)
+    notes = page_notes(filters)
     return ExitView(
         provider_id=impact.provider_id,
         provider_name=impact.provider_name,
@@ -581,6 +588,7 @@ __all__ = [
     "by_area",
     "default_growth",
     "exit_view",
+    "page_notes",
     "market",
     "market_tables",
     "outcome_by_locality",

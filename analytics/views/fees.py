@@ -18,7 +18,7 @@ from analytics.config import financial_year
 from analytics.formatting import fmt_gbp, fmt_month, fmt_month_range
 from analytics.indicators.marts import read_mart
 from analytics.indicators.price import WEEKS_PER_YEAR
-from analytics.publish.charts import ChartSpec
+from analytics.publish.charts import ChartSpec, merge_layout
 from analytics.views.common import (
     drop_info,
     geography,
@@ -100,19 +100,25 @@ def rate_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.DataF
     return month_lines(data, "gbp_per_hour", base, measure="£ per hour", by="series", scale=(fmt_gbp, "£ per hour"))
 
 
-def provider_rates(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+def benchmarks_now(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Return the whole council's ``mart_price_month`` row on the drop's date (the benchmarks there)."""
+    return read_mart(cur, "mart_price_month", geography_level="council", service_type="all", month=drop_info(cur).as_of)
+
+
+def provider_rates(cur: duckdb.DuckDBPyConnection, filters: Filters, bench: pl.DataFrame | None = None) -> pl.DataFrame:
     """Return each provider's hours-weighted rate on the drop's date (``mart_price_provider``).
 
     Restricted to providers with packages in the filtered locality (if any); adds the Fair Cost of
     Care gap. Columns: ``provider_id, provider_name, hours, rate_coverage_pct, weighted_hourly_rate,
-    gap_to_minimum_price, gap_to_fair_cost_of_care``; largest hours first.
+    gap_to_minimum_price, gap_to_fair_cost_of_care``; largest hours first. ``bench``: ``benchmarks_now``
+    already read.
     """
     as_of = drop_info(cur).as_of
     frame = read_mart(cur, "mart_price_provider")
     keep = locality_providers(cur, filters, month=as_of)
     if keep is not None:
         frame = frame.filter(pl.col("provider_id").is_in(keep))
-    fair = read_mart(cur, "mart_price_month", geography_level="council", service_type="all", month=as_of)
+    fair = benchmarks_now(cur) if bench is None else bench
     fair_cost = fair.item(0, "fair_cost_of_care") if fair.height else None
     return frame.select(
         "provider_id",
@@ -152,13 +158,19 @@ def provider_rate_alt(frame: pl.DataFrame) -> str:
 
 
 def provider_rate_chart(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.DataFrame | None = None
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    frame: pl.DataFrame | None = None,
+    bench: pl.DataFrame | None = None,
 ) -> ChartSpec:
-    """Return the hourly rate of the largest providers (by hours) with both benchmarks marked."""
+    """Return the hourly rate of the largest providers (by hours) with both benchmarks marked.
+
+    ``frame``: ``provider_rates`` and ``bench``: ``benchmarks_now``, when already read.
+    """
     frame = provider_rates(cur, filters) if frame is None else frame
     info = drop_info(cur)
     top = frame.drop_nulls("weighted_hourly_rate").head(PROVIDER_CHART_ROWS)
-    bench = read_mart(cur, "mart_price_month", geography_level="council", service_type="all", month=info.as_of)
+    bench = benchmarks_now(cur) if bench is None else bench
     row = bench.row(0, named=True) if bench.height else {}
     who = f"providers with packages in {filters.locality}" if filters.locality else "whole council"
     base = replace(
@@ -235,7 +247,7 @@ def gap_cost_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.D
     )
     biggest = data.get_column("gbp_per_year").max()
     if chart.figure is not None and biggest:
-        chart.figure.update_xaxes(range=[0, biggest * 1.2])  # room for the "£10.1 million" labels
+        merge_layout(chart.figure, xaxis={"range": [0, biggest * 1.2]})  # room for the "£10.1 million" labels
         chart.style(chart.figure, height=340)
     return chart
 

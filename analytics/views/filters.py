@@ -15,6 +15,8 @@ ALL = "All"
 DEFAULT_SERVICE_TYPE = "home_care"
 # URL keys, in the order they appear in a shared link.
 QUERY_KEYS = ("month", "locality", "service", "client", "funding", "ptype")
+# The filters besides the month, as ``Filters`` names them.
+FILTER_FIELDS = ("locality", "service_type", "client_group", "funding", "provider_type")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,18 @@ class Filters:
     def as_kwargs(self) -> dict:
         """Return the filters as keyword arguments for analytics functions."""
         return asdict(self)
+
+    def only(self, *fields: str) -> Filters:
+        """Return these filters with the month and ``fields`` kept and every other filter cleared (``None``).
+
+        For caching a view on what it reads: ``render.cached(view, filters.only("locality"))`` builds
+        it once for every service type, client group, funding and provider type. What the view says
+        about the filters it ignores must then come from the full filters (``common.ignored_note``).
+        """
+        unknown = set(fields) - set(FILTER_FIELDS)
+        if unknown:
+            raise ValueError(f"not a filter: {', '.join(sorted(unknown))} (filters: {', '.join(FILTER_FIELDS)})")
+        return replace(self, **{name: None for name in FILTER_FIELDS if name not in fields})
 
 
 def default_filters(options: FilterOptions) -> Filters:

@@ -6,8 +6,8 @@ A chart drawn from such a drop would be empty or, worse, show invented zeros ("N
 waiting" when nobody sent a waiting list). So:
 
 * ``missing(cur)`` names the drop's gaps (keys of ``NOTES``);
-* ``page_notes(cur, title)`` returns the sentences a page leads with (``ui.render.start_page``
-  shows them): "No delivery file in this drop: hours delivered ... can't be shown.";
+* ``page_notes(cur, title)`` (or ``notes_for(title, gaps)``) returns the sentences a page leads
+  with (``ui.render.start_page`` shows them): "No delivery file in this drop: hours delivered ... can't be shown.";
 * ``explain(spec, gaps)`` turns a chart that needs a missing source into one that says so
   instead of drawing (``figure`` None; title and text "People waiting can't be shown: no
   requests file in this drop."): pages (``ui.render.show_chart``)
@@ -21,7 +21,6 @@ from dataclasses import replace
 import duckdb
 
 from analytics.publish.charts import ChartSpec
-from analytics.store import queries
 
 NOTES: dict[str, str] = {
     "requests": (
@@ -92,18 +91,24 @@ CHART_NEEDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def missing(cur: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     """Return the live drop's gaps, keys of ``NOTES`` (in ``NOTES`` order)."""
-    files = set(queries.file_summary(cur).get_column("file").to_list())
+    # One query (each costs about a millisecond, and every page's first load asks): the files
+    # loaded, areas with a rural-urban class and a population, microenterprises.
+    files, ruc, pop, me = cur.sql(
+        """
+        select (select list(file) from meta_files),
+               (select count(ruc21) + count(ruc11) from stg_areas),
+               (select count(population_65_plus) from stg_areas),
+               (select count(*) from stg_providers where provider_type = 'microenterprise')
+        """
+    ).fetchall()[0]
+    files = set(files or ())
     gaps = {name for name in ("requests", "delivery", "workforce") if name not in files}
     if "contracts" in files and "milestones" not in files:
         gaps.add("milestones")  # without contracts the Contracts page says so itself
-    areas = cur.sql(
-        "select count(ruc21) + count(ruc11) as ruc, count(population_65_plus) as pop from stg_areas"
-    ).fetchall()[0]
-    if not areas[0]:
+    if not ruc:
         gaps.add("ruc")
-    if not areas[1]:
+    if not pop:
         gaps.add("populations")
-    me = cur.sql("select count(*) from stg_providers where provider_type = 'microenterprise'").fetchall()[0][0]
     if not me:
         gaps.add("microenterprises")
     return tuple(key for key in NOTES if key in gaps)
@@ -111,7 +116,11 @@ def missing(cur: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
 
 def page_notes(cur: duckdb.DuckDBPyConnection, title: str) -> list[str]:
     """Return the sentences page ``title`` leads with: each gap of the drop it would otherwise hide."""
-    gaps = missing(cur)
+    return notes_for(title, missing(cur))
+
+
+def notes_for(title: str, gaps: tuple[str, ...]) -> list[str]:
+    """Return ``page_notes`` from the drop's ``gaps`` (``missing``), already read (pages cache them once)."""
     return [NOTES[key] for key in PAGE_NEEDS.get(title, ()) if key in gaps]
 
 

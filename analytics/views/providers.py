@@ -25,7 +25,7 @@ from analytics.config import settings
 from analytics.formatting import fmt_int, fmt_month, fmt_month_range, fmt_number, fmt_pct
 from analytics.indicators.concentration import provider_shares
 from analytics.indicators.marts import read_mart
-from analytics.publish.charts import FOCUS, ChartSpec, bar_chart, line_chart
+from analytics.publish.charts import FOCUS, ChartSpec, add_line, bar_chart, line_chart, merge_layout
 from analytics.publish.headlines import trend_headline
 from analytics.publish.suppression import suppress
 from analytics.views.common import (
@@ -91,32 +91,27 @@ def provider_frame(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataF
     shares = provider_shares_now(cur, filters)
     if filters.provider_type:
         shares = shares.filter(pl.col("provider_type") == filters.provider_type)
-    providers = cur.sql(
-        "select provider_id, cqc_rating, weekly_capacity_hours from stg_providers where provider_id in "
-        "(select unnest(?::varchar[]))",
-        params=[shares["provider_id"].to_list()],
-    ).pl()
-    handbacks = read_mart(cur, "mart_handbacks_provider").select(
-        "provider_id",
-        pl.col("packages_12m").alias("handback_packages_12m"),
-        pl.col("hours_12m").alias("handback_hours_12m"),
-    )
-    workforce = read_mart(cur, "mart_workforce_provider_month", month=filters.month).select(
-        "provider_id", "vacancy_rate_pct"
-    )
-    contracts = cur.sql(
+    # One query for what the table adds to each provider (a query costs 1 to 2 ms however small):
+    # rating and capacity, hand-backs in 12 months, the month's vacancy rate, the next contract end.
+    details = cur.sql(
         """
-        select provider_id,
-               coalesce(min(end_date) filter (where end_date >= ?), max(end_date)) as contract_end
-        from stg_contracts group by provider_id
+        select s.provider_id, p.cqc_rating, p.weekly_capacity_hours,
+               h.packages_12m as handback_packages_12m, h.hours_12m as handback_hours_12m,
+               w.vacancy_rate_pct, c.contract_end
+        from (select unnest(?::varchar[]) as provider_id) s
+        left join stg_providers p using (provider_id)
+        left join mart_handbacks_provider h using (provider_id)
+        left join (select provider_id, vacancy_rate_pct from mart_workforce_provider_month where month = ?) w
+            using (provider_id)
+        left join (
+            select provider_id, coalesce(min(end_date) filter (where end_date >= ?), max(end_date)) as contract_end
+            from stg_contracts group by provider_id
+        ) c using (provider_id)
         """,
-        params=[filters.month],
+        params=[shares["provider_id"].to_list(), filters.month, filters.month],
     ).pl()
     frame = (
-        shares.join(providers, on="provider_id", how="left")
-        .join(handbacks, on="provider_id", how="left")
-        .join(workforce, on="provider_id", how="left")
-        .join(contracts, on="provider_id", how="left")
+        shares.join(details, on="provider_id", how="left")
         .with_columns(
             pl.col("handback_packages_12m").fill_null(0),
             pl.col("handback_hours_12m").fill_null(0.0),
@@ -199,7 +194,7 @@ def share_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo, top: int 
         scale=(fmt_pct, "Share of planned hours (%)"),
     )
     # The house template caps value axes at 8 ticks; a category axis needs a label per bar.
-    built.figure.update_yaxes(nticks=data.height + 1)
+    merge_layout(built.figure, yaxis={"nticks": data.height + 1})
     if data.height > 2:
         top3 = float(frame.head(3)["share_pct"].sum())
         built = replace(built, alt_text=f"{built.alt_text} The largest 3 providers have {fmt_pct(top3)}.")
@@ -273,7 +268,7 @@ def concentration_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo) -
     built.figure.update_traces(showlegend=False, selector={"type": "bar"})
     for level, word, dash in ((low, "Concentrated", "dot"), (high, "Highly concentrated", "dash")):
         line = {"color": "#3D3D3D", "width": 1.5, "dash": dash}
-        built.figure.add_hline(y=level, line=line)
+        add_line(built.figure, y=level, line=line)
         built.figure.add_scatter(
             _validate=False,
             x=[None],
@@ -283,7 +278,7 @@ def concentration_chart(frame: pl.DataFrame, filters: Filters, info: DropInfo) -
             name=f"{word}: HHI above {fmt_int(level)}",
             hoverinfo="skip",
         )
-    built.figure.update_layout(showlegend=True)
+    merge_layout(built.figure, showlegend=True)
     built.style(built.figure)
     return built
 
@@ -404,7 +399,7 @@ def provider_trend(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id
         noun="months",
     )
     handbacks.figure.update_traces(marker_color=FOCUS)
-    handbacks.figure.update_xaxes(tickformat="%b %Y")  # the template's number format would garble dates
+    merge_layout(handbacks.figure, xaxis={"tickformat": "%b %Y"})  # the template's number format would garble dates
     note = "Shares and people cover all service types; hand-backs follow the service type filter."
     return [
         Panel(hours, ("planned_hours_per_week",), note),
@@ -431,11 +426,8 @@ class ProvidersView:
     notes: list[str]
 
 
-def providers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ProvidersView:
-    """Return the Providers and concentration page for ``filters``."""
-    info = drop_info(cur)
-    frame = provider_frame(cur, filters)
-    conc = concentration_frame(cur, filters)
+def page_notes(filters: Filters) -> list[str]:
+    """Return the page's notes: what follows which filter, and the filters the page ignores."""
     notes = [
         "Shares of planned hours, the provider table, CR1, CR3 and HHI follow the locality and service type "
         "filters. Hand-backs in the table are for the 12 months to the data date, whole council, all "
@@ -446,6 +438,19 @@ def providers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ProvidersView
     )
     if filters.provider_type:
         notes.append("The provider type filter narrows the provider table and share chart, not the HHI.")
+    return notes
+
+
+def providers(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ProvidersView:
+    """Return the Providers and concentration page for ``filters``.
+
+    The client group and funding filters shape nothing here: the page caches this on
+    ``filters.only("locality", "service_type", "provider_type")`` and shows ``page_notes`` of the full filters.
+    """
+    info = drop_info(cur)
+    frame = provider_frame(cur, filters)
+    conc = concentration_frame(cur, filters)
+    notes = page_notes(filters)
     return ProvidersView(
         providers=frame,
         shares=Panel(share_chart(frame, filters, info), ("provider_share_pct", "cr1_pct", "cr3_pct")),

@@ -17,7 +17,7 @@ import polars as pl
 
 from analytics.formatting import fmt_int, fmt_month, fmt_month_range, fmt_pct
 from analytics.indicators.marts import read_mart
-from analytics.publish.charts import ChartSpec, bar_chart, line_chart, stacked_bar
+from analytics.publish.charts import ChartSpec, bar_chart, line_chart, merge_layout, stacked_bar
 from analytics.views.common import (
     DropInfo,
     Panel,
@@ -54,10 +54,18 @@ def _period(frame: pl.DataFrame, filters: Filters) -> str:
     return fmt_month_range(frame["month"].min(), frame["month"].max())
 
 
-def rating_mix_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-    """Return the hours-weighted CQC rating mix by month (% of hours, stacked; ratings as of today)."""
+def quality_mix(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Return ``mart_quality_mix`` for the filters' area and service type, months up to the filters' month."""
+    return geography_trend(cur, "mart_quality_mix", filters, service_type=service_key(filters))
+
+
+def rating_mix_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, mix: pl.DataFrame | None = None) -> ChartSpec:
+    """Return the hours-weighted CQC rating mix by month (% of hours, stacked; ratings as of today).
+
+    ``mix``: ``quality_mix`` already read.
+    """
     info = drop_info(cur)
-    rows = geography_trend(cur, "mart_quality_mix", filters, service_type=service_key(filters))
+    rows = quality_mix(cur, filters) if mix is None else mix
     data = (
         rows.with_columns(pl.col("rating").replace_strict(RATING_GROUPS, default="Not rated").alias("rating_group"))
         .group_by("month", "rating_group")
@@ -105,10 +113,14 @@ def rating_mix_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartS
     return replace(chart, alt_text=alt)
 
 
-def largest_providers(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Return the ``LARGEST`` providers by hours today with their rating, its date and whether it is recent."""
+def largest_providers(cur: duckdb.DuckDBPyConnection, ratings: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Return the ``LARGEST`` providers by hours today with their rating, its date and whether it is recent.
+
+    ``ratings``: ``mart_quality_provider`` already read.
+    """
     info = drop_info(cur)
-    rows = read_mart(cur, "mart_quality_provider").filter(pl.col("hours") > 0).head(LARGEST)
+    rows = read_mart(cur, "mart_quality_provider") if ratings is None else ratings
+    rows = rows.filter(pl.col("hours") > 0).head(LARGEST)
     recent_from = date(info.as_of.year - 1, info.as_of.month, min(info.as_of.day, 28))
     return rows.with_columns(
         (pl.col("cqc_rating_date").is_not_null() & (pl.col("cqc_rating_date") > pl.lit(recent_from))).alias(
@@ -117,10 +129,15 @@ def largest_providers(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
-def rating_changes_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-    """Return the largest providers' hours, coloured by rating, with those rated in the last 12 months named."""
+def rating_changes_chart(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, largest: pl.DataFrame | None = None
+) -> ChartSpec:
+    """Return the largest providers' hours, coloured by rating, with those rated in the last 12 months named.
+
+    ``largest``: ``largest_providers`` already read.
+    """
     info = drop_info(cur)
-    rows = largest_providers(cur)
+    rows = largest_providers(cur) if largest is None else largest
     recent = rows.filter(pl.col("rated_last_12m"))
     poor_recent = recent.filter(pl.col("rating").is_in(["Requires improvement", "Inadequate"]))
     if rows.is_empty():
@@ -157,14 +174,17 @@ def rating_changes_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> Ch
     )
     # One bar per provider: overlay the rating groups in one slot, largest provider on top.
     chart.figure.update_traces(offsetgroup="", selector={"type": "bar"})
-    chart.figure.update_layout(barmode="overlay")
-    chart.figure.update_yaxes(categoryorder="array", categoryarray=data.get_column("provider").to_list()[::-1])
+    merge_layout(
+        chart.figure,
+        barmode="overlay",
+        yaxis={"categoryorder": "array", "categoryarray": data.get_column("provider").to_list()[::-1]},
+    )
     return chart
 
 
-def rating_changes_table(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def rating_changes_table(cur: duckdb.DuckDBPyConnection, largest: pl.DataFrame | None = None) -> pl.DataFrame:
     """Return the largest providers' ratings for people: rating, published, age, rated in the last 12 months."""
-    return largest_providers(cur).select(
+    return (largest_providers(cur) if largest is None else largest).select(
         pl.col("provider_name").alias("Provider"),
         pl.col("hours").round(1).alias("Hours a week"),
         pl.col("rating").alias("Latest rating"),
@@ -174,10 +194,10 @@ def rating_changes_table(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
-def stale_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-    """Return the share of hours with unrated, out-of-date or undated ratings, by month."""
+def stale_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, mix: pl.DataFrame | None = None) -> ChartSpec:
+    """Return the share of hours with unrated, out-of-date or undated ratings, by month (``mix``: ``quality_mix``)."""
     info = drop_info(cur)
-    rows = geography_trend(cur, "mart_quality_mix", filters, service_type=service_key(filters))
+    rows = quality_mix(cur, filters) if mix is None else mix
     data = rows.group_by("month").agg(pl.col("unrated_or_stale_pct").first()).sort("month")
     now = data.filter(pl.col("month") == filters.month).get_column("unrated_or_stale_pct")
     title = (
@@ -204,9 +224,13 @@ def stale_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
     )
 
 
-def stale_table(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Return providers with hours today whose rating is missing, out of date or undated, most hours first."""
-    rows = read_mart(cur, "mart_quality_provider").filter((pl.col("hours") > 0) & (pl.col("currency") != "current"))
+def stale_table(cur: duckdb.DuckDBPyConnection, ratings: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Return providers with hours today whose rating is missing, out of date or undated, most hours first.
+
+    ``ratings``: ``mart_quality_provider`` already read.
+    """
+    rows = read_mart(cur, "mart_quality_provider") if ratings is None else ratings
+    rows = rows.filter((pl.col("hours") > 0) & (pl.col("currency") != "current"))
     words = {"unrated": "not rated", "out_of_date": "out of date", "date_unknown": "date unknown"}
     return rows.select(
         pl.col("provider_name").alias("Provider"),
@@ -332,10 +356,13 @@ def warning_frame(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFr
     return rows.filter((pl.col("month") == latest) & pl.col("listed")).sort("rank")
 
 
-def warning_chart(cur: duckdb.DuckDBPyConnection, filters: Filters) -> ChartSpec:
-    """Return the early-warning points of the listed providers (top 10), with the reasons in the table."""
+def warning_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, rows: pl.DataFrame | None = None) -> ChartSpec:
+    """Return the early-warning points of the listed providers (top 10), with the reasons in the table.
+
+    ``rows``: ``warning_frame`` already read.
+    """
     info = drop_info(cur)
-    rows = warning_frame(cur, filters)
+    rows = warning_frame(cur, filters) if rows is None else rows
     top = rows.head(10)
     title = (
         f"{top.item(0, 'provider_name')} heads the early-warning list with {fmt_int(top.item(0, 'points'))} points"
@@ -371,6 +398,42 @@ def warning_table(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# --- the page ----------------------------------------------------------------------------------
+# The page caches its parts apart, each on what it depends on: the area's charts on the month,
+# locality and service type; the whole council's lists and charts on the month; the largest
+# providers' ratings on nothing (they are today's). A client group, funding or provider type
+# change then builds nothing but the notes.
+
+
+@dataclass(frozen=True)
+class AreaPart:
+    """The charts of the filters' area and service type: rating mix, stale ratings, delivery."""
+
+    rating_mix: Panel
+    stale: Panel
+    delivery: Panel
+
+
+@dataclass(frozen=True)
+class RatingsPart:
+    """The largest providers' latest ratings and the providers rated long ago or not at all (today)."""
+
+    rating_changes: Panel
+    rating_changes_table: pl.DataFrame
+    stale_table: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class CouncilPart:
+    """The whole council's figures for a month: the early-warning list, entries and exits, delivery by provider."""
+
+    churn: Panel
+    red: Panel
+    warning: Panel
+    warning_table: pl.DataFrame
+    warning_sentence: str
+
+
 @dataclass(frozen=True)
 class QualityView:
     """Everything the Quality and market dynamics page shows."""
@@ -389,8 +452,41 @@ class QualityView:
     notes: list[str]
 
 
-def quality_view(cur: duckdb.DuckDBPyConnection, filters: Filters) -> QualityView:
-    """Return the Quality and market dynamics page for ``filters`` (locality and service type where the marts allow)."""
+def page_notes(filters: Filters) -> list[str]:
+    """Return the page's notes: what the ratings can say, what is whole council, the filters it ignores."""
+    notes = [
+        "The drop holds each provider's latest CQC rating only, so the rating mix of past months uses today's "
+        "ratings, and a rating change shows as a rating published in the last 12 months.",
+        "Entries and exits, the largest providers' ratings, delivery by provider and the early-warning list "
+        "are for the whole council.",
+    ]
+    return add_ignored_note(notes, filters, supported=("locality", "service_type"))
+
+
+def area_part(cur: duckdb.DuckDBPyConnection, filters: Filters) -> AreaPart:
+    """Return the area's charts for the filters' month, locality and service type (other filters unused)."""
+    mix = quality_mix(cur, filters)
+    return AreaPart(
+        rating_mix=Panel(rating_mix_chart(cur, filters, mix), ("good_outstanding_hours_pct",)),
+        stale=Panel(stale_chart(cur, filters, mix), ("unrated_or_stale_hours_pct",)),
+        delivery=Panel(delivery_chart(cur, filters), ("delivery_rate_pct", "undelivered_hours_per_week")),
+    )
+
+
+def ratings_part(cur: duckdb.DuckDBPyConnection) -> RatingsPart:
+    """Return the largest providers' ratings and the stale-rating table (whole council, today)."""
+    ratings = read_mart(cur, "mart_quality_provider")
+    largest = largest_providers(cur, ratings)
+    filters = Filters(month=drop_info(cur).as_of)  # the chart reads no filter
+    return RatingsPart(
+        rating_changes=Panel(rating_changes_chart(cur, filters, largest), ("good_outstanding_hours_pct",)),
+        rating_changes_table=rating_changes_table(cur, largest),
+        stale_table=stale_table(cur, ratings),
+    )
+
+
+def council_part(cur: duckdb.DuckDBPyConnection, filters: Filters) -> CouncilPart:
+    """Return the whole council's early-warning list, entries and exits and delivery by provider (the month only)."""
     warnings = warning_frame(cur, filters)
     if warnings.height:
         top = warnings.head(3)
@@ -401,27 +497,39 @@ def quality_view(cur: duckdb.DuckDBPyConnection, filters: Filters) -> QualityVie
         )
     else:
         sentence = "No provider is on the early-warning list for this month."
-    notes = [
-        "The drop holds each provider's latest CQC rating only, so the rating mix of past months uses today's "
-        "ratings, and a rating change shows as a rating published in the last 12 months.",
-        "Entries and exits, the largest providers' ratings, delivery by provider and the early-warning list "
-        "are for the whole council.",
-    ]
-    add_ignored_note(notes, filters, supported=("locality", "service_type"))
-    return QualityView(
-        rating_mix=Panel(rating_mix_chart(cur, filters), ("good_outstanding_hours_pct",)),
-        rating_changes=Panel(rating_changes_chart(cur, filters), ("good_outstanding_hours_pct",)),
-        rating_changes_table=rating_changes_table(cur),
-        stale=Panel(stale_chart(cur, filters), ("unrated_or_stale_hours_pct",)),
-        stale_table=stale_table(cur),
+    return CouncilPart(
         churn=Panel(churn_chart(cur, filters), ("provider_entries_12m", "provider_exits_12m")),
-        delivery=Panel(delivery_chart(cur, filters), ("delivery_rate_pct", "undelivered_hours_per_week")),
         red=Panel(red_chart(cur, filters), ("providers_delivery_red",)),
-        warning=Panel(warning_chart(cur, filters), ("early_warning_top", "early_warning_points")),
+        warning=Panel(warning_chart(cur, filters, warnings), ("early_warning_top", "early_warning_points")),
         warning_table=warning_table(warnings),
         warning_sentence=sentence,
-        notes=notes,
     )
 
 
-__all__ = ["QualityView", "quality_view"]
+def assemble(notes: list[str], area: AreaPart, ratings: RatingsPart, council: CouncilPart) -> QualityView:
+    """Return the page's view from its parts (each cached on what it depends on)."""
+    return QualityView(**vars(area), **vars(ratings), **vars(council), notes=notes)
+
+
+def quality_view(cur: duckdb.DuckDBPyConnection, filters: Filters) -> QualityView:
+    """Return the Quality and market dynamics page for ``filters`` (locality and service type where the marts allow)."""
+    return assemble(
+        page_notes(filters),
+        area_part(cur, filters.only("locality", "service_type")),
+        ratings_part(cur),
+        council_part(cur, filters.only()),
+    )
+
+
+__all__ = [
+    "AreaPart",
+    "CouncilPart",
+    "QualityView",
+    "RatingsPart",
+    "area_part",
+    "assemble",
+    "council_part",
+    "page_notes",
+    "quality_view",
+    "ratings_part",
+]

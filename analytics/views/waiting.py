@@ -402,15 +402,24 @@ class WaitingPage:
     notes: list[str]
 
 
-def waiting_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> WaitingPage:
-    """Return everything the Waiting and sourcing page shows (one call, so the page caches it once)."""
-    frame = series(cur, filters)
-    localities = by_locality(cur, filters)
-    areas = by_area(cur, filters)
+def page_notes(filters: Filters) -> list[str]:
+    """Return the page's notes: the filters waiting figures ignore (only the locality applies to requests)."""
     note = ignored_note(
         filters, what="Waiting figures", covers="every request (requests carry no service type or funding)"
     )
-    notes = [note] if note else []
+    return [note] if note else []
+
+
+def waiting_page(cur: duckdb.DuckDBPyConnection, filters: Filters) -> WaitingPage:
+    """Return everything the Waiting and sourcing page shows (one call, so the page caches it once).
+
+    Only the month and locality shape the figures: the page caches this on ``filters.only("locality")``
+    and shows ``page_notes`` of the full filters.
+    """
+    frame = series(cur, filters)
+    localities = by_locality(cur, filters)
+    areas = by_area(cur, filters)
+    notes = page_notes(filters)
     return WaitingPage(
         tiles=tiles(cur, filters, frame),
         sentences=trend_sentences(frame, filters.month),
@@ -437,6 +446,7 @@ __all__ = [
     "histogram_chart",
     "hours_chart",
     "locality_chart",
+    "page_notes",
     "people_chart",
     "series",
     "sourcing_chart",
