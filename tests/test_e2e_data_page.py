@@ -76,6 +76,7 @@ def test_bad_drop_validation_report_in_chromium(server: str, page, small_store: 
     assert page.get_by_text("This drop can't be loaded").count() >= 1
     assert report.count() == 1
     confirm = page.get_by_role("button", name="Make this drop live")
+    confirm.first.wait_for(timeout=30_000)  # drawn after the report: the run may still be finishing
     assert confirm.count() >= 1 and all(confirm.nth(i).is_disabled() for i in range(confirm.count()))
 
     # Frame the report: the error counts at the top, the errors table below them.
