@@ -520,24 +520,13 @@ def period_of(column: str, months: pl.DataFrame) -> pl.Expr:
 def sorted_by_keys(frame: pl.DataFrame, keys: Sequence[str], nulls_last: bool = False) -> pl.DataFrame:
     """Return ``frame`` sorted by ``keys`` ascending, exactly as ``frame.sort(keys, nulls_last=...)``.
 
-    Each text key is first swapped for its position among its own distinct values (a few dozen
-    areas or providers, sorted once), so the rows are sorted by whole numbers: sorting hundreds of
-    thousands of rows by several text columns is many times slower. Key rows must be unique (as
-    after a ``group_by``) so the order is fully determined.
+    Each text key is first swapped for its position among its own distinct values (``sort_codes``:
+    a few dozen areas or providers, sorted once), so the rows are sorted by whole numbers: sorting
+    hundreds of thousands of rows by several text columns is many times slower. Key rows must be
+    unique (as after a ``group_by``) so the order is fully determined.
     """
-    codes, names = [], []
-    for i, key in enumerate(keys):
-        column = frame.get_column(key)
-        name = f"__sort{i}"
-        if column.dtype == pl.String:
-            values = column.drop_nulls().unique().sort()
-            order = pl.Series(range(values.len()), dtype=pl.UInt32)
-            code = pl.col(key).replace_strict(values, order, default=None, return_dtype=pl.UInt32)
-        else:
-            code = pl.col(key)
-        codes.append(code.alias(name))
-        names.append(name)
-    return frame.with_columns(codes).sort(names, nulls_last=nulls_last).drop(names)
+    coded_frame, values = sort_codes(frame, [k for k in keys if frame.schema[k] == pl.String])
+    return decoded(coded_frame.sort(list(keys), nulls_last=nulls_last), values)
 
 
 def sort_codes(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
@@ -703,9 +692,7 @@ def summary_by_geography(
     """
     packages = enriched_packages(staged)
     # text as Categorical (person_id already is): smaller, and groups and distinct counts over whole numbers
-    snapshot = active_at_months(
-        packages.select(*_SNAPSHOT_COLUMNS).with_columns(pl.col(*_CODED).cast(pl.Categorical)), months
-    )
+    snapshot = active_at_months(coded(packages.select(*_SNAPSHOT_COLUMNS), _CODED), months)
     if cells is not None:
         snapshot = cells(snapshot)
     by_level = per_level(

@@ -17,6 +17,7 @@ from analytics.indicators.common import (
     SUMMARY_KEYS,
     Frame,
     active_at_months,
+    coded,
     decoded,
     dense_months,
     enriched_packages,
@@ -96,9 +97,9 @@ def supply_detail(packages: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
     by = ["month", "area_code", "service_type", "funding", "client_group", "provider_type"]  # an area has one locality
     measures = ["person_id", "provider_id", "planned_hours_per_week", "start_date", "end_date"]
     # keys as sortable codes while exploded to months: grouped and sorted by whole numbers, text again after
-    coded, values = sort_codes(packages.select(*by[1:], *measures), by[1:])
-    coded = coded.with_columns(pl.col("provider_id").cast(pl.Categorical))
-    stats = supply_stats(active_at_months(coded, months).lazy(), by).sort(by, nulls_last=True)
+    numbered, values = sort_codes(packages.select(*by[1:], *measures), by[1:])
+    stats = supply_stats(active_at_months(coded(numbered, ["provider_id"]), months).lazy(), by)
+    stats = stats.sort(by, nulls_last=True)
     places = packages.select("area_code", "locality", "rural_class").unique(subset="area_code")
     detail = decoded(stats, values).join(
         places.lazy(), on="area_code", how="left", nulls_equal=True, maintain_order="left"

@@ -65,6 +65,11 @@ def _texts(values: Sequence[float | None], value_format: Callable[[float], str])
     return ["" if v is None else value_format(v) for v in values]
 
 
+def _axes(categories: list, values: list, horizontal: bool) -> dict[str, list]:
+    """Return a bar trace's ``x`` and ``y``: categories along x and values up y, or the other way round."""
+    return {"x": values, "y": categories} if horizontal else {"x": categories, "y": values}
+
+
 def _groups(frame: pl.DataFrame, color: str) -> list[tuple[tuple, pl.DataFrame]]:
     """Return ``(key, rows)`` per ``color`` value in order of appearance, as ``group_by(color, maintain_order=True)``
     iterates them: one ``partition_by`` (iterating a ``group_by`` costs about 0.2 ms a group)."""
@@ -122,8 +127,7 @@ def bar_chart(
         traces.append(
             dict(
                 type="bar",
-                x=vals if horizontal else cats,
-                y=cats if horizontal else vals,
+                **_axes(cats, vals, horizontal),
                 orientation=orientation,
                 name=name,
                 offsetgroup=str(k),
@@ -142,8 +146,7 @@ def bar_chart(
             traces.append(
                 dict(
                     type="scatter",
-                    x=zeros if horizontal else hidden,
-                    y=hidden if horizontal else zeros,
+                    **_axes(hidden, zeros, horizontal),
                     orientation=orientation,
                     mode="text",
                     text=[symbol] * len(hidden),
@@ -248,8 +251,7 @@ def stacked_bar(
         traces.append(
             dict(
                 type="bar",
-                x=vals if horizontal else cats,
-                y=cats if horizontal else vals,
+                **_axes(cats, vals, horizontal),
                 orientation=orientation,
                 name=str(key[0]),
                 marker={"color": colour},
