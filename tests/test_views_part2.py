@@ -255,6 +255,18 @@ def test_sourcing_title_never_says_down_from_the_same_printed_figure() -> None:
     assert waiting.sourcing_title(frame(66.0, 64.0), AS_OF).endswith("up from 64% a year before")
 
 
+def test_vacancy_title_compares_with_the_national_rate_as_printed() -> None:
+    """10.12% prints as the national 10.1%: "level with", never "10.1%, above the national 10.1%"."""
+    from analytics.views import workforce
+
+    ref = workforce.national("vacancy")
+    assert ref is not None
+    frame = pl.DataFrame({"month": [AS_OF], "vacancy_rate_pct": [ref + 0.02]})
+    assert workforce.workforce_trend_title(frame, AS_OF).endswith(f", level with the national {fmt_pct(ref)}")
+    frame = pl.DataFrame({"month": [AS_OF], "vacancy_rate_pct": [ref + 1]})
+    assert workforce.workforce_trend_title(frame, AS_OF).endswith(f", above the national {fmt_pct(ref)}")
+
+
 def test_waiting_by_area_sums_to_the_locality(cur, localities) -> None:
     for locality in localities:
         filters = council(locality=locality)
