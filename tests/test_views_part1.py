@@ -262,6 +262,21 @@ def test_coverage_never_counts_areas_with_demand_it_cannot_tell(no_waiting_list_
     assert before.map.spec.title == "No area figures for this month" and before.table.is_empty()
 
 
+def test_coverage_with_no_demand_anywhere_says_so() -> None:
+    """Every area known to have no one in care or waiting: no "0 of 0 areas with demand", no "Every area
+    with demand has at least 2 providers" (found by tests/fuzz_councils.py on a single provider whose
+    packages had all ended)."""
+    frame = pl.DataFrame(
+        {"area_name": ["A", "B"], "has_demand": [False, False], "under_min_providers": [False, False]}
+    ).with_columns(thin=pl.lit(False), providers_active=pl.lit(0))
+    assert coverage.coverage_summary(frame, COUNCIL) == (
+        "No one is in home care or waiting for care in any area at the end of October 2026."
+    )
+    assert coverage._title(frame, frame, coverage.MEASURES["providers"]) == "No area has anyone in care or waiting"
+    some = frame.with_columns(has_demand=pl.Series([True, False]), thin=pl.Series([True, False]))
+    assert coverage.coverage_summary(some, COUNCIL).startswith("1 of 1 areas with demand have fewer than 2")
+
+
 def test_microenterprise_customers_by_area_add_up_to_the_mart(cur) -> None:
     by_area = coverage.area_frame(cur, Filters(month=OCT, service_type=None))
     mart = read_mart(cur, "mart_microenterprise_month", geography_level="locality", month=OCT)

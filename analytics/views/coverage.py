@@ -236,6 +236,8 @@ def _title(frame: pl.DataFrame, shown: pl.DataFrame, measure: Measure) -> str:
         if not demand_known(frame):
             few = frame.filter(pl.col("providers_active") < least).height
             return f"{few} of {frame.height} areas have fewer than {least} providers (demand unknown: no waiting list)"
+        if demand.is_empty():  # never "every area with demand has ..." when no area has any
+            return "No area has anyone in care or waiting"
         if thin.is_empty():
             return f"Every area with demand has at least {least} providers"
         names = thin.sort("area_name")["area_name"].to_list()
@@ -383,20 +385,29 @@ class CoverageView:
     notes: list[str]
 
 
+def coverage_summary(frame: pl.DataFrame, filters: Filters) -> str:
+    """Return the page's sentence on thin markets for ``area_frame`` rows: "3 of 12 areas with demand have
+    fewer than 2 providers delivering home care.", or why areas with demand can't be counted, or that none has any.
+    """
+    if not demand_known(frame):  # never "0 of 0 areas with demand": the drop cannot say which areas have demand
+        return demand_unknown_text(frame, filters) + "."
+    thin, demand = int(frame["thin"].sum()), int(frame["has_demand"].sum())
+    if demand == 0:  # nor when no area has any
+        month = fmt_month(filters.month)
+        return f"No one is in {service_label(filters)} or waiting for care in any area at the end of {month}."
+    return (
+        f"{fmt_int(thin)} of {fmt_int(demand)} areas with demand have fewer than {min_providers()} providers "
+        f"delivering {service_label(filters)}."
+    )
+
+
 def coverage(cur: duckdb.DuckDBPyConnection, filters: Filters, measure_key: str = "providers") -> CoverageView:
     """Return the Map and coverage page for ``filters`` and the chosen measure (a key of ``MEASURES``)."""
     frame = area_frame(cur, filters)
     info = drop_info(cur)
     chart = coverage_map(frame, filters, measure_key, info, boundaries(cur))
     measure = MEASURES[measure_key]
-    if demand_known(frame):
-        thin, demand = int(frame["thin"].sum()), int(frame["has_demand"].sum())
-        summary = (
-            f"{fmt_int(thin)} of {fmt_int(demand)} areas with demand have fewer than {min_providers()} providers "
-            f"delivering {service_label(filters)}."
-        )
-    else:  # never "0 of 0 areas with demand": the drop cannot say which areas have demand
-        summary = demand_unknown_text(frame, filters) + "."
+    summary = coverage_summary(frame, filters)
     notes = [
         "People waiting and hours waiting cover all service types: requests carry no service type.",
         "Counts of people are rounded and small counts hidden per area; hours are hidden where the "
