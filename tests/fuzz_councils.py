@@ -228,7 +228,26 @@ def _walk(store: Path, pages: list[str], default_page: str, label: str, filters)
         problems += [f"{where}: exception: {e.message} {''.join(e.stack_trace)[-600:]}" for e in at.exception]
         problems += [f"{where}: error box: {m}" for m in messages(at) if m in [e.value for e in at.error]]
         problems += text_problems(where, page_texts(at))
+        problems += table_problems(where, at)
     return problems
+
+
+def table_problems(where: str, at) -> list[str]:
+    """Infinite numbers, and cells reading "nan", "None" or "inf", in the page's tables."""
+    import numpy as np
+
+    out = []
+    for k, element in enumerate(at.dataframe):
+        frame = element.value
+        for column in frame.columns:
+            values = frame[column]
+            if values.dtype.kind == "f" and np.isinf(values.to_numpy()).any():
+                out.append(f"{where}: table {k} column {column!r}: an infinite number")
+            elif values.dtype == object:
+                bad = {str(v) for v in values if isinstance(v, str) and v.strip().lower() in {"nan", "none", "inf"}}
+                if bad:
+                    out.append(f"{where}: table {k} column {column!r}: cells read {sorted(bad)}")
+    return out
 
 
 def _charts(cur, label: str, filters) -> tuple[list[str], int, int]:

@@ -272,6 +272,7 @@ def test_coverage_with_no_demand_anywhere_says_so() -> None:
     assert coverage.coverage_summary(frame, COUNCIL) == (
         "No one is in home care or waiting for care in any area at the end of October 2026."
     )
+    assert coverage.coverage_summary(frame, FELLSIDE).endswith("in any area of Fellside at the end of October 2026.")
     assert coverage._title(frame, frame, coverage.MEASURES["providers"]) == "No area has anyone in care or waiting"
     some = frame.with_columns(has_demand=pl.Series([True, False]), thin=pl.Series([True, False]))
     assert coverage.coverage_summary(some, COUNCIL).startswith("1 of 1 areas with demand have fewer than 2")

@@ -394,7 +394,8 @@ def coverage_summary(frame: pl.DataFrame, filters: Filters) -> str:
     thin, demand = int(frame["thin"].sum()), int(frame["has_demand"].sum())
     if demand == 0:  # nor when no area has any
         month = fmt_month(filters.month)
-        return f"No one is in {service_label(filters)} or waiting for care in any area at the end of {month}."
+        where = f"any area of {filters.locality}" if filters.locality else "any area"
+        return f"No one is in {service_label(filters)} or waiting for care in {where} at the end of {month}."
     return (
         f"{fmt_int(thin)} of {fmt_int(demand)} areas with demand have fewer than {min_providers()} providers "
         f"delivering {service_label(filters)}."
