@@ -15,8 +15,9 @@ drop (``analytics.demo.generate_drop``), refreshes it into a store of its own
 (``analytics.store.snapshots.refresh``) and, reusing the test suite's support code:
 
 * walks every page registered in ``dashboard.py`` in one ``AppTest`` session with the default
-  filters (``council_support.walk_pages``), then again with a locality, a service type and an
-  earlier month chosen in the sidebar (``council_support.messages``/``charts`` read the pages);
+  filters, then again with a locality, a service type, the month before and a month over a year
+  before (often before the data starts) chosen in the sidebar (``council_support.messages`` reads
+  the notices);
 * builds every chart of the chart registry for the same filters and runs the headline audit
   (``headline_audit.audit_spec``) on each, raw and as published;
 * builds the briefing pack's content: the summary and each chart as the pack publishes it
