@@ -81,6 +81,26 @@ def council_stores(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -
     return CouncilStores(tmp_path_factory, demo_store)
 
 
+@pytest.fixture(scope="session")
+def no_waiting_list_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small council (5% of the demo's people) with no requests file and three months of history, as at
+    31 October 2026: areas with demand can't be told apart, and months before August 2026 have no figures.
+
+    Built once per run (shared by xdist workers); found by ``tests/fuzz_councils.py``.
+    """
+    from parallel_support import built_once
+
+    from analytics.demo import CouncilShape, generate_drop
+    from analytics.store.snapshots import refresh
+
+    def build(folder: Path) -> None:
+        shape = CouncilShape(omit=frozenset({"requests"}), history_months=3, people_share=0.05)
+        generate_drop(folder / "drop", shape=shape)
+        assert refresh(folder / "drop", folder / "store", loaded_by="tests").accepted
+
+    return built_once(tmp_path_factory, "no-waiting-list", build) / "store"
+
+
 @pytest.fixture(scope="module")
 def browser():
     """One headless Debian Chromium per test module (driven by Playwright, never downloaded)."""

@@ -446,3 +446,7 @@ def test_shapes_refuse_impossible_options():
         CouncilShape(omit=frozenset({"packages"}))
     with pytest.raises(ValueError, match="history_months"):
         CouncilShape(history_months=0)
+    # found by tests/fuzz_councils.py: an empty drop (single provider) and a ZeroDivisionError (branches)
+    for agencies in ({"single_provider": True}, {"providers": 120}):
+        with pytest.raises(ValueError, match="need agencies"):
+            CouncilShape(microenterprises="only", **agencies)

@@ -247,6 +247,37 @@ def test_coverage_on_demo_store(cur) -> None:
     assert view.map.spec.figure is not None
 
 
+def test_coverage_never_counts_areas_with_demand_it_cannot_tell(no_waiting_list_store: Path) -> None:
+    """No waiting list: which areas have demand is unknown, so no "0 of 0 areas with demand" and no "Every
+    area with demand has at least 2 providers"; a month before the data: no area figures, said so."""
+    cur = store.market_cursor(store.open_live(no_waiting_list_store))
+    view = coverage.coverage(cur, COUNCIL, "providers")
+    assert view.summary.startswith("Areas with demand can't be counted for October 2026"), view.summary
+    frame = coverage.area_frame(cur, COUNCIL)
+    few = frame.filter(pl.col("providers_active") < 2).height
+    assert view.map.spec.title.startswith(f"{few} of {frame.height} areas have fewer than 2 providers")
+    assert view.table.get_column("Demand and under 2 providers").null_count() == view.table.height  # blank, not "No"
+    before = coverage.coverage(cur, Filters(month=date(2025, 10, 31)), "providers")
+    assert before.summary == "No area figures for October 2025: the drop's data does not cover that month."
+    assert before.map.spec.title == "No area figures for this month" and before.table.is_empty()
+
+
+def test_coverage_with_no_demand_anywhere_says_so() -> None:
+    """Every area known to have no one in care or waiting: no "0 of 0 areas with demand", no "Every area
+    with demand has at least 2 providers" (found by tests/fuzz_councils.py on a single provider whose
+    packages had all ended)."""
+    frame = pl.DataFrame(
+        {"area_name": ["A", "B"], "has_demand": [False, False], "under_min_providers": [False, False]}
+    ).with_columns(thin=pl.lit(False), providers_active=pl.lit(0))
+    assert coverage.coverage_summary(frame, COUNCIL) == (
+        "No one is in home care or waiting for care in any area at the end of October 2026."
+    )
+    assert coverage.coverage_summary(frame, FELLSIDE).endswith("in any area of Fellside at the end of October 2026.")
+    assert coverage._title(frame, frame, coverage.MEASURES["providers"]) == "No area has anyone in care or waiting"
+    some = frame.with_columns(has_demand=pl.Series([True, False]), thin=pl.Series([True, False]))
+    assert coverage.coverage_summary(some, COUNCIL).startswith("1 of 1 areas with demand have fewer than 2")
+
+
 def test_microenterprise_customers_by_area_add_up_to_the_mart(cur) -> None:
     by_area = coverage.area_frame(cur, Filters(month=OCT, service_type=None))
     mart = read_mart(cur, "mart_microenterprise_month", geography_level="locality", month=OCT)

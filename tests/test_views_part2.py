@@ -241,6 +241,32 @@ def test_histogram_title() -> None:
     assert waiting.histogram_title(none_long) == "None of the 6 requests waiting has waited more than 28 days"
 
 
+def test_sourcing_title_never_says_down_from_the_same_printed_figure() -> None:
+    """64.6% now and 65.2% a year before both print 65%: "the same as", never "65%, down from 65%"."""
+    year_before = date(2025, 10, 31)
+
+    def frame(now: float, before: float) -> pl.DataFrame:
+        return pl.DataFrame({"month": [year_before, AS_OF], "sourced_within_14_days_pct": [before, now]})
+
+    assert waiting.sourcing_title(frame(64.6, 65.2), AS_OF) == (
+        "65% of requests found care within 14 days, the same as 65% a year before"
+    )
+    assert waiting.sourcing_title(frame(64.4, 65.6), AS_OF).endswith("down from 66% a year before")
+    assert waiting.sourcing_title(frame(66.0, 64.0), AS_OF).endswith("up from 64% a year before")
+
+
+def test_vacancy_title_compares_with_the_national_rate_as_printed() -> None:
+    """10.12% prints as the national 10.1%: "level with", never "10.1%, above the national 10.1%"."""
+    from analytics.views import workforce
+
+    ref = workforce.national("vacancy")
+    assert ref is not None
+    frame = pl.DataFrame({"month": [AS_OF], "vacancy_rate_pct": [ref + 0.02]})
+    assert workforce.workforce_trend_title(frame, AS_OF).endswith(f", level with the national {fmt_pct(ref)}")
+    frame = pl.DataFrame({"month": [AS_OF], "vacancy_rate_pct": [ref + 1]})
+    assert workforce.workforce_trend_title(frame, AS_OF).endswith(f", above the national {fmt_pct(ref)}")
+
+
 def test_waiting_by_area_sums_to_the_locality(cur, localities) -> None:
     for locality in localities:
         filters = council(locality=locality)
@@ -350,6 +376,14 @@ def test_default_provider_leaves_most_hours_uncovered(cur) -> None:
     top = read_mart(cur, "mart_exit_ranking").sort("hours_uncovered", descending=True).item(0, "provider_id")
     assert view.default_provider == top == view.options[0][0]
     assert all(h > 0 for h in view.ranking.filter(pl.col("provider_id").is_in([o[0] for o in view.options]))["hours"])
+
+
+def test_ranking_sentence_in_a_month_before_the_data_says_there_is_nothing_to_rank(no_waiting_list_store: Path) -> None:
+    cur = store.market_cursor(store.open_live(no_waiting_list_store))
+    view = exit_demand.ranking_view(cur, council(date(2025, 10, 31)))
+    assert view.options == [] and "0 of 0" not in view.sentence
+    assert view.sentence == "No provider has hours in care at the end of October 2025: nothing to rank."
+    assert exit_demand.ranking_view(cur, council()).sentence.split(" of ")[1].split()[0] != "0"
 
 
 @pytest.mark.parametrize("locality", [None, "Fellside"])

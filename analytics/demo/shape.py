@@ -38,7 +38,8 @@ class CouncilShape:
       packages) or ``"only"`` (only microenterprises, and only their packages).
     * ``ruc``: ``"ruc21"`` (RUC 2021 codes), ``"ruc11"`` (RUC 2011 codes only) or ``"none"`` (blank).
     * ``populations``: False blanks both population columns.
-    * ``single_provider``: True keeps only the dominant agency and its packages.
+    * ``single_provider``: True keeps only the dominant agency and its packages (not with
+      ``microenterprises="only"``, which leaves no agency: a ``ValueError``, as for ``providers``).
     * ``providers``: when larger than the number of providers, agencies are split into branches
       (packages shared out among them) until there are this many, each with a long trading name.
     * ``ended_providers``: this many agencies whose packages have all ended 45 days before
@@ -74,6 +75,9 @@ class CouncilShape:
             raise ValueError("people_share must be more than 0 and at most 1")
         if not 1 <= self.history_months <= 36:
             raise ValueError("history_months must be 1 to 36")
+        if self.microenterprises == "only" and (self.single_provider or self.providers):
+            # both work on agencies (keep the dominant one; split them into branches): there would be none
+            raise ValueError("single_provider and providers need agencies: not with microenterprises='only'")
         bad = {name for name, _ in self.file_starts} - {"packages", "requests", "delivery", "workforce"}
         if bad:
             raise ValueError(f"file_starts takes packages, requests, delivery or workforce, not {', '.join(bad)}")

@@ -192,7 +192,7 @@ def share_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, read: _Read | 
     """Return each contract's share of today's hours (filters' area), largest first."""
     read = _read(cur, filters, read)
     info = read.info
-    contracts = read.contracts.select("contract_id", "name", "end_date")
+    contracts = read.contracts.select("contract_id", "name", "end_date", "status")
     hours = read.hours
     limit = _months_after(info.as_of, HORIZON_MONTHS)
     data = (
@@ -207,6 +207,11 @@ def share_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, read: _Read | 
             .then(pl.lit(f"ends within {HORIZON_MONTHS} months"))
             .otherwise(pl.lit("later or ended"))
             .alias("ends"),
+            # and its "one of N overdue" this group's count (every contract, with hours here or not)
+            pl.when(pl.col("status") == "overdue")
+            .then(pl.lit("overdue"))
+            .otherwise(pl.lit("not overdue"))
+            .alias("decision"),
         )
     )
     title = ending_sentence(cur, filters, read) or "No hours are linked to a contract"
@@ -252,7 +257,8 @@ def _months_after(d: date, months: int) -> date:
 
 
 def ending_sentence(cur: duckdb.DuckDBPyConnection, filters: Filters, read: _Read | None = None) -> str | None:
-    """Return "Contracts carrying 80% of hours end within 18 months; the decision on Lot 2 was due in June 2025."."""
+    """Return "Contracts carrying 80% of hours end within 18 months; the decision on Lot 2 was due in June 2025, one
+    of 3 overdue"."""
     read = _read(cur, filters, read)
     share = ending_share(cur, filters, read)
     if share is None:
@@ -263,7 +269,7 @@ def ending_sentence(cur: duckdb.DuckDBPyConnection, filters: Filters, read: _Rea
         first = overdue.row(0, named=True)
         text += f"; the decision on {_short(first['name'])} was due in {fmt_month(first['decision_date'])}"
         if overdue.height > 1:
-            text += f" ({fmt_int(overdue.height - 1)} more overdue)"
+            text += f", one of {fmt_int(overdue.height)} overdue"
     return text + "."
 
 

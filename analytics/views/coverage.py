@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 
 from analytics.config import settings
-from analytics.formatting import fmt_int, fmt_number
+from analytics.formatting import fmt_int, fmt_month, fmt_number
 from analytics.indicators.common import MICROENTERPRISE, UNASSIGNED
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import FOCUS_OTHER, ChartSpec, bubble_map, choropleth_map, features_for
@@ -172,9 +172,33 @@ def area_frame(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame
         .join(centroids(cur), on="area_code", how="left")
         .with_columns(
             pl.col("microenterprise_customers").fill_null(0),
-            (pl.col("has_demand") & pl.col("under_min_providers")).fill_null(False).alias("thin"),
+            # blank, never "No", where demand is unknown (a month without the waiting list: ``demand_known``)
+            pl.when(pl.col("has_demand").is_null())
+            .then(None)
+            .otherwise((pl.col("has_demand") & pl.col("under_min_providers")).fill_null(False))
+            .alias("thin"),
         )
         .sort("area_name")
+    )
+
+
+def demand_known(frame: pl.DataFrame) -> bool:
+    """Return whether ``area_frame`` can tell which areas have demand (an active package or someone waiting).
+
+    Not in a month the waiting list (requests) does not cover, nor in a month without area figures at
+    all (before the packages start): ``has_demand`` is then blank (``analytics.indicators.periods``).
+    """
+    return bool(frame.height) and frame.get_column("has_demand").is_not_null().any()
+
+
+def demand_unknown_text(frame: pl.DataFrame, filters: Filters) -> str:
+    """Return why areas with demand (and thin markets) can't be counted for ``filters.month``."""
+    month = fmt_month(filters.month)
+    if frame.is_empty():
+        return f"No area figures for {month}: the drop's data does not cover that month"
+    return (
+        f"Areas with demand can't be counted for {month}: demand includes people waiting, and the drop "
+        "has no waiting list (requests) for that month"
     )
 
 
@@ -186,7 +210,14 @@ def suppressed_areas(frame: pl.DataFrame) -> Suppressed:
 def area_table(frame: pl.DataFrame) -> pl.DataFrame:
     """Return the area table for people: named columns, suppressed counts, thin-market areas first."""
     shown = suppressed_areas(frame.sort(["thin", "area_name"], descending=[True, False])).display
-    shown = shown.with_columns(pl.when(pl.col("thin")).then(pl.lit("Yes")).otherwise(pl.lit("No")).alias("thin"))
+    shown = shown.with_columns(
+        pl.when(pl.col("thin").is_null())
+        .then(None)  # demand unknown: blank, not "No"
+        .when(pl.col("thin"))
+        .then(pl.lit("Yes"))
+        .otherwise(pl.lit("No"))
+        .alias("thin")
+    )
     return shown.select(list(TABLE_COLUMNS)).rename(TABLE_COLUMNS)
 
 
@@ -200,6 +231,13 @@ def _title(frame: pl.DataFrame, shown: pl.DataFrame, measure: Measure) -> str:
     demand = frame.filter(pl.col("has_demand"))
     least = min_providers()
     if measure.key == "providers":
+        if frame.is_empty():
+            return "No area figures for this month"
+        if not demand_known(frame):
+            few = frame.filter(pl.col("providers_active") < least).height
+            return f"{few} of {frame.height} areas have fewer than {least} providers (demand unknown: no waiting list)"
+        if demand.is_empty():  # never "every area with demand has ..." when no area has any
+            return "No area has anyone in care or waiting"
         if thin.is_empty():
             return f"Every area with demand has at least {least} providers"
         names = thin.sort("area_name")["area_name"].to_list()
@@ -347,18 +385,30 @@ class CoverageView:
     notes: list[str]
 
 
+def coverage_summary(frame: pl.DataFrame, filters: Filters) -> str:
+    """Return the page's sentence on thin markets for ``area_frame`` rows: "3 of 12 areas with demand have
+    fewer than 2 providers delivering home care.", or why areas with demand can't be counted, or that none has any.
+    """
+    if not demand_known(frame):  # never "0 of 0 areas with demand": the drop cannot say which areas have demand
+        return demand_unknown_text(frame, filters) + "."
+    thin, demand = int(frame["thin"].sum()), int(frame["has_demand"].sum())
+    if demand == 0:  # nor when no area has any
+        month = fmt_month(filters.month)
+        where = f"any area of {filters.locality}" if filters.locality else "any area"
+        return f"No one is in {service_label(filters)} or waiting for care in {where} at the end of {month}."
+    return (
+        f"{fmt_int(thin)} of {fmt_int(demand)} areas with demand have fewer than {min_providers()} providers "
+        f"delivering {service_label(filters)}."
+    )
+
+
 def coverage(cur: duckdb.DuckDBPyConnection, filters: Filters, measure_key: str = "providers") -> CoverageView:
     """Return the Map and coverage page for ``filters`` and the chosen measure (a key of ``MEASURES``)."""
     frame = area_frame(cur, filters)
     info = drop_info(cur)
     chart = coverage_map(frame, filters, measure_key, info, boundaries(cur))
     measure = MEASURES[measure_key]
-    thin = int(frame["thin"].sum())
-    demand = int(frame["has_demand"].sum())
-    summary = (
-        f"{fmt_int(thin)} of {fmt_int(demand)} areas with demand have fewer than {min_providers()} providers "
-        f"delivering {service_label(filters)}."
-    )
+    summary = coverage_summary(frame, filters)
     notes = [
         "People waiting and hours waiting cover all service types: requests carry no service type.",
         "Counts of people are rounded and small counts hidden per area; hours are hidden where the "

@@ -175,12 +175,15 @@ def ranking_view(cur: duckdb.DuckDBPyConnection, filters: Filters) -> RankingVie
     difficult = int(frame.get_column("difficult_to_replace").sum())
     oversight = int(frame.get_column("market_oversight").sum())
     where = f" in {filters.locality}" if filters.locality else ""
-    sentence = (
-        f"{difficult} of {len(options)} providers{where} {'is' if difficult == 1 else 'are'} difficult to replace: "
-        "if any one of them left, some of its hours could not be re-homed with the spare capacity of the others. "
-        f"{'No provider meets' if oversight == 0 else str(oversight) + (' meets' if oversight == 1 else ' meet')} "
-        "a national market oversight threshold (SI 2015/314) on the council's packages alone."
-    )
+    if not options:  # never "0 of 0 providers are difficult to replace"
+        sentence = f"No provider has hours in care{where} at the end of {fmt_month(filters.month)}: nothing to rank."
+    else:
+        sentence = (
+            f"{difficult} of {len(options)} providers{where} {'is' if difficult == 1 else 'are'} difficult to replace: "
+            "if any one of them left, some of its hours could not be re-homed with the spare capacity of the others. "
+            f"{'No provider meets' if oversight == 0 else str(oversight) + (' meets' if oversight == 1 else ' meet')} "
+            "a national market oversight threshold (SI 2015/314) on the council's packages alone."
+        )
     return RankingView(
         ranking=frame,
         display=ranking_display(frame),

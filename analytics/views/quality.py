@@ -153,6 +153,8 @@ def rating_changes_chart(
         pl.col("provider_name").alias("provider"),
         pl.col("hours").round(1),
         pl.col("rating"),
+        # the title's "one of N large providers rated in the last year" is this group's count
+        pl.when(pl.col("rated_last_12m")).then(pl.lit("yes")).otherwise(pl.lit("no")).alias("rated in the last year"),
     ).sort("hours", descending=True)
     chart = bar_chart(
         data,

@@ -17,7 +17,7 @@ from analytics.formatting import fmt_hours, fmt_int, fmt_month, fmt_month_range,
 from analytics.indicators.common import months_frame, waiting_at_months
 from analytics.indicators.marts import read_mart
 from analytics.publish.charts import ChartSpec, bar_chart
-from analytics.publish.headlines import trend_headline
+from analytics.publish.headlines import direction, trend_headline
 from analytics.views.common import (
     Tile,
     drop_info,
@@ -206,7 +206,8 @@ def sourcing_title(frame: pl.DataFrame, month) -> str:
     before = value_at(frame, "sourced_within_14_days_pct", months_before(month, 12))
     if before is None:
         return f"{fmt_pct(now, 0)} of requests sourced in {fmt_month(month)} found care within 14 days"
-    trend = "up from" if now > before else ("down from" if now < before else "the same as")
+    move = direction(before, now, lambda v: fmt_pct(v, 0), steady_pct=0)  # never "65%, down from 65%"
+    trend = {"up": "up from", "down": "down from", "same": "the same as"}[move]
     return f"{fmt_pct(now, 0)} of requests found care within 14 days, {trend} {fmt_pct(before, 0)} a year before"
 
 

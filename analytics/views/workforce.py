@@ -234,7 +234,8 @@ def workforce_trend_title(frame: pl.DataFrame, month) -> str:
     ref = national("vacancy")
     compare = ""
     if ref is not None:
-        compare = f", {'above' if now > ref else 'below' if now < ref else 'level with'} the national {fmt_pct(ref)}"
+        side = "level with" if fmt_pct(now) == fmt_pct(ref) else "above" if now > ref else "below"  # as printed
+        compare = f", {side} the national {fmt_pct(ref)}"
     if before is None or abs(now - before) < 0.5:
         return f"The vacancy rate is {fmt_pct(now)}{compare}"
     verb = "rose" if now > before else "fell"
