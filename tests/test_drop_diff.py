@@ -133,6 +133,7 @@ def test_history_and_previous_drop(two_drops: Path):
     table = audit_table(two_drops)
     assert table["event"].to_list() == ["loaded", "loaded"] and table["by"].to_list() == ["Bo", "Ann"]
     assert table.schema["live"] == pl.Boolean
+    assert table["errors"].to_list() == [0, 0]  # a loaded drop passed every check: 0, never a blank
 
 
 def test_after_a_rollback_history_says_who_rolled_back(tmp_path: Path):

@@ -357,7 +357,10 @@ def _shrink_note(measures: list[dict] | None) -> str | None:
 
 
 def audit_table(data_dir: Path | str | None = None) -> pl.DataFrame:
-    """Return the store's audit events, newest first: who loaded, rejected or rolled back what, and when."""
+    """Return the store's audit events, newest first: who loaded, rejected or rolled back what, and when.
+
+    ``errors`` is 0 for a loaded drop (it passed every check) and blank where an event has no check
+    (a rollback, a pack)."""
     rows = []
     for event in reversed(history(data_dir)):
         rows.append(
@@ -368,7 +371,8 @@ def audit_table(data_dir: Path | str | None = None) -> pl.DataFrame:
                 "as_of": event.get("as_of"),
                 "source": event.get("source"),
                 "by": event.get("by"),
-                "errors": event.get("errors"),
+                # a loaded drop passed every check: 0 errors, not a blank (older audit lines do not record it)
+                "errors": event.get("errors", 0 if event.get("event") == "refresh" else None),
                 "warnings": event.get("warnings"),
                 "from_drop_id": event.get("from_drop_id"),
                 "live": bool(event.get("live", False)),
