@@ -309,7 +309,7 @@ def _history_section(name: str) -> None:
         if events.is_empty():
             st.info("No drop has been loaded or rejected yet.")
         else:
-            st.dataframe(events, hide_index=True, key="audit_table")
+            st.dataframe(events, hide_index=True, key="audit_table", column_config=drop_diff.AUDIT_LABELS)
 
 
 name = access.identity_label()  # the signed-in identity the audit log records (never typed)

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from small_drop import write_small_drop
 
-from analytics.store.drop_diff import audit_table, diff_live, diff_snapshots, kept_drops, previous_drop
+from analytics.store.drop_diff import AUDIT_LABELS, audit_table, diff_live, diff_snapshots, kept_drops, previous_drop
 from analytics.store.snapshots import refresh, rollback, store_paths
 
 
@@ -134,6 +134,7 @@ def test_history_and_previous_drop(two_drops: Path):
     assert table["event"].to_list() == ["loaded", "loaded"] and table["by"].to_list() == ["Bo", "Ann"]
     assert table.schema["live"] == pl.Boolean
     assert table["errors"].to_list() == [0, 0]  # a loaded drop passed every check: 0, never a blank
+    assert set(AUDIT_LABELS) == set(table.columns)  # the Data page heads every column in words
 
 
 def test_after_a_rollback_history_says_who_rolled_back(tmp_path: Path):

@@ -336,6 +336,21 @@ AUDIT_SCHEMA = {
     "snapshot_kept": pl.Boolean,
     "reason": pl.String,
 }
+AUDIT_LABELS = {
+    "at": "When",
+    "event": "What happened",
+    "drop_id": "Drop",
+    "as_of": "Data as at",
+    "source": "Source",
+    "by": "By",
+    "errors": "Errors",
+    "warnings": "Warnings",
+    "from_drop_id": "Was live before",
+    "live": "Live now",
+    "snapshot_kept": "Snapshot kept",
+    "reason": "Reason",
+}
+"""Headings the Data page shows ``audit_table``'s columns under (the frame keeps its own names)."""
 EVENT_NAMES = {
     "refresh": "loaded",
     "rejected": "rejected",
