@@ -29,7 +29,7 @@ if filters is not None:
         view = render.cached(exit_demand.exit_view, area, provider, modes.publication_on())
         st.subheader(markdown_text(view.title))
         render.show_tiles(view.tiles, columns=5)
-        render.show_notes(exit_demand.page_notes(filters))
+        render.show_notes(exit_demand.page_notes(filters, modes.publication_on()))
         render.show_chart(view.map_chart, indicator_ids=["exit_uncovered_hours_by_provider"])
         render.show_chart(view.outcome_chart, indicator_ids=["exit_uncovered_hours_by_provider"])
         with st.expander("Displaced people and hours by area and locality", icon=":material/table:"):

@@ -535,6 +535,7 @@ def test_exit_view_published_hides_a_small_count_of_people_displaced_and_their_h
             continue
         seen.add(small)
         view = exit_demand.exit_view(cur, filters, provider_id, published=True)
+        assert not any("not suppressed" in n for n in view.notes), "the page no longer says it is unprotected"
         tiles = {t.label: t for t in view.tiles}
         if small:
             assert {t.text for t in view.tiles} == {r.symbol}, view.tiles

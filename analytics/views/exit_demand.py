@@ -30,7 +30,7 @@ from analytics.indicators.marts import read_mart
 from analytics.indicators.projection import projection_settings
 from analytics.ingest.staged import Staged
 from analytics.publish.charts import ChartSpec, bubble_map, choropleth_map, features_for, line_chart, stacked_bar
-from analytics.publish.suppression import is_primary, round_count, rule
+from analytics.publish.suppression import is_primary, round_count, rule, suppression_rule_text
 from analytics.store import queries
 from analytics.views.common import EVERY_BREAKDOWN, Tile, drop_info, geography, ignored_note, make_tile, spec
 from analytics.views.filters import Filters
@@ -433,16 +433,17 @@ class ExitView:
     notes: list[str]
 
 
-def page_notes(filters: Filters) -> list[str]:
-    """Return the exit stress test's notes: the filters it ignores, and that people by area are not suppressed."""
-    return [
-        n
-        for n in (
-            ignored_note(filters, what="Exit stress test figures", covers=EVERY_BREAKDOWN),
-            "People counts by area are not suppressed: this page is for internal use.",
-        )
-        if n
-    ]
+def page_notes(filters: Filters, published: bool = False) -> list[str]:
+    """Return the exit stress test's notes: the filters it ignores, and whether people counts are suppressed.
+
+    ``published`` (publication mode): the page's counts of people are protected, and the note says so.
+    """
+    people = (
+        f"People counts are shown as they may be published. {suppression_rule_text()}"
+        if published
+        else "People counts by area are not suppressed: this page is for internal use."
+    )
+    return [n for n in (ignored_note(filters, what="Exit stress test figures", covers=EVERY_BREAKDOWN), people) if n]
 
 
 def exit_view(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str, published: bool = False) -> ExitView:
@@ -458,7 +459,7 @@ def exit_view(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str
     staged, month_market = market(cur, filters.month)
     impact = exit_stress.exit_impact(staged, provider_id, filters.month, filters.locality, month_market)
     areas = _areas(cur, filters)
-    notes = page_notes(filters)
+    notes = page_notes(filters, published)
     tiles, title, assumptions = exit_tiles(impact), exit_title(impact), impact.assumptions
     if published:
         tiles, title, assumptions = published_exit(impact, tiles, title, assumptions)
