@@ -4,7 +4,7 @@ import streamlit as st
 
 from analytics.formatting import markdown_text
 from analytics.views import exit_demand
-from ui import render
+from ui import modes, render
 
 filters = render.start_page("Provider exit and demand")
 if filters is not None:
@@ -26,10 +26,10 @@ if filters is not None:
             format_func=labels.get,
             key="exit_provider",
         )
-        view = render.cached(exit_demand.exit_view, area, provider)
+        view = render.cached(exit_demand.exit_view, area, provider, modes.publication_on())
         st.subheader(markdown_text(view.title))
         render.show_tiles(view.tiles, columns=5)
-        render.show_notes(exit_demand.page_notes(filters))
+        render.show_notes(exit_demand.page_notes(filters, modes.publication_on()))
         render.show_chart(view.map_chart, indicator_ids=["exit_uncovered_hours_by_provider"])
         render.show_chart(view.outcome_chart, indicator_ids=["exit_uncovered_hours_by_provider"])
         with st.expander("Displaced people and hours by area and locality", icon=":material/table:"):

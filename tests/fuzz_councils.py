@@ -9,6 +9,7 @@ month), and looks for what breaks. Run from the project root:
     .venv/bin/python tests/fuzz_councils.py --seed 7 --count 30 --jobs 2
     .venv/bin/python tests/fuzz_councils.py --seed 7 --only 12      # re-run one combination of that seed
     .venv/bin/python tests/fuzz_councils.py --seed 7 --count 30 --no-apptest   # charts and pack only
+    .venv/bin/python tests/fuzz_councils.py --seed 11 --count 12 --no-apptest --public   # what a public paper shows
 
 For each combination (``people_share`` 0.02 to 0.2, so each loads in a few seconds) it generates the
 drop (``analytics.demo.generate_drop``), refreshes it into a store of its own
@@ -16,12 +17,25 @@ drop (``analytics.demo.generate_drop``), refreshes it into a store of its own
 
 * walks every page registered in ``dashboard.py`` in one ``AppTest`` session with the default
   filters, then again with a locality, a service type, the month before and a month over a year
-  before (often before the data starts) chosen in the sidebar (``council_support.messages`` reads
-  the notices);
+  before (often before the data starts), and the rarest client group, funding and provider type,
+  each alone and with a locality, chosen in the sidebar (``council_support.messages`` reads the
+  notices);
 * builds every chart of the chart registry for the same filters and runs the headline audit
   (``headline_audit.audit_spec``) on each, raw and as published;
 * builds the briefing pack's content: the summary and each chart as the pack publishes it
   (``analytics.briefing.assembly.publishable``, ``summary``), no PDF or PowerPoint.
+
+With ``--public`` it also checks what leaves the dashboard for a public paper, for the default
+filters and the rarest client group, funding and provider type, each for the whole council and its
+two smallest localities (``docs/exports.md``): every chart as published (``registry.publish_spec``),
+all of them, since every chart's CSV and Excel download is published; its data, CSV and Excel
+download, and the figure's values, customdata, text and hover (a hidden count never appears there);
+its title, subtitle and text alternative; the pack summary's tiles and messages. Below council
+level no count of people from 1 to 7 may show (in a table or in words, "3 people"), every count is
+rounded, no cell reads "nan"/"None"/"inf" or is left blank; and ``disclosure_attack.attack`` tries
+to recover every hidden cell from the tables those filters publish (``test_disclosure_attack``'s
+``_frame_tables`` and ``_tile_tables``). Council-wide figures are not small-area figures and are
+left as they are.
 
 It records every exception, every error box, every headline-audit failure, and page or pack text
 that says what no data can support ("nan", "None", "inf", a negative count, a percentage of zero,
@@ -35,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import re
@@ -205,6 +220,44 @@ def _variants(options, default) -> list[tuple[str, object]]:
         if len(options.months) > back:
             month = options.months[back]
             out.append((f"month={month.isoformat()}", replace(default, month=month)))
+    return out + _other_filters(options, default)
+
+
+def _other_filters(options, default) -> list[tuple[str, object]]:
+    """A client group, a funding and a provider type chosen in the sidebar, alone and with a locality.
+
+    The last value of each list (the rarest, as the drop lists them: the small groups where numbers are
+    small), each with the whole council and with the last locality.
+    """
+    out = []
+    for field, name, values in (
+        ("client_group", "client", options.client_groups),
+        ("funding", "funding", options.funding),
+        ("provider_type", "ptype", options.provider_types),
+    ):
+        if not values:
+            continue
+        chosen = replace(default, **{field: values[-1]})
+        out.append((f"{name}={values[-1]}", chosen))
+        if options.localities:
+            place = options.localities[-1]
+            out.append((f"{name}={values[-1]}+locality={place}", replace(chosen, locality=place)))
+    return out
+
+
+def _published_walks(options, default) -> list[tuple[str, object]]:
+    """Publication mode switched on, in a locality alone and with the rarest client group (``--public``)."""
+    if not options.localities:
+        return []
+    place = replace(default, locality=options.localities[-1])
+    out = [(f"published+locality={place.locality}", place)]
+    if options.client_groups:
+        out.append(
+            (
+                f"published+client={options.client_groups[-1]}+locality={place.locality}",
+                replace(place, client_group=options.client_groups[-1]),
+            )
+        )
     return out
 
 
@@ -222,7 +275,13 @@ def _walk(store: Path, pages: list[str], default_page: str, label: str, filters)
         at.selectbox(key="f_month").set_value(filters.month)
         at.selectbox(key="f_locality").set_value(filters.locality or ALL)
         at.selectbox(key="f_service").set_value(filters.service_type or ALL)
+        at.selectbox(key="f_client").set_value(filters.client_group or ALL)
+        at.selectbox(key="f_funding").set_value(filters.funding or ALL)
+        at.selectbox(key="f_ptype").set_value(filters.provider_type or ALL)
         at.run()
+    published = label.startswith("published")
+    if published:
+        at.toggle(key="publication_mode").set_value(True).run()
     for page in pages:
         if page != default_page:
             at.switch_page(page).run()
@@ -231,7 +290,28 @@ def _walk(store: Path, pages: list[str], default_page: str, label: str, filters)
         problems += [f"{where}: error box: {m}" for m in messages(at) if m in [e.value for e in at.error]]
         problems += text_problems(where, page_texts(at))
         problems += table_problems(where, at)
+        if published and filters.locality:
+            problems += published_page_problems(where, at)
     return problems
+
+
+def published_page_problems(where: str, at) -> list[str]:
+    """A page in publication mode below council level: no count of people from 1 to 7 in words,
+    tiles or the columns of its tables that count people."""
+    from analytics.publish.suppression import rule
+
+    threshold = rule().threshold
+    out = small_in_words(where, page_texts(at), threshold)
+    for k, element in enumerate(at.dataframe):
+        frame = element.value
+        for column in frame.columns:
+            name = str(column).lower()
+            if not re.search(r"\b(people|packages|customers|requests)\b", name) or re.search(r"per|%|share|rate", name):
+                continue
+            small = [v for v in frame[column].tolist() if (n := _num(v)) is not None and 0 < n < threshold]
+            if small:
+                out.append(f"{where}: table {k} column {column!r} shows {small[:5]}")
+    return out
 
 
 def table_problems(where: str, at) -> list[str]:
@@ -312,11 +392,240 @@ def _pack(cur, label: str, filters) -> list[str]:
     return [*problems, *text_problems(f"pack summary [{label}]", texts)]
 
 
+# ---------------------------------------------------------------------------------------------
+# What a public paper may show (``--public``)
+
+PEOPLE_WORDS = "people|person|packages|package|requests|request|customers|customer|clients|client"
+SMALL_PEOPLE = re.compile(rf"(?<![\w.,£])([1-9]\d*)\s+(?:more\s+|fewer\s+)?(?:{PEOPLE_WORDS})\b", re.IGNORECASE)
+NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+
+
+def small_in_words(where: str, texts: list[str], threshold: int) -> list[str]:
+    """A count of people from 1 to ``threshold - 1`` written in a public sentence ("3 people waiting")."""
+    out = []
+    for text in texts:
+        for m in SMALL_PEOPLE.finditer(text or ""):
+            if 0 < int(m.group(1)) < threshold:
+                out.append(f"{where}: a small count in words: ...{text[max(0, m.start() - 80) : m.end() + 80]}...")
+    return out
+
+
+def _figure_numbers(figure) -> set[float]:
+    """Every number a published figure carries: drawn values, customdata, and numbers in its text and hover."""
+    out: set[float] = set()
+
+    def add(value) -> None:
+        if isinstance(value, bool) or value is None:
+            return
+        if isinstance(value, int | float):
+            out.add(float(value))
+        elif isinstance(value, str):
+            out.update(float(n.replace(",", "")) for n in NUMBER.findall(value))
+        elif isinstance(value, list | tuple):
+            for v in value:
+                add(v)
+        elif hasattr(value, "tolist"):
+            add(value.tolist())
+
+    for trace in figure.to_dict().get("data", []):
+        if trace.get("mode") == "text":  # the [c] labels
+            continue
+        for key in ("x", "y", "z", "customdata", "text", "hovertext"):
+            add(trace.get(key))
+    return out
+
+
+def figure_strings(figure) -> list[str]:
+    """The words a published figure carries: titles, annotations, text and hover of every trace."""
+    data = figure.to_dict()
+    layout = data.get("layout", {})
+    out = [
+        str(layout.get("title", {}).get("text", "")),
+        str(layout.get("title", {}).get("subtitle", {}).get("text", "")),
+    ]
+    out += [str(a.get("text", "")) for a in layout.get("annotations", [])]
+    for trace in data.get("data", []):
+        for key in ("text", "hovertext", "name"):
+            value = trace.get(key)
+            if isinstance(value, str):
+                out.append(value)
+            elif isinstance(value, list | tuple):
+                out += [str(v) for v in value if isinstance(v, str)]
+    return [t for t in out if t]
+
+
+def _xlsx_cells(content: bytes) -> list[list[object]]:
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    return [list(row) for row in book["Data"].iter_rows(min_row=4, values_only=True)]
+
+
+def _published_chart(cur, chart_id: str, filters, where: str, threshold: int) -> list[str]:
+    """One chart as a public download and paper would show it: data, CSV, Excel, figure and words."""
+    from disclosure_attack import csv_view
+
+    from analytics.briefing import registry
+    from analytics.briefing.view_charts import ChartUnavailable
+    from analytics.publish.exports import chart_csv, chart_xlsx
+    from analytics.publish.publication import person_count_columns, small_counts
+    from analytics.publish.suppression import SUPPRESSED_SUFFIX, Suppressed, rule
+
+    entry = registry.entry(chart_id)
+    try:
+        spec = registry.build(cur, chart_id, filters)
+        published = registry.publish_spec(cur, chart_id, spec, filters)
+    except ChartUnavailable:
+        return []
+    problems = []
+    words = [published.title or "", published.subtitle or "", published.alt_text or ""]
+    problems += text_problems(where, words)
+    if entry.council_level(filters):
+        return problems  # the whole council: not a small-area figure (docs/exports.md)
+    problems += small_in_words(where, words, threshold)
+    if published.figure is not None:
+        problems += small_in_words(f"{where} figure", figure_strings(published.figure), threshold)
+        problems += text_problems(f"{where} figure", figure_strings(published.figure))
+    data = published.data
+    if data is None:
+        return problems
+    if not isinstance(data, Suppressed):
+        counts = person_count_columns(data, entry.indicator_ids)
+        if counts:
+            problems.append(f"{where}: published unsuppressed with person counts {counts}")
+        return problems
+    problems += [f"{where}: published data shows {c} row {i} = {v}" for c, i, v in small_counts(data)]
+    base = rule().base
+    for c in data.count_cols:
+        unrounded = [v for v in data.values[c].to_list() if v is not None and v % base]
+        if unrounded:
+            problems.append(f"{where}: {c} not rounded to {base}: {unrounded[:5]}")
+    try:
+        shown = csv_view(chart_csv(published))
+        cells = _xlsx_cells(chart_xlsx(published))
+    except Exception as exc:  # noqa: BLE001
+        return [*problems, f"{where}: download failed: {exc!r} {_tail()}"]
+    for c in [c for c in data.count_cols if c in shown.columns]:
+        small = [v for v in shown[c].to_list() if (n := _num(v)) is not None and 0 < n < threshold]
+        if small:
+            problems.append(f"{where}: CSV column {c} shows {small[:5]}")
+    bad = {
+        str(v)
+        for col in shown.iter_columns()
+        for v in col.to_list()
+        if v is not None and v.strip().lower() in {"nan", "none", "inf", "-inf", "null"}
+    }
+    bad |= {
+        str(v)
+        for row in cells
+        for v in row
+        if isinstance(v, str) and v.strip().lower() in {"nan", "none", "inf", "null"}
+    }
+    bad |= {str(v) for row in cells for v in row if isinstance(v, float) and not math.isfinite(v)}
+    if bad:
+        problems.append(f"{where}: downloads read {sorted(bad)}")
+    blank = [c for c in [*data.count_cols, *data.derived_cols] if c in shown.columns and shown[c].null_count()]
+    if blank:
+        problems.append(f"{where}: CSV cells left blank (not [c] or [x]) in {blank}")
+    header = [str(h) for h in cells[0]] if cells else []
+    for c in data.count_cols:
+        if c in header:
+            k = header.index(c)
+            small = [row[k] for row in cells[1:] if isinstance(row[k], int | float) and 0 < row[k] < threshold]
+            if small:
+                problems.append(f"{where}: Excel column {c} shows {small[:5]}")
+    # A hidden count never reaches the figure: not drawn, nor in its hover, text or customdata.
+    raw = spec.data.values if isinstance(spec.data, Suppressed) else spec.data
+    if entry.counts is not None and not isinstance(spec.data, Suppressed):
+        raw = entry.counts(cur, filters, raw)
+    if published.figure is not None and raw is not None and raw.height == data.values.height:
+        in_figure = _figure_numbers(published.figure)
+        visible = {
+            float(v)
+            for col, t in data.values.schema.items()
+            if t.is_numeric()
+            for v in data.values[col].to_list()
+            if v is not None
+        }
+        visible |= {float(round(v, k)) for v in visible for k in (0, 1)}  # as hover and labels round them
+        for c in [c for c in data.count_cols if c in raw.columns and f"{c}{SUPPRESSED_SUFFIX}" in data.values.columns]:
+            flags = data.values[f"{c}{SUPPRESSED_SUFFIX}"].to_list()
+            hidden = {float(v) for v, h in zip(raw[c].to_list(), flags, strict=True) if h and v}
+            leaked = (hidden & in_figure) - visible
+            if leaked:
+                problems.append(f"{where}: hidden {c} {sorted(leaked)[:5]} in the figure (values, hover, text)")
+    return problems
+
+
+def _num(text) -> float | None:
+    try:
+        return float(str(text).replace(",", "").replace("£", ""))
+    except ValueError:
+        return None
+
+
+def _smallest_localities(cur, filters, n: int) -> list[str]:
+    import polars as pl
+
+    from analytics.store.queries import filter_options
+    from analytics.views import overview
+
+    sizes = {}
+    for name in filter_options(cur).localities:
+        frame = overview.monthly_headline(cur, replace(filters, locality=name))
+        frame = frame.filter(pl.col("month") == filters.month)
+        sizes[name] = frame["people_in_service"].sum() if frame.height else 0
+    return sorted(sizes, key=sizes.get)[:n]
+
+
+def _public(cur, options, default) -> tuple[list[str], int, int]:
+    """Everything a public paper or download could show, for each filter base, the whole council and
+    its two smallest localities; then the disclosure attack on those tables. Return problems, tables, cells."""
+    from disclosure_attack import attack
+    from test_disclosure_attack import _frame_tables, _tile_tables
+
+    from analytics.briefing import registry
+    from analytics.briefing.summary import summary
+    from analytics.publish.suppression import rule
+
+    threshold = rule().threshold
+    bases = [("default", default)]
+    bases += [(label, f) for label, f in _other_filters(options, default) if "+locality" not in label]
+    problems, tables, cells = [], 0, 0
+    for label, base in bases:
+        chosen = [None, *_smallest_localities(cur, base, 2)]
+        attacked = []
+        for place in chosen:
+            filters = replace(base, locality=place)
+            where = f"[public {label}{f' locality={place}' if place else ''}]"
+            for chart_id in registry.chart_ids():
+                try:
+                    problems += _published_chart(cur, chart_id, filters, f"chart {chart_id} {where}", threshold)
+                except Exception as exc:  # noqa: BLE001
+                    problems.append(f"chart {chart_id} {where}: exception: {exc!r} {_tail()}")
+            try:
+                made = summary(cur, filters, published=True)
+                texts = [made.scope, *made.messages]
+                texts += [f"{t.label}: {v}" for t in made.tiles for v in asdict(t).values() if isinstance(v, str)]
+                problems += text_problems(f"pack summary {where}", texts)
+                if place is not None:
+                    problems += small_in_words(f"pack summary {where}", texts, threshold)
+                attacked += _frame_tables(cur, filters, label) + _tile_tables(cur, filters, label)
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"public tables {where}: exception: {exc!r} {_tail()}")
+        result = attack(attacked)
+        tables, cells = tables + result.tables, cells + int(result.cells)
+        problems += [f"disclosure attack [public {label}]: recovered {r}" for r in result.recovered]
+    return problems, tables, cells
+
+
 def _tail() -> str:
     return " | ".join(line.strip() for line in traceback.format_exc().strip().splitlines()[-5:-1])
 
 
-def run_one(item: tuple[int, date, object], work: str, apptest: bool) -> dict:
+def run_one(item: tuple[int, date, object], work: str, apptest: bool, public: bool = False) -> dict:
     """Generate, refresh and check one combination; return its record."""
     from test_pages import default_page, registered_pages
 
@@ -356,14 +665,19 @@ def run_one(item: tuple[int, date, object], work: str, apptest: bool) -> dict:
         built, checked = built + b, checked + c
         record["problems"] += _pack(cur, label, filters)
     record["charts_built"], record["headline_checks"] = built, checked
+    if public:
+        problems, tables, cells = _public(cur, options, default_filters(options))
+        record["problems"] += problems
+        record["public_tables_attacked"], record["suppressed_cells_attacked"] = tables, cells
     if apptest:
         pages = registered_pages()
-        for label, filters in variants:
+        walks = variants + (_published_walks(options, default_filters(options)) if public else [])
+        for label, filters in walks:
             try:
                 record["problems"] += _walk(folder / "store", pages, default_page(), label, filters)
             except Exception as exc:  # noqa: BLE001 - AppTest itself failed (a timeout, a widget value refused)
                 record["problems"].append(f"AppTest walk [{label}] failed: {exc!r} {_tail()}")
-        record["pages"] = len(pages) * len(variants)
+        record["pages"] = len(pages) * len(walks)
     record["seconds"] = round(time.perf_counter() - started, 1)
     return record
 
@@ -385,6 +699,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", type=int, nargs="*", help="run only these combination numbers of the seed")
     parser.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--no-apptest", action="store_true", help="skip the AppTest page walks")
+    parser.add_argument(
+        "--public", action="store_true", help="also check every public output: downloads, figures, pack, attack"
+    )
     parser.add_argument("--keep", type=Path, help="keep drops and stores in this folder (default: a temp folder)")
     parser.add_argument("--out", type=Path, help="JSON report (default build/fuzz/report-SEED.json)")
     args = parser.parse_args(argv)
@@ -405,7 +722,9 @@ def main(argv: list[str] | None = None) -> int:
     import fuzz_councils  # by module name: AppTest replaces a worker's ``__main__`` with dashboard.py
 
     with ProcessPoolExecutor(max_workers=args.jobs, initializer=_init, initargs=(str(key),)) as pool:
-        futures = [pool.submit(fuzz_councils.run_one, item, str(work), not args.no_apptest) for item in items]
+        futures = [
+            pool.submit(fuzz_councils.run_one, item, str(work), not args.no_apptest, args.public) for item in items
+        ]
         for future in futures:
             record = future.result()
             records.append(record)

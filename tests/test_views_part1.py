@@ -450,3 +450,27 @@ def test_every_tile_shows_its_unit(cur) -> None:
         assert common.unit_shown(tile.shown_label, tile.text, tile.unit), (tile.shown_label, tile.text, tile.unit)
     hhi = next(t for t in overview.overview(cur, COUNCIL).tiles if t.indicator_id == "hhi")
     assert hhi.shown_label == "Market concentration (HHI, index 0 to 10,000)"
+
+
+def test_area_suppression_protects_each_locality_total_not_only_the_councils() -> None:
+    """The council's areas with one hidden area in each of two localities: the council line has two
+    hidden, but each locality's published planned hours (exact) minus its shown areas gave the hidden
+    area's hours away (fuzz sweep, a 14% council: 569.5 - 523.0 = 46.5 hours in Skelby Sands). Each
+    locality now has a second area hidden, with its hours."""
+    frame = pl.DataFrame(
+        {
+            "area_name": ["A", "B", "C", "D", "E"],
+            "locality": ["X", "X", "X", "Y", "Y"],
+            "people_in_service": [3, 10, 12, 4, 20],
+            "people_waiting": [0, 0, 0, 0, 0],
+            "microenterprise_customers": [0, 0, 0, 0, 0],
+            "planned_hours_per_week": [30.5, 100.0, 122.5, 40.0, 196.0],
+            "hours_per_1000_65_plus": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "hours_waiting": [0.0, 0.0, 0.0, 0.0, 0.0],
+        }
+    )
+    values = coverage.suppressed_areas(frame).values
+    for column in ("people_in_service", "planned_hours_per_week"):
+        hidden = values.group_by("locality").agg(pl.col(f"{column}_suppressed").sum()).sort("locality")
+        assert hidden[f"{column}_suppressed"].to_list() == [2, 2], column
+    assert values.filter(pl.col("area_name") == "C")["planned_hours_per_week"].item() == 122.5

@@ -517,3 +517,37 @@ def test_a_view_is_the_same_for_the_filters_its_page_does_not_cache_it_on(cur, l
     ]
     for view, fields in cached_on:
         assert _shown(view(cur, full)) == _shown(view(cur, full.only(*fields))), (view, fields)
+
+
+def test_exit_view_published_hides_a_small_count_of_people_displaced_and_their_hours(cur) -> None:
+    """Publication mode on the exit page: a provider displacing 1 to 7 people in a locality shows
+    ``[c]`` for them, their packages, hours and cover ratio, in tiles, headline and assumptions; a larger
+    count is rounded to 5 (fuzz sweep: "People displaced 3" and "3 packages, 68.2 hours" were shown)."""
+    from analytics.publish.suppression import rule
+
+    r = rule()
+    filters = council(locality="Fellside")
+    seen = set()
+    for provider_id, _ in exit_demand.ranking_view(cur, filters).options:
+        raw = exit_demand.exit_view(cur, filters, provider_id)
+        small = 0 < raw.people_displaced < r.threshold
+        if small in seen or raw.people_displaced == 0:
+            continue
+        seen.add(small)
+        view = exit_demand.exit_view(cur, filters, provider_id, published=True)
+        assert not any("not suppressed" in n for n in view.notes), "the page no longer says it is unprotected"
+        tiles = {t.label: t for t in view.tiles}
+        if small:
+            assert {t.text for t in view.tiles} == {r.symbol}, view.tiles
+            assert all(t.value is None for t in view.tiles)
+            assert "hidden to protect small numbers" in view.title
+            assert view.assumptions[0].endswith(f": {r.symbol} packages, {r.symbol} hours a week.")
+            for text in [view.title, *view.assumptions]:
+                assert f"{raw.people_displaced} " not in text and f"{raw.hours_displaced:,.1f}" not in text
+        else:
+            assert tiles["People displaced"].value % r.base == 0
+            assert tiles["Hours displaced"].value == raw.hours_displaced  # hours are not rounded
+            assert view.title == raw.title
+        if seen == {True, False}:
+            break
+    assert seen == {True, False}, "Fellside should have a provider displacing a few people and one displacing many"

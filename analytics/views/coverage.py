@@ -203,8 +203,15 @@ def demand_unknown_text(frame: pl.DataFrame, filters: Filters) -> str:
 
 
 def suppressed_areas(frame: pl.DataFrame) -> Suppressed:
-    """Return ``frame`` with counts of people (and hours worked out from them) suppressed per area."""
-    return suppress(frame, count_cols=list(COUNT_COLS), derived=dict(DERIVED), group_by=[])
+    """Return ``frame`` with counts of people (and hours worked out from them) suppressed per area.
+
+    The areas of each locality add up to that locality's figures, published as they are (its tiles,
+    the by-locality charts; hours are not rounded), so secondary suppression works per locality: a
+    locality with one hidden area gets a second hidden, and the council total is then safe too (no
+    locality has exactly one). Without a locality column the whole frame is one group.
+    """
+    group_by = ["locality"] if "locality" in frame.columns else []
+    return suppress(frame, count_cols=list(COUNT_COLS), derived=dict(DERIVED), group_by=group_by)
 
 
 def area_table(frame: pl.DataFrame) -> pl.DataFrame:

@@ -30,6 +30,7 @@ from analytics.indicators.marts import read_mart
 from analytics.indicators.projection import projection_settings
 from analytics.ingest.staged import Staged
 from analytics.publish.charts import ChartSpec, bubble_map, choropleth_map, features_for, line_chart, stacked_bar
+from analytics.publish.suppression import is_primary, round_count, rule, suppression_rule_text
 from analytics.store import queries
 from analytics.views.common import EVERY_BREAKDOWN, Tile, drop_info, geography, ignored_note, make_tile, spec
 from analytics.views.filters import Filters
@@ -375,6 +376,41 @@ def exit_tiles(impact: exit_stress.ExitImpact) -> list[Tile]:
     ]
 
 
+def published_exit(impact: exit_stress.ExitImpact, tiles: list[Tile], title: str, assumptions: list[str]):
+    """Return ``(tiles, title, assumptions)`` of one provider's exit as they may be published.
+
+    The people and packages a provider's exit displaces are counts of people below council level
+    (``docs/exports.md``): 1 to 7 read ``[c]``, others are rounded to the nearest 5. While the people
+    are hidden, the hours displaced, absorbed and uncovered and the cover ratio (hours of those same
+    people) read ``[c]`` too, and the headline and first assumption quote none of them.
+    """
+    r = rule()
+    hidden = is_primary(impact.people_displaced, r.threshold)
+    name = impact.provider_name or impact.provider_id
+
+    def count(value: int) -> str:
+        return r.symbol if is_primary(value, r.threshold) else fmt_int(round_count(value, r.base))
+
+    out = []
+    for tile in tiles:
+        if tile.label == "People displaced":
+            shown = None if hidden else round_count(impact.people_displaced, r.base)
+            tile = replace(tile, value=shown, text=count(impact.people_displaced))
+        elif hidden:
+            tile = replace(tile, value=None, text=r.symbol)
+        out.append(tile)
+    if hidden:
+        title = f"If {name} left, its figures here are hidden to protect small numbers"
+    first = assumptions[0].split(": ", 1)[0]
+    hours = r.symbol if hidden else f"{_fmt_hours_week(impact.hours_displaced)}"
+    packages = r.symbol if hidden else count(impact.packages_displaced)
+    return out, title, [f"{first}: {packages} packages, {hours} hours a week.", *assumptions[1:]]
+
+
+def _fmt_hours_week(hours: float) -> str:
+    return f"{hours:,.1f}"
+
+
 @dataclass(frozen=True)
 class ExitView:
     """One provider's exit, ready to show."""
@@ -397,20 +433,24 @@ class ExitView:
     notes: list[str]
 
 
-def page_notes(filters: Filters) -> list[str]:
-    """Return the exit stress test's notes: the filters it ignores, and that people by area are not suppressed."""
-    return [
-        n
-        for n in (
-            ignored_note(filters, what="Exit stress test figures", covers=EVERY_BREAKDOWN),
-            "People counts by area are not suppressed: this page is for internal use.",
-        )
-        if n
-    ]
+def page_notes(filters: Filters, published: bool = False) -> list[str]:
+    """Return the exit stress test's notes: the filters it ignores, and whether people counts are suppressed.
+
+    ``published`` (publication mode): the page's counts of people are protected, and the note says so.
+    """
+    people = (
+        f"People counts are shown as they may be published. {suppression_rule_text()}"
+        if published
+        else "People counts by area are not suppressed: this page is for internal use."
+    )
+    return [n for n in (ignored_note(filters, what="Exit stress test figures", covers=EVERY_BREAKDOWN), people) if n]
 
 
-def exit_view(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str) -> ExitView:
+def exit_view(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str, published: bool = False) -> ExitView:
     """Return ``provider_id``'s exit on ``filters.month`` (displaced hours of the locality, if filtered).
+
+    ``published`` (publication mode): tiles, headline and the first assumption as they may be
+    published (``published_exit``); the by-area table is published by the page's table display.
 
     Spare capacity is council-wide (``exit_stress.exit_impact``). Raises ``KeyError`` for an unknown id.
     Only the month and locality shape it: the page caches it on ``filters.only("locality")`` and shows
@@ -419,7 +459,10 @@ def exit_view(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str
     staged, month_market = market(cur, filters.month)
     impact = exit_stress.exit_impact(staged, provider_id, filters.month, filters.locality, month_market)
     areas = _areas(cur, filters)
-    notes = page_notes(filters)
+    notes = page_notes(filters, published)
+    tiles, title, assumptions = exit_tiles(impact), exit_title(impact), impact.assumptions
+    if published:
+        tiles, title, assumptions = published_exit(impact, tiles, title, assumptions)
     return ExitView(
         provider_id=impact.provider_id,
         provider_name=impact.provider_name,
@@ -429,13 +472,13 @@ def exit_view(cur: duckdb.DuckDBPyConnection, filters: Filters, provider_id: str
         hours_absorbed=impact.hours_absorbed,
         hours_uncovered=impact.hours_uncovered,
         cover_ratio=impact.cover_ratio,
-        title=exit_title(impact),
-        tiles=exit_tiles(impact),
+        title=title,
+        tiles=tiles,
         by_area=by_area(impact, areas),
         by_locality=impact.by_locality,
         map_chart=map_chart(cur, filters, impact, areas),
         outcome_chart=outcome_chart(cur, filters, impact),
-        assumptions=impact.assumptions,
+        assumptions=assumptions,
         notes=notes,
     )
 
