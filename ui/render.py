@@ -20,7 +20,6 @@ a new visitor's browser its code and layout, about a sixth of a page with seven 
 from __future__ import annotations
 
 import importlib
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -94,21 +93,13 @@ def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return _cached_call(shared.live_version(), fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())))
 
 
-_thread = threading.local()  # a script run is one thread
-
-
 def drop_gaps() -> tuple[str, ...]:
     """Return the live drop's gaps (``gaps.missing``, cached), read once a script run.
 
     Every chart checks them: a cached read costs most of a millisecond (Streamlit hashes the
     arguments and unpickles the value), and a page draws up to nine charts.
     """
-    version = shared.live_version()
-    held = getattr(_thread, "gaps", None)
-    if held is None or held[0] != version:
-        held = (version, cached(gaps.missing))
-        _thread.gaps = held
-    return held[1]
+    return shared.held_for_run("gaps", shared.live_version(), lambda: cached(gaps.missing))
 
 
 # ---------------------------------------------------------------------------------------------

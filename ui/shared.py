@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import streamlit as st
@@ -59,25 +61,34 @@ def live_version() -> tuple[str, int, int] | None:
     return store.live_signature(data_dir())
 
 
-_thread = threading.local()  # each thread's cursor: a script run is one thread
+_thread = threading.local()  # what a script run holds: a script run is one thread
+T = TypeVar("T")
+
+
+def held_for_run(name: str, version: tuple, make: Callable[[], T]) -> T:
+    """Return ``make()``, made once per thread (a script run) while the snapshot ``version`` is live.
+
+    For what a run asks for many times and that only a new snapshot changes (the cursor, the drop's
+    gaps): each ask through Streamlit's cache or a new cursor costs most of a millisecond.
+    """
+    held = getattr(_thread, name, None)
+    if held is None or held[0] != version:
+        held = (version, make())
+        setattr(_thread, name, held)
+    return held[1]
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
     """Return this thread's cursor on the live snapshot: one per script run, never shared across threads.
 
-    Kept for the thread while the snapshot stays live, so a run's cached reads share it (and the
-    drop's date it has read): a cursor and its ``USE market`` cost about half a millisecond, and a
-    page's first load makes up to eight cached reads.
+    Kept for the thread while the snapshot stays live (``held_for_run``), so a run's cached reads
+    share it (and the drop's date it has read): a cursor and its ``USE market`` cost about half a
+    millisecond, and a page's first load makes up to eight cached reads.
     """
     version = live_version()
     if version is None:
         raise store.StoreError("no live data")
-    held = getattr(_thread, "cursor", None)
-    if held is not None and held[0] == version:
-        return held[1]
-    cur = store.market_cursor(_connection(*version))
-    _thread.cursor = (version, cur)
-    return cur
+    return held_for_run("cursor", version, lambda: store.market_cursor(_connection(*version)))
 
 
 def require_data() -> bool:

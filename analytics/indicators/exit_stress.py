@@ -34,6 +34,7 @@ from datetime import date
 import polars as pl
 
 from analytics.config import settings
+from analytics.formatting import fmt_number
 from analytics.indicators.churn import providers_active_on
 from analytics.indicators.common import UNASSIGNED, active_on, area_attributes, rounded
 from analytics.ingest.staged import Staged
@@ -273,7 +274,7 @@ class ExitImpact:
 
 
 def _fmt(hours: float) -> str:
-    return f"{hours:,.1f}"
+    return fmt_number(hours, 1)
 
 
 def _displaced_packages(market: Market, provider_id: str, locality: str | None) -> pl.DataFrame:

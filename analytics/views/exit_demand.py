@@ -401,14 +401,10 @@ def published_exit(impact: exit_stress.ExitImpact, tiles: list[Tile], title: str
         out.append(tile)
     if hidden:
         title = f"If {name} left, its figures here are hidden to protect small numbers"
-    first = assumptions[0].split(": ", 1)[0]
-    hours = r.symbol if hidden else f"{_fmt_hours_week(impact.hours_displaced)}"
+    first = assumptions[0].rsplit(": ", 1)[0]  # "Every package of <name> ...": a name may hold ": "
+    hours = r.symbol if hidden else fmt_number(impact.hours_displaced, 1)
     packages = r.symbol if hidden else count(impact.packages_displaced)
     return out, title, [f"{first}: {packages} packages, {hours} hours a week.", *assumptions[1:]]
-
-
-def _fmt_hours_week(hours: float) -> str:
-    return f"{hours:,.1f}"
 
 
 @dataclass(frozen=True)

@@ -105,17 +105,26 @@ def provider_workforce(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.D
     ).sort(["vacancy_rate_pct", "provider_name"], descending=[True, False], nulls_last=True)
 
 
+def _rate_aggs() -> list[pl.Expr]:
+    """Vacancy and turnover rates (%) of a group of provider rows, as ratios of sums (null with no posts)."""
+    vacancies_known = pl.col("vacancies").is_not_null() & pl.col("filled_posts").is_not_null()
+    leavers_known = pl.col("leavers_12m").is_not_null() & pl.col("filled_posts").is_not_null()
+    vacancies = pl.col("vacancies").filter(vacancies_known).sum()
+    posts = pl.col("filled_posts").filter(vacancies_known).sum() + vacancies
+    filled = pl.col("filled_posts").filter(leavers_known).sum()
+    return [
+        pl.when(posts != 0).then(vacancies * 100.0 / posts).cast(pl.Float64).alias("vacancy_rate_pct"),
+        pl.when(filled != 0)
+        .then(pl.col("leavers_12m").filter(leavers_known).sum() * 100.0 / filled)
+        .cast(pl.Float64)
+        .alias("turnover_rate_pct"),
+        pl.len().cast(pl.Int64).alias("providers_reporting"),
+    ]
+
+
 def rates(frame: pl.DataFrame) -> dict[str, float | None]:
     """Return the vacancy and turnover rates (%) of a set of providers, as ratios of sums."""
-    with_vac = frame.filter(pl.col("vacancies").is_not_null() & pl.col("filled_posts").is_not_null())
-    with_leavers = frame.filter(pl.col("leavers_12m").is_not_null() & pl.col("filled_posts").is_not_null())
-    posts = with_vac.get_column("filled_posts").sum() + with_vac.get_column("vacancies").sum()
-    filled = with_leavers.get_column("filled_posts").sum()
-    return {
-        "vacancy_rate_pct": with_vac.get_column("vacancies").sum() * 100.0 / posts if posts else None,
-        "turnover_rate_pct": with_leavers.get_column("leavers_12m").sum() * 100.0 / filled if filled else None,
-        "providers_reporting": frame.height,
-    }
+    return frame.select(_rate_aggs()).row(0, named=True)
 
 
 def workforce_series(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -130,40 +139,7 @@ def workforce_series(cur: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Dat
         "month", "provider_id"
     )
     rows = read_mart(cur, "mart_workforce_provider_month").join(share, on=["month", "provider_id"])
-    # ``rates`` of each month's providers, from sums taken in one pass (a loop of 36 small frames
-    # cost 10 ms); the counts are whole numbers, so the sums and the ratios are the same.
-    vacancies_known = pl.col("vacancies").is_not_null() & pl.col("filled_posts").is_not_null()
-    leavers_known = pl.col("leavers_12m").is_not_null() & pl.col("filled_posts").is_not_null()
-    sums = (
-        rows.filter(pl.col("month") <= filters.month)
-        .group_by("month")
-        .agg(
-            pl.col("vacancies").filter(vacancies_known).sum().alias("vacancies"),
-            pl.col("filled_posts").filter(vacancies_known).sum().alias("posts_filled"),
-            pl.col("leavers_12m").filter(leavers_known).sum().alias("leavers"),
-            pl.col("filled_posts").filter(leavers_known).sum().alias("leavers_filled"),
-            pl.len().alias("providers_reporting"),
-        )
-    )
-    out = []
-    for row in sums.iter_rows(named=True):
-        posts = row["posts_filled"] + row["vacancies"]
-        filled = row["leavers_filled"]
-        out.append(
-            {
-                "month": row["month"],
-                "vacancy_rate_pct": row["vacancies"] * 100.0 / posts if posts else None,
-                "turnover_rate_pct": row["leavers"] * 100.0 / filled if filled else None,
-                "providers_reporting": row["providers_reporting"],
-            }
-        )
-    schema = {
-        "month": pl.Date,
-        "vacancy_rate_pct": pl.Float64,
-        "turnover_rate_pct": pl.Float64,
-        "providers_reporting": pl.Int64,
-    }
-    frame = pl.DataFrame(out, schema=schema)
+    frame = rows.filter(pl.col("month") <= filters.month).group_by("month").agg(_rate_aggs())  # ``rates`` per month
     return frame.select("month", "providers_reporting", "vacancy_rate_pct", "turnover_rate_pct").sort("month")
 
 
