@@ -342,6 +342,10 @@ def test_describe_trend_single_series():
     assert describe_trend(frame, "m", "v", measure="hours delivered") == (
         "Hours delivered went from 1,000 in January 2025 to 1,500 in February 2025."
     )
+    flat = pl.DataFrame({"m": [date(2025, 1, 1), date(2025, 2, 1)], "v": [1000.2, 999.8]})
+    assert describe_trend(flat, "m", "v", measure="hours delivered") == (
+        "Hours delivered was 1,000 in both January 2025 and February 2025."  # never "went from 1,000 to 1,000"
+    )
 
 
 # --- formatting -----------------------------------------------------------------------------

@@ -662,7 +662,8 @@ def describe_trend(
 ) -> str:
     """Return one sentence on how ``y`` moved from its first to its last point (per series, up to 4).
 
-    E.g. "The delivery rate went from 91.0% in March 2025 to 95.5% in October 2026." ``parts``:
+    E.g. "The delivery rate went from 91.0% in March 2025 to 95.5% in October 2026."; a series whose
+    ends print the same "was 30,154 in both 2026/27 and 2031/32" (it may have moved between). ``parts``:
     the series already split (``series_parts``; a line chart has them).
     """
     series = parts
@@ -677,6 +678,10 @@ def describe_trend(
         who = "" if key is None else f"for {key[0]}, "
         if len(points) == 1:
             clauses.append(f"{who}{measure} was {value_format(y0)} in {category_label(x0)}")
+        elif value_format(y0) == value_format(y1):  # never "went from 30,154 to 30,154"
+            clauses.append(
+                f"{who}{measure} was {value_format(y0)} in both {category_label(x0)} and {category_label(x1)}"
+            )
         else:
             clauses.append(
                 f"{who}{measure} went from {value_format(y0)} in {category_label(x0)} "
