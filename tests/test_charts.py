@@ -215,6 +215,14 @@ def test_bar_chart_focus_and_groups():
     assert chart.figure.layout.showlegend is True
     assert chart.alt_text == "People is highest in B, 2026 (4) and lowest in A, 2025 (1) across 4 bars."
 
+    months = pl.DataFrame(
+        {"month": [date(2026, 9, 30), date(2026, 10, 31)], "flow": ["leaving", "starting"], "n": [3, 1]}
+    )
+    by_month = bar_chart(months, "month", "n", spec=SPEC, measure="providers", color="flow")
+    assert by_month.alt_text == (  # months as the axis shows them, never "2026-09-30"
+        "Providers is highest in September 2026, leaving (3) and lowest in October 2026, starting (1) across 2 bars."
+    )
+
 
 def test_grouped_bar_labels_each_suppressed_bar_in_its_own_group():
     frame = pl.DataFrame(

@@ -165,7 +165,8 @@ def bar_chart(
     n_suppressed = int(frame[flag].sum()) if flag in frame.columns else 0
     described = frame
     if color is not None:
-        described = frame.with_columns(pl.format("{}, {}", pl.col(x), pl.col(color)).alias(x))
+        labels = [f"{category_label(a)}, {b}" for a, b in zip(frame[x].to_list(), frame[color].to_list(), strict=True)]
+        described = frame.with_columns(pl.Series(x, labels, dtype=pl.String))  # "September 2026, ...", not ISO
         noun = "bars"
     alt = describe_extremes(
         described, x, y, measure=measure, value_format=value_format, noun=noun, suppressed=n_suppressed
