@@ -720,3 +720,34 @@ def test_bands_do_not_move_with_the_last_bits_of_a_sum() -> None:
     assert hair > line
     hhi = pl.DataFrame({"hhi": [hair, line + 1.0]})
     assert hhi.select(hhi_band_expr()).to_series().to_list() == ["concentrated", "highly concentrated"]
+
+
+def test_programme_rural_areas_are_unknown_not_zero_without_rural_urban_classes() -> None:
+    """A drop whose areas carry no RUC cannot say how many rural areas have a microenterprise customer."""
+    from analytics.indicators import me_programme
+    from analytics.views.contracts import programme_sentences
+
+    providers = pl.DataFrame({"provider_id": ["M1"], "provider_name": ["Micro"], "provider_type": ["microenterprise"]})
+    packages = pl.DataFrame(
+        {
+            "package_id": ["K1"],
+            "person_id": ["P1"],
+            "area_code": ["A1"],
+            "provider_id": ["M1"],
+            "start_date": [date(2025, 1, 1)],
+            "planned_hours_per_week": [5.0],
+        }
+    )
+    day = date(2026, 10, 31)
+
+    def rural_row(ruc21: str | None) -> dict:
+        areas = pl.DataFrame({"area_code": ["A1"], "area_name": ["Ward"], "ruc21": [ruc21]})
+        staged = Staged.from_frames(day, areas=areas, providers=providers, packages=packages)
+        frame = me_programme.evidence(staged, day)
+        return frame.row(by_predicate=pl.col("measure") == "rural_areas", named=True), frame
+
+    unknown, frame = rural_row(None)
+    assert unknown["now"] is None and unknown["change"] is None and unknown["progress_pct"] is None
+    assert "Rural areas with a microenterprise customer: can't be measured" in " ".join(programme_sentences(frame))
+    known, _ = rural_row("RSN1")  # a rural ward with the customer: one, from none at the start
+    assert known["now"] == 1.0 and known["change"] == 1.0

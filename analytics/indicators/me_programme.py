@@ -33,6 +33,7 @@ from analytics.indicators.common import (
     months_frame,
     safe_div,
 )
+from analytics.indicators.geography import UNCLASSIFIED
 from analytics.ingest.staged import Staged
 
 MEASURES = (
@@ -89,16 +90,23 @@ def net_new(packages: pl.DataFrame, start: date, d: date) -> tuple[int, int]:
     return entries, exits
 
 
-def snapshot(staged: Staged, packages: pl.DataFrame, d: date) -> dict[str, float]:
-    """Return customers, hours, rural areas and direct-payment customers of microenterprises on ``d``."""
+def snapshot(staged: Staged, packages: pl.DataFrame, d: date) -> dict[str, float | None]:
+    """Return customers, hours, rural areas and direct-payment customers of microenterprises on ``d``.
+
+    ``rural_areas`` is ``None`` (unknown, never 0) when no area of ``staged`` has a rural-urban class.
+    """
     active = active_on(packages, d)
-    rural = area_attributes(staged.areas).filter(pl.col("rural_class") == "rural").get_column("area_code")
+    attrs = area_attributes(staged.areas)
+    rural = attrs.filter(pl.col("rural_class") == "rural").get_column("area_code")
+    classified = attrs.filter(pl.col("rural_class") != UNCLASSIFIED).height > 0
     return {
         "customers": float(active.get_column("person_id").n_unique()) if active.height else 0.0,
         "hours_per_week": float(active.get_column("planned_hours_per_week").sum() or 0.0),
         "rural_areas": float(
             active.filter(pl.col("area_code").is_in(rural.implode())).get_column("area_code").n_unique()
-        ),
+        )
+        if classified
+        else None,
         "direct_payment_people": float(
             active.filter(pl.col("funding") == "direct_payment").get_column("person_id").n_unique()
         ),
@@ -132,9 +140,9 @@ def evidence(staged: Staged, d: date, locality: str | None = None) -> pl.DataFra
                 "unit": unit,
                 "at_start": before[key],
                 "now": now[key],
-                "change": now[key] - before[key],
+                "change": None if now[key] is None or before[key] is None else now[key] - before[key],
                 "target": target,
-                "progress_pct": safe_div(now[key], target, 100.0) if target else None,
+                "progress_pct": safe_div(now[key], target, 100.0) if target and now[key] is not None else None,
             }
         )
     return pl.DataFrame(rows, schema=EVIDENCE_SCHEMA, orient="row")

@@ -482,8 +482,8 @@ def programme_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, frame: pl.
     if frame.is_empty():
         title = "No programme evidence"
     else:
-        targets = frame.filter(pl.col("target").is_not_null()).height
-        title = f"{fmt_int(met.height)} of {fmt_int(targets)} programme targets met"
+        targets = frame.filter(pl.col("target").is_not_null() & pl.col("progress_pct").is_not_null()).height
+        title = f"{fmt_int(met.height)} of {fmt_int(targets)} programme targets met"  # of those measurable
     return bar_chart(
         data,
         "measure",
@@ -531,6 +531,10 @@ def programme_sentences(frame: pl.DataFrame) -> list[str]:
     """Return one sentence per measure: now, change since the start, progress against the target."""
     out = []
     for row in frame.iter_rows(named=True):
+        if row["now"] is None:  # unknown, never 0 (rural areas in a drop without rural-urban classes)
+            why = "no area in this drop has a rural-urban class" if row["measure"] == "rural_areas" else "no data"
+            out.append(f"{row['label']}: can't be measured ({why}).")
+            continue
         now = fmt_number(row["now"])
         text = f"{row['label']}: {now} {row['unit']}"
         if row["measure"] != "net_new":
