@@ -551,3 +551,13 @@ def test_exit_view_published_hides_a_small_count_of_people_displaced_and_their_h
         if seen == {True, False}:
             break
     assert seen == {True, False}, "Fellside should have a provider displacing a few people and one displacing many"
+
+
+def test_rating_mix_sentence_of_a_single_month_names_it_once(cur) -> None:
+    from analytics.views import quality
+
+    mix = quality.quality_mix(cur, council())
+    one = mix.filter(pl.col("month") == mix["month"].max())
+    alt = quality.rating_mix_chart(cur, council(), one).alt_text
+    assert alt.count("October 2026") == 1 and " and " not in alt.split(";")[0]  # not "57% in Oct and 57% in Oct"
+    assert " and " in quality.rating_mix_chart(cur, council(), mix).alt_text.split(";")[0]  # first and last months

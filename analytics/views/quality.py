@@ -86,13 +86,15 @@ def rating_mix_chart(cur: duckdb.DuckDBPyConnection, filters: Filters, mix: pl.D
         else "No hours in care in this period"
     )
     first = data.filter((pl.col("month") == data["month"].min()) & (pl.col("rating") == "Good or Outstanding"))
-    alt = (
-        f"Share of hours with providers now rated Good or Outstanding: {fmt_pct(first.item(0, 'hours_pct'), 0)} in "
-        f"{fmt_month(first.item(0, 'month'))} and {fmt_pct(good[0], 0)} in {fmt_month(data['month'].max())}; "
-        "the rest are Requires improvement, Inadequate or not rated."
-        if first.height and good.len() and good[0] is not None
-        else title
-    )
+    alt = title
+    if first.height and good.len() and good[0] is not None:
+        now = f"{fmt_pct(good[0], 0)} in {fmt_month(data['month'].max())}"
+        if first.item(0, "month") != data["month"].max():  # never "57% in October 2026 and 57% in October 2026"
+            now = f"{fmt_pct(first.item(0, 'hours_pct'), 0)} in {fmt_month(first.item(0, 'month'))} and {now}"
+        alt = (
+            f"Share of hours with providers now rated Good or Outstanding: {now}; "
+            "the rest are Requires improvement, Inadequate or not rated."
+        )
     chart = stacked_bar(
         data,
         "month",
